@@ -1,0 +1,82 @@
+"""One injectable clock for timers, due dates and reminders. Tests move it; nothing sleeps."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Clock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class SystemClock(Clock):
+    pass
+
+
+class ManualClock(Clock):
+    """A clock that stands still until told to move (for tests and the demo)."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        self._now = start.astimezone(UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        with self._lock:
+            self._now = when.astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> datetime:
+        with self._lock:
+            self._now += delta
+            return self._now
+
+
+_current: Clock = SystemClock()
+
+
+def get_clock() -> Clock:
+    return _current
+
+
+def set_clock(clock: Clock) -> None:
+    """Install the clock process-wide, including inside SpiffWorkflow's timer code."""
+    global _current
+    _current = clock
+    _install_in_spiff()
+
+
+def now() -> datetime:
+    return _current.now()
+
+
+def _install_in_spiff() -> None:
+    from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+
+    if getattr(spiff_timer.datetime, "_app_clock", False):
+        return
+
+    class ClockDateTime(datetime):
+        _app_clock = True
+
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            current = _current.now()
+            return current.astimezone(tz) if tz is not None else current.astimezone(SHANGHAI).replace(tzinfo=None)
+
+    spiff_timer.datetime = ClockDateTime
+    # Dates written without an offset are read as Beijing time, whatever the server's zone.
+    spiff_timer.LOCALTZ = timezone(timedelta(hours=8))
+
+
+def local(dt: datetime) -> datetime:
+    return dt.astimezone(SHANGHAI)
