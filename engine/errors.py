@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from engine.clock import SHANGHAI
+
 
 class EngineError(Exception):
     """Base class: a command was refused and nothing changed."""
@@ -65,7 +67,7 @@ class Conflict(EngineError):
 class TaskAlreadyDone(Conflict):
     def __init__(self, task_name: str, by: str | None, at: datetime | None, state: str) -> None:
         who = by or "系统"
-        when = at.isoformat(timespec="minutes") if at else ""
+        when = at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else ""
         verb = "办理" if state == "COMPLETED" else "取消"
         super().__init__(f"任务“{task_name}”已由{who}于{when}{verb}，无需重复提交。")
         self.by, self.at, self.state = by, at, state

@@ -1,0 +1,149 @@
+"""Durable state: process models, instances, and the projections that answer queries without the engine."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import Base
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class ProcessSpec(Base):
+    """A parsed spec (with its called processes), stored once however many versions or instances share it."""
+
+    __tablename__ = "wf_spec"
+    sha: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ProcessModel(Base):
+    """One deployed version of one process (``key``, ``version``); running instances stay on theirs."""
+
+    __tablename__ = "wf_model"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(200))
+    xml: Mapped[str] = mapped_column(Text)
+    source_sha: Mapped[str] = mapped_column(String(64))
+    spec_sha: Mapped[str] = mapped_column(ForeignKey("wf_spec.sha"))
+    starter_groups: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    start_events: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    called: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    deployed_by: Mapped[str | None] = mapped_column(String(100))
+    deployed_at: Mapped[datetime]
+
+
+class Instance(Base):
+    __tablename__ = "wf_instance"
+    __table_args__ = (
+        Index("ix_wf_instance_timer", "next_timer_at"),
+        Index("ix_wf_instance_key_status", "process_key", "status"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    model_id: Mapped[int] = mapped_column(ForeignKey("wf_model.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|suspended|completed|cancelled|error
+    business_key: Mapped[str | None] = mapped_column(String(100), index=True)
+    title: Mapped[str | None] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow JSON without the spec (kept once in wf_spec)
+    next_timer_at: Mapped[datetime | None]
+    started_by: Mapped[str | None] = mapped_column(String(100), index=True)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    model: Mapped[ProcessModel] = relationship(lazy="joined")
+
+
+class HumanTask(Base):
+    """Projection of every user task the engine has made ready; the inbox reads only this."""
+
+    __tablename__ = "wf_task"
+    __table_args__ = (
+        Index("ix_wf_task_state_due", "state", "due_at"),
+        Index("ix_wf_task_assignee_state", "assignee", "state"),
+        Index("ix_wf_task_completed_by", "completed_by", "completed_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
+    instance_id: Mapped[str] = mapped_column(ForeignKey("wf_instance.id", ondelete="CASCADE"), index=True)
+    process_key: Mapped[str] = mapped_column(String(100))
+    bpmn_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20), default="READY")  # READY|COMPLETED|CANCELLED
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    candidate_groups: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    candidate_users: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    due_at: Mapped[datetime | None]
+    follow_up_at: Mapped[datetime | None]
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    form: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    documentation: Mapped[str | None] = mapped_column(Text)
+    business_key: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+    completed_at: Mapped[datetime | None]
+
+    candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class TaskCandidate(Base):
+    """One row per (task, group or user) so "tasks my groups may claim" is an indexed join."""
+
+    __tablename__ = "wf_task_candidate"
+    __table_args__ = (Index("ix_wf_task_candidate_ref", "kind", "ref", "task_id"),)
+    task_id: Mapped[str] = mapped_column(ForeignKey("wf_task.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)  # g = group, u = user
+    ref: Mapped[str] = mapped_column(String(100), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), default="READY")
+
+
+class AwaitedMessage(Base):
+    __tablename__ = "wf_message"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("wf_instance.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class AuditEvent(Base):
+    """Append-only: who did what, when, to which instance and task, with the submitted data."""
+
+    __tablename__ = "wf_audit"
+    __table_args__ = (Index("ix_wf_audit_instance", "instance_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(50))
+    instance_id: Mapped[str | None] = mapped_column(String(32))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_name: Mapped[str | None] = mapped_column(String(200))
+    process_key: Mapped[str | None] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class Attachment(Base):
+    __tablename__ = "wf_attachment"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes]
+    uploaded_by: Mapped[str | None] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime]

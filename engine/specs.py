@@ -1,0 +1,115 @@
+"""Our BPMN dialect on top of SpiffWorkflow's Camunda parser.
+
+* user tasks keep ``assignee``, ``candidateGroups``, ``candidateUsers``, ``dueDate``, ``followUpDate`` and
+  ``priority`` (the stock parser drops them) in ``task_spec.extensions``;
+* ``serviceTask camunda:type="external" camunda:topic="<action>"`` becomes an :class:`ActionTask` that calls a
+  registered action;
+* every expression is evaluated by :mod:`engine.expressions` (simpleeval), scripts are refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
+from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser, UserTaskParser
+from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.user_task import UserTask
+
+from engine import expressions
+
+USER_TASK_ATTRIBUTES = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority")
+
+
+class AssignmentAwareUserTaskParser(UserTaskParser):
+    def parse_extensions(self, node: Any = None) -> dict[str, Any]:
+        ext = super().parse_extensions(node)
+        for attr in USER_TASK_ATTRIBUTES:
+            value = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}{attr}")
+            if value is not None:
+                ext[attr] = value
+        return ext
+
+
+class ActionTask(BpmnTaskSpec):
+    """A service task bound to a named action of the registry."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, topic: str | None = None, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.topic = topic
+
+    def _run_hook(self, my_task: Any) -> bool:
+        engine = my_task.workflow.script_engine
+        updates = engine.run_action(self.topic, my_task)
+        if updates:
+            my_task.data.update(updates)
+        return True
+
+
+class ActionTaskParser(CamundaTaskParser):
+    def create_task(self) -> ActionTask:
+        topic = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}topic")
+        return ActionTask(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
+
+
+class ActionTaskConverter(BpmnTaskSpecConverter):
+    def to_dict(self, spec: ActionTask) -> dict[str, Any]:
+        dct = self.get_default_attributes(spec)
+        dct["topic"] = spec.topic
+        return dct
+
+
+class AppParser(CamundaParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("userTask"): (AssignmentAwareUserTaskParser, UserTask),
+        full_tag("serviceTask"): (ActionTaskParser, ActionTask),
+    }
+
+
+class SafeEnvironment(BasePythonScriptEngineEnvironment):
+    """Expressions through simpleeval; scripts never run."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+        return expressions.evaluate(expression, context)
+
+    def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
+        raise expressions.ExpressionError("不允许执行脚本")
+
+    def call_service(self, context: Any, **kwargs: Any) -> Any:
+        raise expressions.ExpressionError("不支持此类服务任务")
+
+
+class AppScriptEngine(PythonScriptEngine):
+    """Carries the callback that runs named actions for the command in progress."""
+
+    def __init__(self, action_runner: Any = None) -> None:
+        super().__init__(environment=SafeEnvironment())
+        self.action_runner = action_runner
+
+    def run_action(self, topic: str | None, task: Any) -> dict[str, Any] | None:
+        if self.action_runner is None:
+            raise RuntimeError("no action runner installed")
+        return self.action_runner(topic, task)
+
+
+def make_serializer(overrides: dict[type, type] | None = None) -> BpmnWorkflowSerializer:
+    config = dict(CAMUNDA_CONFIG)
+    config[ActionTask] = ActionTaskConverter
+    config.update(overrides or {})
+    registry = BpmnWorkflowSerializer.configure(config)
+    from datetime import date
+    from decimal import Decimal
+
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]))
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]))
+    return BpmnWorkflowSerializer(registry)

@@ -1,0 +1,100 @@
+"""In-app notifications, addressed to a group (``office``, ``convener``, ``unit:caizheng`` …) and read per user.
+
+Besides the groups from ``directory.groups_of`` every user also sees what is addressed to ``user:<name>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session
+
+from meeting.models import NOTIFICATION_KINDS, Notification, NotificationRead
+
+
+def notify(
+    session: Session,
+    group: str,
+    kind: str,
+    title: str,
+    body: str,
+    link: str | None,
+    now: datetime,
+) -> Notification:
+    if kind not in NOTIFICATION_KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    note = Notification(recipient_group=group, kind=kind, title=title, body=body, link=link, created_at=now)
+    session.add(note)
+    return note
+
+
+def notify_groups(
+    session: Session,
+    groups: list[str],
+    kind: str,
+    title: str,
+    body: str,
+    link: str | None,
+    now: datetime,
+) -> None:
+    """One notification per distinct group, in the order given."""
+    for group in dict.fromkeys(groups):
+        notify(session, group, kind, title, body, link, now)
+
+
+def audience(username: str, groups: list[str]) -> list[str]:
+    return [*groups, f"user:{username}"]
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    notification: Notification
+    read_at: datetime | None
+
+    @property
+    def unread(self) -> bool:
+        return self.read_at is None
+
+
+def _visible(username: str, groups: list[str]) -> Select[Notification, datetime | None]:
+    return (
+        select(Notification, NotificationRead.read_at)
+        .outerjoin(
+            NotificationRead,
+            and_(NotificationRead.notification_id == Notification.id, NotificationRead.username == username),
+        )
+        .where(Notification.recipient_group.in_(audience(username, groups)))
+    )
+
+
+def list_for(
+    session: Session, username: str, groups: list[str], unread_only: bool = False, limit: int = 100
+) -> list[NotificationView]:
+    """Newest first."""
+    query = _visible(username, groups)
+    if unread_only:
+        query = query.where(NotificationRead.read_at.is_(None))
+    query = query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    return [NotificationView(note, read_at) for note, read_at in session.execute(query)]
+
+
+def unread_count(session: Session, username: str, groups: list[str]) -> int:
+    query = _visible(username, groups).where(NotificationRead.read_at.is_(None)).subquery()
+    return session.scalar(select(func.count()).select_from(query)) or 0
+
+
+def mark_read(
+    session: Session, username: str, groups: list[str], now: datetime, ids: list[int] | None = None
+) -> int:
+    """Mark the given notifications (or all the user can see, when ``ids`` is None) as read by ``username``.
+    Notifications the user cannot see are ignored. Returns how many changed."""
+    query = _visible(username, groups).where(NotificationRead.read_at.is_(None))
+    if ids is not None:
+        query = query.where(Notification.id.in_(ids))
+    notes = [note for note, _ in session.execute(query)]
+    for note in notes:
+        session.add(NotificationRead(notification_id=note.id, username=username, read_at=now))
+    session.flush()
+    return len(notes)
