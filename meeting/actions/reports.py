@@ -1,0 +1,98 @@
+"""向区政府报告落实结果: the office compiles the report, the convener approves, the district receives it."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine.actions import ActionContext
+from engine.errors import ActionError
+from meeting.actions._common import comment_required, decision, link, load, need_id, text
+from meeting.actions._registry import registry
+from meeting.models import ImplementationReport, Meeting
+from meeting.notify import notify
+
+
+def _report_of(ctx: ActionContext) -> ImplementationReport:
+    report = ctx.session.scalar(
+        select(ImplementationReport).where(ImplementationReport.meeting_id == need_id(ctx, "meeting_id"))
+    )
+    if report is None:
+        raise ActionError("本次会议还没有落实情况报告。")
+    return report
+
+
+@registry.action(
+    "report.save",
+    title="保存落实情况报告",
+    description="保存办公室汇总的落实情况报告；退回修改后再次提交时更新同一份报告。",
+    reads=("meeting_id", "report_body"),
+)
+def save(ctx: ActionContext) -> None:
+    body = comment_required(ctx, "report_body", "请填写落实情况报告")
+    meeting = load(ctx.session, Meeting, need_id(ctx, "meeting_id"), "会议")
+    report = ctx.session.scalar(select(ImplementationReport).where(ImplementationReport.meeting_id == meeting.id))
+    if report is None:
+        report = ImplementationReport(meeting_id=meeting.id, body=body)
+        ctx.session.add(report)
+    elif report.status not in ("draft", "returned"):
+        raise ActionError("落实情况报告已审核，不能再修改。")
+    report.body, report.status = body, "draft"
+
+
+@registry.action(
+    "report.review",
+    title="审核落实报告",
+    description="召集人同意上报或退回修改；退回须写明意见并通知办公室。",
+    reads=("meeting_id", "report_decision", "report_comment"),
+)
+def review(ctx: ActionContext) -> None:
+    choice = decision(ctx, "report_decision", ("approve", "return"))
+    comment = text(ctx, "report_comment")
+    if choice == "return":
+        comment = comment_required(ctx, "report_comment", "退回修改时请写明意见")
+    report = _report_of(ctx)
+    if report.status != "draft":
+        raise ActionError("落实情况报告不在待审核状态。")
+    report.review_comment = comment or None
+    if choice == "approve":
+        report.status = "approved"
+    else:
+        report.status = "returned"
+        notify(ctx.session, "office", "returned", "落实情况报告被退回修改", comment,
+               link("meetings", report.meeting_id), ctx.now)
+
+
+@registry.action(
+    "report.submit",
+    title="报送区政府",
+    description="向区政府报送议定事项落实情况报告。",
+    reads=("meeting_id",),
+)
+def submit(ctx: ActionContext) -> None:
+    report = _report_of(ctx)
+    if report.status != "approved":
+        raise ActionError("落实情况报告尚未经召集人审核，不能报送。")
+    meeting = load(ctx.session, Meeting, report.meeting_id, "会议")
+    report.status, report.submitted_at = "submitted", ctx.now
+    meeting.status = "reported"
+    notify(ctx.session, "district", "task", f"落实情况报告待接收：{meeting.title}",
+           "联席会议办公室报送议定事项落实情况报告，请审阅。", link("meetings", meeting.id), ctx.now)
+
+
+@registry.action(
+    "report.receive",
+    title="接收落实报告",
+    description="区政府接收落实情况报告，可作批示；会议随之办结。",
+    reads=("meeting_id", "receipt_comment"),
+)
+def receive(ctx: ActionContext) -> None:
+    report = _report_of(ctx)
+    if report.status != "submitted":
+        raise ActionError("落实情况报告尚未报送。")
+    meeting = load(ctx.session, Meeting, report.meeting_id, "会议")
+    comment = text(ctx, "receipt_comment")
+    report.status, report.received_by, report.received_at = "received", ctx.actor, ctx.now
+    report.receipt_comment = comment or None
+    meeting.status = "closed"
+    notify(ctx.session, "office", "info", f"区政府已接收落实情况报告：{meeting.title}", comment,
+           link("meetings", meeting.id), ctx.now)

@@ -1,0 +1,77 @@
+"""Wires the engine to the joint-meeting domain: the action registry, the directory's users and groups,
+form lookups, and notifications for new tasks. The web layer and the CLI build their service here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.clock import Clock
+from engine.db import Database
+from engine.errors import NotFound
+from engine.loader import SourceFile
+from engine.models import Attachment, HumanTask
+from engine.service import Actor, DeployResult, WorkflowService
+from meeting import directory
+from meeting.actions import registry
+from meeting.models import Topic, Unit, User
+from meeting.notify import notify_groups
+
+PROCESSES_DIR = Path(__file__).resolve().parent.parent / "processes"
+SUPERVISOR_GROUPS = ("admin", "office", "convener")
+
+
+class DomainLookups:
+    """Answers the engine's form questions from the directory and the topic pool."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def unknown_units(self, codes: list[str]) -> list[str]:
+        known = set(self.session.scalars(select(Unit.code).where(Unit.code.in_(codes), Unit.active)))
+        return [c for c in codes if c not in known]
+
+    def unknown_topics(self, ids: list[int]) -> list[int]:
+        known = set(self.session.scalars(select(Topic.id).where(Topic.id.in_(ids))))
+        return [i for i in ids if i not in known]
+
+    def attachment_exists(self, attachment_id: str) -> bool:
+        return self.session.get(Attachment, attachment_id) is not None
+
+
+def _notify_new_task(session: Session, task: HumanTask) -> None:
+    groups = list(task.candidate_groups or [])
+    if task.assignee:
+        groups.append(f"user:{task.assignee}")
+    subject = f"（{task.business_key}）" if task.business_key else ""
+    notify_groups(session, groups, "task", f"新待办：{task.name}{subject}",
+                  f"请及时办理“{task.name}”。", f"/tasks/{task.id}", task.created_at)
+
+
+def build_service(db: Database, clock: Clock | None = None) -> WorkflowService:
+    return WorkflowService(db, registry, clock=clock, lookups=DomainLookups,
+                           supervisor_groups=SUPERVISOR_GROUPS, on_task_created=_notify_new_task)
+
+
+def actor_for(db: Database, username: str) -> Actor:
+    with db.sessions() as s:
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None or not user.active:
+            raise NotFound(f"用户“{username}”不存在或已停用")
+        return Actor(username, frozenset(directory.groups_of(s, username)), user.unit_code)
+
+
+def process_sources(directory_path: Path = PROCESSES_DIR) -> list[SourceFile]:
+    return [SourceFile(p.name, p.read_bytes()) for p in sorted(directory_path.glob("*.bpmn"))]
+
+
+def deploy_defaults(service: WorkflowService, actor: Actor | None = None) -> list[DeployResult]:
+    """Deploy the diagrams shipped under processes/ (unchanged ones keep their version)."""
+    return service.deploy(process_sources(), actor)
+
+
+def seed(db: Database) -> None:
+    with db.transaction() as s:
+        directory.seed_directory(s)

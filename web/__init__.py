@@ -1,0 +1,58 @@
+"""The Flask application: where people do their part."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from engine.db import Database
+from engine.service import WorkflowService
+from meeting.runtime import build_service
+
+
+def _secret_key(instance: Path) -> str:
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def default_database_url(instance: Path) -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'joint_meeting.db'}"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    instance = Path(app.instance_path)
+    app.config.from_mapping(DATABASE_URL=None, SECRET_KEY=None)
+    if config:
+        app.config.update(config)
+    app.config["DATABASE_URL"] = app.config["DATABASE_URL"] or default_database_url(instance)
+    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _secret_key(instance)
+    if app.config["DATABASE_URL"].startswith("sqlite:///"):
+        Path(app.config["DATABASE_URL"][len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+
+    db = Database(app.config["DATABASE_URL"])
+    app.extensions["db"] = db
+    app.extensions["workflow"] = build_service(db, app.config.get("CLOCK"))
+
+    from web.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def get_db(app: Flask) -> Database:
+    return app.extensions["db"]
+
+
+def get_workflow(app: Flask) -> WorkflowService:
+    return app.extensions["workflow"]

@@ -1,0 +1,116 @@
+"""``flask --app web init | deploy | demo | worker``."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import FrameType
+
+import click
+from flask import Flask, current_app
+
+from engine.errors import DeployError
+from engine.loader import SourceFile
+from engine.migrate import upgrade
+from meeting import directory
+from meeting.passwords import hash_password
+from meeting.runtime import deploy_defaults
+from web import get_db, get_workflow
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(init_command)
+    app.cli.add_command(deploy_command)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)
+
+
+@click.command("init")
+@click.option("--demo", is_flag=True, help="Also create the demo users (password in the README).")
+def init_command(demo: bool) -> None:
+    """Create or upgrade the database, seed the directory and deploy processes/ (idempotent)."""
+    db = get_db(current_app)
+    upgrade(db)
+    with db.transaction() as s:
+        directory.seed_directory(s)
+        created = directory.create_demo_users(s, hash_password) if demo else []
+    results = deploy_defaults(get_workflow(current_app))
+    for r in results:
+        state = "deployed" if r.created else "unchanged"
+        click.echo(f"{state} {r.model.key} v{r.model.version}")
+    if demo:
+        click.echo(f"demo users created: {len(created)}")
+    click.echo("database ready")
+
+
+@click.command("deploy")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def deploy_command(files: tuple[Path, ...]) -> None:
+    """Check and deploy BPMN files; problems are printed compiler style and nothing is deployed."""
+    sources = []
+    for f in files:
+        try:
+            sources.append(SourceFile(f.name, f.read_bytes()))
+        except OSError as exc:
+            click.echo(f"{f}:0: -: 无法读取文件：{exc.strerror}", err=True)
+            sys.exit(1)
+    try:
+        results = get_workflow(current_app).deploy(sources)
+    except DeployError as exc:
+        for p in exc.problems:
+            click.echo(p.compiler_line(), err=True)
+        sys.exit(1)
+    for r in results:
+        click.echo(f"deployed {r.model.key} v{r.model.version}" + ("" if r.created else " (unchanged)"))
+
+
+@click.command("demo")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the figures.")
+def demo_command(as_json: bool) -> None:
+    """Run a whole joint meeting through the service layer (on a fresh temporary database unless
+    DATABASE_URL is set) and report what happened."""
+    import os
+
+    from meeting.demo import run_demo
+
+    url = os.environ.get("DATABASE_URL")
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = run_demo(url or f"sqlite:///{tmp}/demo.db")
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+    else:
+        for k, v in summary.items():
+            click.echo(f"{k}: {v}")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Fire what is due and exit, printing how many.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+def worker_command(once: bool, interval: float) -> None:
+    """The timer loop: fire due timers, one short transaction per instance."""
+    service = get_workflow(current_app)
+    if once:
+        click.echo(f"fired {service.fire_due_timers(limit=10_000)}")
+        return
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo("worker started")
+    while not stopping:
+        fired = service.fire_due_timers()
+        if fired:
+            click.echo(f"fired {fired}")
+        if not fired:
+            deadline = time.monotonic() + interval
+            while not stopping and time.monotonic() < deadline:
+                time.sleep(0.2)
+    click.echo("worker stopped")
