@@ -48,9 +48,9 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
-    """SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE (one writer, others queue);
-    PostgreSQL gets row locks from the commands (SELECT ... FOR UPDATE)."""
+def make_engine(url: str, echo: bool = False, read_only: bool = False) -> Engine:
+    """SQLite gets WAL, a busy timeout and, for writers, BEGIN IMMEDIATE (one writer, others queue; readers
+    never block); PostgreSQL gets row locks from the commands (SELECT ... FOR UPDATE)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, json_serializer=_json_dumps,
                                connect_args={"timeout": 30, "check_same_thread": False})
@@ -67,7 +67,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
@@ -77,12 +77,15 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
 
 class Database:
-    """An engine plus a session factory; ``transaction()`` is one unit of work."""
+    """Engines plus session factories: ``transaction()`` is one unit of work that writes,
+    ``sessions()`` a session for reading."""
 
     def __init__(self, url: str, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_engine = make_engine(url, echo=echo, read_only=True) if url.startswith("sqlite") else self.engine
+        self.sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._writers = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -90,7 +93,7 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self.sessions() as session, session.begin():
+        with self._writers() as session, session.begin():
             yield session
 
     def create_all(self) -> None:
@@ -98,3 +101,4 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.read_engine.dispose()

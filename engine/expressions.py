@@ -6,6 +6,7 @@ Designers write Camunda-style ``${...}``; the body is a small Python-like expres
 from __future__ import annotations
 
 import ast
+import math
 import re
 import threading
 from datetime import date, datetime, time, timedelta
@@ -92,7 +93,44 @@ def compile_expression(expr: str) -> ast.Expression:
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
                 name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
                 raise ExpressionError(f"不允许调用函数：{name}")
+    _fold_constants(tree)
     return tree
+
+
+_FOLDABLE = (ast.Constant, ast.BinOp, ast.UnaryOp, ast.List, ast.Tuple, ast.Load, ast.operator, ast.unaryop)
+_FOLD_MAX_BITS = 4096
+
+
+def _bounded_pow(a: Any, b: Any) -> Any:
+    if isinstance(a, int | float) and isinstance(b, int | float) and abs(a) > 1 \
+            and abs(b) * math.log2(abs(a)) > _FOLD_MAX_BITS:
+        raise simpleeval.NumberTooHigh("constant too large")
+    return simpleeval.safe_power(a, b)
+
+
+def _bounded_mult(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > _FOLD_MAX_BITS:
+        raise simpleeval.NumberTooHigh("constant too large")
+    return simpleeval.safe_mult(a, b)
+
+
+def _fold_constants(tree: ast.Expression) -> None:
+    """Evaluate the constant parts (no names, no calls) at compile time, with bounded arithmetic, so a lint
+    refuses what can only fail at run time: ``"x" * 10**9``, ``[0] * 10**9``, ``1 / 0``."""
+    ev = simpleeval.EvalWithCompoundTypes(functions={}, names={})
+    ev.operators = {**ev.operators, ast.Pow: _bounded_pow, ast.Mult: _bounded_mult}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp | ast.UnaryOp) and all(isinstance(n, _FOLDABLE) for n in ast.walk(node)):
+            try:
+                ev.eval("", previously_parsed=node)
+            except (simpleeval.IterableTooLong, MemoryError):
+                raise ExpressionError(f"常量运算“{ast.unparse(node)[:40]}”的结果过长") from None
+            except (simpleeval.NumberTooHigh, OverflowError):
+                raise ExpressionError(f"常量运算“{ast.unparse(node)[:40]}”的数值过大") from None
+            except ZeroDivisionError:
+                raise ExpressionError(f"常量运算“{ast.unparse(node)[:40]}”除数为零") from None
+            except Exception as exc:  # noqa: BLE001 - any other failure of a constant is the designer's
+                raise ExpressionError(f"常量运算“{ast.unparse(node)[:40]}”无效：{type(exc).__name__}") from None
 
 
 _local = threading.local()

@@ -125,9 +125,17 @@ def parse_xml(source: SourceFile, out: _Collector) -> etree._ElementTree | None:
     if len(data) > MAX_BPMN_BYTES:
         out.add(None, f"文件过大：{len(data) / 1_000_000:.1f} MB，上限 {MAX_BPMN_BYTES // 1_000_000} MB")
         return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        out.problems.append(Problem(out.file, line, None, "文件必须使用 UTF-8 编码"))
+        return None
     head = data[:4096].lower()
     if b"<!doctype" in data.lower() or b"<!entity" in head:
-        line = data[: data.lower().find(b"<!")].count(b"\n") + 1
+        low = data.lower()
+        at = low.find(b"<!doctype") if b"<!doctype" in low else low.find(b"<!entity")
+        line = data[:at].count(b"\n") + 1
         out.problems.append(Problem(out.file, line, None, "不允许 DOCTYPE 或实体声明（可能的 XXE 攻击）"))
         return None
     try:

@@ -47,6 +47,7 @@ from engine.serialization import StateCodec
 
 READY, COMPLETED, CANCELLED = "READY", "COMPLETED", "CANCELLED"
 CONTEXT_KEYS = ("attendee", "co_unit", "lead_unit")
+TIMER_EVENT_TYPES = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 
 
 @dataclass(frozen=True)
@@ -597,10 +598,7 @@ class WorkflowService:
         def runner(topic: str, task: Any) -> dict[str, Any] | None:
             return self._call_action(s, inst, task, topic, copy.deepcopy(task.data), None)
 
-        engine = AppScriptEngine(runner)
-        wf.script_engine = engine
-        for sub in wf.subprocesses.values():
-            sub.script_engine = engine
+        wf.script_engine = AppScriptEngine(runner)
         try:
             act()
             wf.do_engine_steps()
@@ -625,7 +623,7 @@ class WorkflowService:
             inst.ended_at = now
         timers, messages = [], set()
         for ev in wf.waiting_events():
-            if "Timer" in ev.event_type:
+            if ev.event_type in TIMER_EVENT_TYPES:
                 value = ev.value.get("next") if isinstance(ev.value, dict) else ev.value
                 if value:
                     timers.append(datetime.fromisoformat(value))

@@ -156,7 +156,7 @@ def _run(w: Walkthrough) -> dict[str, Any]:
          resolution_id=medical)
     w.do("weijian", "co_input", {"co_opinion": "定点医院已完成接口改造。"}, resolution_id=medical)
     # Item 2 runs late: 催办 three days before, 督办 at the deadline, then it is reported and closed.
-    w.advance(17.5)
+    w.advance(18)
     w.advance(3)
     w.do("renshe", "implement", {"report_action": "report", "result_body": "台账已建立，覆盖 320 户。"},
          resolution_id=jobs)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,11 +16,12 @@ from engine import clock
 from meeting.models import MembershipChange, Unit, User, UserRole
 
 DEMO_PASSWORD = "demo123"
+SEED_FILE = Path(__file__).resolve().parent / "seed" / "units.json"
 
 
 def load_seed() -> list[dict[str, Any]]:
     """The unit rows shipped in ``meeting/seed/units.json``."""
-    text = resources.files("meeting").joinpath("seed/units.json").read_text(encoding="utf-8")
+    text = SEED_FILE.read_text(encoding="utf-8")
     units: list[dict[str, Any]] = json.loads(text)["units"]
     return units
 

@@ -59,6 +59,19 @@ def _plan_topics(ctx: ActionContext, meeting_id: int | None) -> list[Topic]:
     return [topics[i] for i in ids]
 
 
+def adhoc_request_of(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The district's request when the instance started from the ``adhoc_meeting_request`` message: either
+    an ``adhoc_request`` variable, or the message variables the engine keeps under ``message_<name>``."""
+    value = data.get("adhoc_request")
+    if isinstance(value, dict):
+        return value
+    message = data.get("message_adhoc_meeting_request")
+    if isinstance(message, dict):
+        inner = message.get("adhoc_request")
+        return inner if isinstance(inner, dict) else message
+    return None
+
+
 def _next_seq(ctx: ActionContext, year: int) -> int:
     last = ctx.session.scalar(select(func.max(Meeting.seq)).where(Meeting.year == year))
     return (last or 0) + 1
@@ -86,14 +99,14 @@ def _schedule(ctx: ActionContext, meeting: Meeting, topics: list[Topic]) -> None
     description="保存会议方案（类型、日期、地点、上会议题、列席单位），计算参会单位与回执期限；"
     "由区政府临时会议请求启动时记录请求事由。",
     reads=("meeting_kind", "meeting_title", "meeting_date", "meeting_place", "topic_ids", "invited_units",
-           "meeting_id", "adhoc_request", "initiator"),
+           "meeting_id", "adhoc_request", "message_adhoc_meeting_request", "initiator"),
     returns=("meeting_id", "attendees", "meeting_at", "reply_deadline"),
 )
 def save_plan(ctx: ActionContext) -> dict[str, Any]:
-    adhoc = ctx.data.get("adhoc_request")
+    adhoc = adhoc_request_of(ctx.data)
     errors: dict[str, str] = {}
     # A meeting the district asked for is an ad hoc meeting whatever the form says.
-    kind = "adhoc" if isinstance(adhoc, dict) else text(ctx, "meeting_kind")
+    kind = "adhoc" if adhoc is not None else text(ctx, "meeting_kind")
     if kind not in MEETING_KINDS:
         errors["meeting_kind"] = "请选择会议类型"
     for field in ("meeting_title", "meeting_place"):
@@ -139,7 +152,7 @@ def save_plan(ctx: ActionContext) -> dict[str, Any]:
     meeting.reply_deadline = reply_deadline
     meeting.invited_units = invited
     meeting.status = "planned"
-    if isinstance(adhoc, dict):
+    if adhoc is not None:
         meeting.request_reason = str(adhoc.get("reason") or "").strip() or None
         try:
             meeting.requested_date = as_date(adhoc.get("suggested_date"))

@@ -45,8 +45,9 @@ def start(ctx: ActionContext) -> dict[str, Any]:
     item = _item(ctx)
     if item.status == "draft":
         item.status = "in_progress"
+    # Called per item from the meeting (or a major issue): the instance is the caller's, so its business key
+    # stays the meeting's.
     item.instance_id = ctx.instance_id
-    ctx.set_business_key(item.number)
     return {"lead_unit": item.lead_unit, "co_units": item.co_units, "deadline": iso_local(item.deadline)}
 
 
