@@ -19,6 +19,7 @@ from meeting.actions import registry
 from meeting.directory import create_demo_users, member_unit_codes, seed_directory
 from meeting.models import (
     ExtensionRequest,
+    ImplementationReport,
     MajorIssue,
     Meeting,
     Minutes,
@@ -217,7 +218,7 @@ def test_convene_asks_every_unit_to_reply_and_replies_are_recorded(session: Sess
     meeting_id = held_meeting(session, [])
     summary = attendance_summary(session, meeting_id)
     assert summary.total == 18 and summary.pending == 18
-    assert len(notes_to(session, "unit:caizheng", "task")) == 1
+    assert len(notes_to(session, "unit:caizheng", "info")) == 1
     assert [row.unit_code for row, _ in summary.rows][-1] == "laocheng"
 
     with pytest.raises(FormError) as refused:
@@ -486,7 +487,8 @@ def test_implementation_report_goes_to_the_district(session: Session) -> None:
         run(session, "report.review", {**base, "report_decision": "return"}, actor="convener")
     run(session, "report.review", {**base, "report_decision": "approve"}, actor="convener")
     run(session, "report.submit", base, actor=None)
-    assert notes_to(session, "district", "task")
+    submitted = session.scalars(select(ImplementationReport)).one()
+    assert submitted.status == "submitted" and submitted.submitted_at is not None
     run(session, "report.receive", {**base, "receipt_comment": "已阅"}, actor="district")
     assert session.get(Meeting, meeting_id).status == "closed"  # type: ignore[union-attr]
 

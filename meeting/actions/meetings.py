@@ -211,7 +211,7 @@ def convene(ctx: ActionContext) -> None:
             continue
         ctx.session.add(Attendance(meeting_id=meeting.id, unit_code=code, invited=code in meeting.invited_units,
                                    reply="pending"))
-        notify(ctx.session, unit_group(code), "task", f"会议通知：{meeting.title}",
+        notify(ctx.session, unit_group(code), "info", f"会议通知：{meeting.title}",
                f"会议时间：{when}；地点：{meeting.place}。请于{due}前回复参会回执。",
                link("meetings", meeting.id), ctx.now)
     meeting.status = "convened"

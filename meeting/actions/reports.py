@@ -75,8 +75,6 @@ def submit(ctx: ActionContext) -> None:
     meeting = load(ctx.session, Meeting, report.meeting_id, "会议")
     report.status, report.submitted_at = "submitted", ctx.now
     meeting.status = "reported"
-    notify(ctx.session, "district", "task", f"落实情况报告待接收：{meeting.title}",
-           "联席会议办公室报送议定事项落实情况报告，请审阅。", link("meetings", meeting.id), ctx.now)
 
 
 @registry.action(
