@@ -15,7 +15,34 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Front end: npm ci when the lock changed, esbuild bundles into web/static/dist/ (git-ignored) when a source did.
+FRONTEND := web/frontend
+NODE_STAMP := $(FRONTEND)/node_modules/.npm-ci-stamp
+DIST_STAMP := web/static/dist/.built
+FRONTEND_SRC := $(FRONTEND)/build.mjs $(wildcard $(FRONTEND)/src/*)
+CHROMIUM := /usr/bin/chromium
+
+$(NODE_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "需要 Node.js 20 和 npm（前端构建）"; exit 1; }
+	cd $(FRONTEND) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(DIST_STAMP): $(NODE_STAMP) $(FRONTEND_SRC)
+	cd $(FRONTEND) && npm run --silent build
+	touch $@
+
+# Debian's Chromium for tests/browser (Playwright cannot download its own browsers here).
+$(CHROMIUM):
+	@if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "未找到 apt-get：不安装 Chromium，tests/browser 的浏览器测试将被跳过"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	  echo "不是 root：不安装 Chromium（请以 root 运行 apt-get install chromium），浏览器测试将被跳过"; \
+	else \
+	  echo "安装 Chromium（apt-get install chromium）"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+install: $(STAMP) $(DIST_STAMP) $(CHROMIUM)
 
 run: install
 	mkdir -p instance

@@ -314,7 +314,7 @@ def validate(form: FormSpec, values: dict[str, Any], lookups: FieldLookups | Non
     for f in form.fields:
         raw = values.get(f.id)
         if f.readonly:
-            raw = None
+            continue  # shown, never submitted: the value the process holds stays as it is
         if _empty(raw) and f.type != "boolean":
             if f.default not in (None, "") and not f.readonly:
                 raw = f.default

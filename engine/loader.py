@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from lxml import etree
@@ -197,6 +198,18 @@ def _check_timer(out: _Collector, el: etree._Element) -> None:
     out.add(el, "定时事件缺少 timeDate、timeDuration 或 timeCycle")
 
 
+def _parse_assignment_literal(attr: str, text: str) -> None:
+    """What the service's due/follow-up/priority reading accepts, so a literal can never fail at run time."""
+    if attr == "priority":
+        int(text)
+    elif text.startswith("P"):
+        TimerEventDefinition.parse_iso_duration(text)
+    elif len(text) == 10:
+        date.fromisoformat(text)
+    else:
+        datetime.fromisoformat(text)
+
+
 def _parse_timer_literal(kind: str, text: str) -> None:
     if kind == "timeDate":
         TimerEventDefinition.get_datetime(text)
@@ -279,6 +292,12 @@ def _lint(tree: etree._ElementTree, out: _Collector, registry: ActionRegistry, k
             for a, v in attrs.items():
                 if v:
                     _check_expr(out, task, v, f"camunda:{a}")
+                if v and a in ("dueDate", "followUpDate", "priority") and not expressions.is_template(v):
+                    try:
+                        _parse_assignment_literal(a, v.strip())
+                    except Exception:  # noqa: BLE001 - any parse failure is the designer's literal
+                        kind = "整数" if a == "priority" else "ISO 8601 日期、日期时间或时长"
+                        out.add(task, f"camunda:{a}“{v}”不是有效的{kind}")
             _check_form(out, task, registry)
         for svc in proc.iter(_q("serviceTask")):
             topic = svc.get(_q("topic", CAMUNDA))

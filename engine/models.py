@@ -147,3 +147,4 @@ class Attachment(Base):
     content: Mapped[bytes]
     uploaded_by: Mapped[str | None] = mapped_column(String(100))
     uploaded_at: Mapped[datetime]
+    instance_id: Mapped[str | None] = mapped_column(String(32), index=True)

@@ -330,10 +330,11 @@ class WorkflowService:
             ht = self._task_for_update(s, task_id)
             if ht.assignee == actor.username:
                 return
-            if ht.assignee:
-                raise Conflict(f"任务已由{ht.assignee}签收")
+            # Candidacy first: someone who may not do the task learns nothing about who holds it.
             if not self.is_candidate(ht, actor):
                 raise Forbidden("您不是此任务的候选办理人，不能签收")
+            if ht.assignee:
+                raise Conflict(f"任务已由{ht.assignee}签收")
             ht.assignee, ht.claimed_at = actor.username, self.now()
             self._audit(s, actor, "claim", None, ht, None, ht.process_key, {})
 
@@ -418,7 +419,7 @@ class WorkflowService:
     # ------------------------------------------------------------------ timers
     def due_instances(self, limit: int = 100) -> list[str]:
         with self.db.sessions() as s:
-            stmt = (select(Instance.id).where(Instance.status == "running", Instance.next_timer_at <= self.now())
+            stmt = (select(Instance.id).where(Instance.status == "running", Instance.next_timer_at < self.now())
                     .order_by(Instance.next_timer_at).limit(limit))
             return list(s.scalars(stmt))
 
@@ -434,10 +435,10 @@ class WorkflowService:
         with self.db.transaction() as s:
             stmt = select(Instance).where(Instance.id == instance_id)
             if self.db.is_postgres:
-                stmt = stmt.with_for_update(skip_locked=True)
+                stmt = stmt.with_for_update(skip_locked=True, of=Instance)
             inst = s.scalars(stmt.execution_options(populate_existing=True)).first()
             if inst is None or inst.status != "running" or inst.next_timer_at is None \
-                    or inst.next_timer_at > self.now():
+                    or inst.next_timer_at >= self.now():
                 return False
             wf = self._restore(s, inst)
             before = {str(t.id) for t in wf.get_tasks(state=TaskState.WAITING)}
@@ -561,7 +562,7 @@ class WorkflowService:
     def _lock(self, s: Session, instance_id: str) -> Instance:
         stmt = select(Instance).where(Instance.id == instance_id).execution_options(populate_existing=True)
         if self.db.is_postgres:
-            stmt = stmt.with_for_update()
+            stmt = stmt.with_for_update(of=Instance)
         inst = s.scalars(stmt).first()
         if inst is None:
             raise NotFound("流程实例不存在")

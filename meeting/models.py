@@ -315,6 +315,8 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime]
+    # Set when the e-mail copy went out (or was found to have no addressee); NULL = still to send.
+    emailed_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class NotificationRead(Base):
@@ -325,3 +327,23 @@ class NotificationRead(Base):
     )
     username: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     read_at: Mapped[datetime]
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_user_at", "username", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    remote: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked: Mapped[bool] = mapped_column(default=False)

@@ -380,6 +380,28 @@ def test_a_user_task_without_candidates_or_assignee_is_refused(svc: WorkflowServ
     assert "无人办理" in p.message
 
 
+@pytest.mark.parametrize(("attr", "value", "kind"), [
+    ("dueDate", "下周一", "ISO 8601"),
+    ("dueDate", "P2X", "ISO 8601"),
+    ("followUpDate", "2026-02-30", "ISO 8601"),
+    ("priority", "high", "整数"),
+])
+def test_bad_assignment_literals_are_refused(svc: WorkflowService, attr: str, value: str, kind: str) -> None:
+    # Found while writing these tests: such literals used to deploy, and then the task before could never be
+    # completed ("分派设置无法求值").
+    data = diagram(linear(f'<bpmn:userTask id="t1" name="办理" camunda:candidateGroups="office" '
+                          f'camunda:{attr}="{value}" />'))
+    p = assert_problem(refused(svc, data), f"camunda:{attr}“{value}”", element="t1", line=line_of(data, 'id="t1"'))
+    assert kind in p.message
+
+
+@pytest.mark.parametrize(("attr", "value"), [("dueDate", "P2D"), ("dueDate", "2026-12-31"),
+                                             ("followUpDate", "2026-12-31T09:00:00+08:00"), ("priority", "80")])
+def test_good_assignment_literals_deploy(svc: WorkflowService, attr: str, value: str) -> None:
+    accepted(svc, diagram(linear(f'<bpmn:userTask id="t1" name="办理" camunda:candidateGroups="office" '
+                                 f'camunda:{attr}="{value}" />')))
+
+
 def _form_task(fields: str) -> str:
     return linear('<bpmn:userTask id="t1" name="填写" camunda:candidateGroups="office">'
                   f"<bpmn:extensionElements><camunda:formData>\n{fields}</camunda:formData>"

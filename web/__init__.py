@@ -32,7 +32,23 @@ def default_database_url(instance: Path) -> str:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     instance = Path(app.instance_path)
-    app.config.from_mapping(DATABASE_URL=None, SECRET_KEY=None)
+    app.config.from_mapping(
+        DATABASE_URL=None,
+        SECRET_KEY=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="jm_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        MAX_CONTENT_LENGTH=12 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        BABEL_DEFAULT_LOCALE="zh",
+        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        FORCE_SECURE_COOKIES=os.environ.get("SECURE_COOKIES") == "1",
+        SMTP_HOST=os.environ.get("SMTP_HOST"),
+        SMTP_PORT=int(os.environ.get("SMTP_PORT", "25")),
+        MAIL_FROM=os.environ.get("MAIL_FROM", "joint-meeting@localhost"),
+    )
     if config:
         app.config.update(config)
     app.config["DATABASE_URL"] = app.config["DATABASE_URL"] or default_database_url(instance)
@@ -45,7 +61,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["workflow"] = build_service(db, app.config.get("CLOCK"))
 
     from web.cli import register_cli
+    from web.setup import init_extensions, register_blueprints
 
+    init_extensions(app)
+    register_blueprints(app)
     register_cli(app)
     return app
 

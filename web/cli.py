@@ -27,6 +27,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(deploy_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(token_group)
 
 
 @click.command("init")
@@ -114,3 +115,28 @@ def worker_command(once: bool, interval: float) -> None:
             while not stopping and time.monotonic() < deadline:
                 time.sleep(0.2)
     click.echo("worker stopped")
+
+
+@click.group("token")
+def token_group() -> None:
+    """Personal API tokens."""
+
+
+@token_group.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", help="A label for the token.")
+def token_create(username: str, name: str) -> None:
+    """Create a token for USERNAME and print it once (only its hash is stored)."""
+    from sqlalchemy import select
+
+    from meeting.accounts import create_token
+    from meeting.models import User
+
+    db = get_db(current_app)
+    with db.transaction() as s:
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None or not user.active:
+            click.echo(f"用户“{username}”不存在或已停用", err=True)
+            sys.exit(1)
+        token = create_token(s, user, name, get_workflow(current_app).now())
+    click.echo(token)

@@ -1,0 +1,166 @@
+"""Browser tests: the real app served by waitress on a free loopback port, driven by Debian's Chromium.
+
+Every test in this folder is marked ``browser`` (``pytest -m "not browser"`` leaves them out). The session
+serves ``web:create_app`` on a fresh SQLite database made by ``flask --app web init --demo``; ``base_url``
+points at it, so ``page.goto("/login")`` works. Screenshots and traces of failed tests land in
+``test-results/`` (pytest ini ``addopts``). Playwright's own browser downloads are never used:
+``make install`` installs Debian's ``chromium``, and without it the tests that need a browser are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+# Without the networking switches Chromium keeps calling hosts this network refuses.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SERVER_START_TIMEOUT = 60.0
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # tryfirst: the mark must be there before pytest's own -m deselection runs.
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def chromium_executable() -> str | None:
+    override = os.environ.get("CHROMIUM")
+    if override:
+        return override if Path(override).exists() else None
+    return next((p for p in CHROMIUM_CANDIDATES if Path(p).exists()), None)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _log_tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _wait_until_answering(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"waitress exited with {proc.returncode}:\n{_log_tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # any HTTP answer (404, 302, 500) means the server is up
+        except OSError as exc:
+            last_error = exc
+            time.sleep(0.1)
+    raise RuntimeError(f"waitress did not answer {url} within {SERVER_START_TIMEOUT:.0f} s "
+                       f"({last_error}):\n{_log_tail(log)}")
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Serve the app with waitress on a fresh demo database; yields its base URL."""
+    tmp = tmp_path_factory.mktemp("browser-app")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'browser.db'}",
+        "SECRET_KEY": "browser-tests-not-secret",
+        "PYTHONUNBUFFERED": "1",
+    }
+    init = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "web", "init", "--demo"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    if init.returncode != 0:
+        pytest.fail(f"flask --app web init --demo failed ({init.returncode}):\n{init.stdout}\n{init.stderr}")
+
+    port = _free_port()
+    log = tmp / "waitress.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "waitress", "--host", "127.0.0.1", f"--port={port}",
+             "--call", "web:create_app"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_answering(url + "/", proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def base_url(app_server: str) -> str:
+    return app_server
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    executable = chromium_executable()
+    if executable is None:
+        pytest.skip(
+            "no Chromium: looked for $CHROMIUM, " + ", ".join(CHROMIUM_CANDIDATES)
+            + " (`make install` runs `apt-get install chromium`)"
+        )
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def console_errors(page) -> list[str]:
+    """Console errors and uncaught exceptions of the page (CSP violations show up here)."""
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    return errors
+
+
+@pytest.fixture
+def login(base_url: str) -> Callable[..., None]:
+    """``login(page, "office")``: sign in through the login form (demo password by default)."""
+
+    def _login(page, username: str, password: str = "demo123") -> None:
+        page.goto(f"{base_url}/login")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        try:
+            page.wait_for_url(lambda url: "/login" not in url, timeout=10_000)
+        except Exception as exc:  # noqa: BLE001 - re-raised with what the page says
+            alerts = page.locator(".alert, .invalid-feedback").all_inner_texts()
+            raise AssertionError(f"login as {username!r} failed; page at {page.url} says {alerts}") from exc
+
+    return _login

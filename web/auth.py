@@ -1,0 +1,110 @@
+"""Who is signed in: Flask-Login sessions for pages, personal bearer tokens for the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from flask import abort, current_app, g, redirect, request, url_for
+from flask_login import LoginManager, UserMixin, current_user
+from sqlalchemy import select
+
+from engine.service import Actor
+from meeting import directory
+from meeting.accounts import user_for_token
+from meeting.models import User
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录。"
+login_manager.session_protection = "strong"
+
+
+@dataclass
+class WebUser(UserMixin):
+    username: str
+    display_name: str
+    unit_code: str | None
+    unit_name: str | None
+    groups: frozenset[str]
+
+    def get_id(self) -> str:
+        return self.username
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.username, self.groups, self.unit_code)
+
+    def has(self, *groups: str) -> bool:
+        return bool(self.groups & set(groups))
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.groups
+
+
+def load_web_user(username: str) -> WebUser | None:
+    db = current_app.extensions["db"]
+    with db.sessions() as s:
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None or not user.active:
+            return None
+        return _web_user(s, user)
+
+
+def _web_user(s: Any, user: User) -> WebUser:
+    return WebUser(user.username, user.display_name, user.unit_code,
+                   directory.unit_name(s, user.unit_code) if user.unit_code else None,
+                   frozenset(directory.groups_of(s, user.username)))
+
+
+@login_manager.user_loader
+def _load(username: str) -> WebUser | None:
+    return load_web_user(username)
+
+
+@login_manager.request_loader
+def _load_from_token(req: Any) -> WebUser | None:
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    db = current_app.extensions["db"]
+    service = current_app.extensions["workflow"]
+    with db.transaction() as s:
+        user = user_for_token(s, header[7:].strip(), service.now())
+        if user is None:
+            return None
+        g.token_auth = True
+        return _web_user(s, user)
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> Any:
+    if request.path.startswith("/api/"):
+        from flask import jsonify
+
+        return jsonify(error="unauthorized", message="请先登录或提供有效的 API 令牌。"), 401
+    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+def me() -> WebUser:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def roles_required(*groups: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Allow only users in one of ``groups`` (admins always)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not me().has(*groups, "admin"):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

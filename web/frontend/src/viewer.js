@@ -1,0 +1,159 @@
+// Read-only BPMN diagrams with the state of a process instance (dist/viewer.js + dist/viewer.css).
+//
+//   <div data-bpmn-viewer data-bpmn-url="/processes/topic_proposal/v1/diagram.bpmn"
+//        data-active="screen" data-completed="start,propose" data-failed=""
+//        data-counts='{"screen": {"active": 2, "completed": 5}}'></div>
+//
+// The XML is fetched same-origin with credentials. Element ids are comma separated; markers get the classes
+// jm-active / jm-completed / jm-failed; counts are drawn as overlays. When done the container gets
+// data-rendered="true" (browser tests wait on it), on failure data-render-error="<message>" and a visible
+// message. A container that is hidden when it renders (an inactive tab) is fitted when it becomes visible.
+// window.JmViewer.render(element) renders one more container on demand and resolves to the viewer.
+import 'bpmn-js/dist/assets/diagram-js.css';
+import 'bpmn-js/dist/assets/bpmn-js.css';
+import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
+import './viewer.css';
+
+import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
+import camundaModdle from 'camunda-bpmn-moddle/resources/camunda.json';
+
+const MARKERS = [
+  ['data-active', 'jm-active'],
+  ['data-completed', 'jm-completed'],
+  ['data-failed', 'jm-failed'],
+];
+
+function ids(value) {
+  return (value || '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function countsOf(container) {
+  const raw = container.getAttribute('data-counts');
+  if (!raw) return {};
+  const parsed = JSON.parse(raw);
+  return parsed && typeof parsed === 'object' ? parsed : {};
+}
+
+function countBadge(kind, n, title) {
+  const span = document.createElement('span');
+  span.className = `jm-count-${kind}`;
+  span.title = title;
+  span.textContent = String(n);
+  return span;
+}
+
+function fit(viewer) {
+  const canvas = viewer.get('canvas');
+  canvas.resized();
+  canvas.zoom('fit-viewport', 'auto');
+}
+
+function hasSize(el) {
+  return el.clientWidth > 0 && el.clientHeight > 0;
+}
+
+export async function render(container) {
+  container.removeAttribute('data-rendered');
+  container.removeAttribute('data-render-error');
+  container.setAttribute('aria-busy', 'true');
+  if (!container.hasAttribute('role')) container.setAttribute('role', 'img');
+  if (!container.hasAttribute('aria-label')) container.setAttribute('aria-label', '流程图');
+  const url = container.getAttribute('data-bpmn-url');
+  let viewer = null;
+  try {
+    if (!url) throw new Error('data-bpmn-url is missing');
+    const response = await fetch(url, {
+      credentials: 'include',
+      headers: { Accept: 'application/xml, text/xml, */*' },
+    });
+    if (!response.ok) throw new Error(`HTTP ${response.status} for ${url}`);
+    const xml = await response.text();
+
+    viewer = new NavigatedViewer({
+      container,
+      moddleExtensions: { camunda: camundaModdle },
+    });
+    const { warnings } = await viewer.importXML(xml);
+    if (warnings && warnings.length) {
+      container.setAttribute('data-render-warnings', String(warnings.length));
+      console.warn('bpmn import warnings', warnings);
+    }
+
+    const canvas = viewer.get('canvas');
+    const registry = viewer.get('elementRegistry');
+    const missing = [];
+    for (const [attr, cls] of MARKERS) {
+      for (const id of ids(container.getAttribute(attr))) {
+        if (registry.get(id)) canvas.addMarker(id, cls);
+        else missing.push(id);
+      }
+    }
+
+    const overlays = viewer.get('overlays');
+    for (const [id, c] of Object.entries(countsOf(container))) {
+      if (!registry.get(id) || !c) {
+        missing.push(id);
+        continue;
+      }
+      const box = document.createElement('div');
+      box.className = 'jm-count';
+      if (c.active) box.append(countBadge('active', c.active, `进行中 ${c.active}`));
+      if (c.completed) box.append(countBadge('completed', c.completed, `已完成 ${c.completed}`));
+      if (c.failed) box.append(countBadge('failed', c.failed, `出错 ${c.failed}`));
+      if (box.childElementCount) overlays.add(id, 'jm-count', { position: { top: -12, right: 12 }, html: box });
+    }
+    if (missing.length) container.setAttribute('data-missing-elements', missing.join(','));
+
+    if (hasSize(container)) {
+      fit(viewer);
+    } else if (typeof ResizeObserver === 'function') {
+      // Hidden (inactive tab, collapsed panel): fit once it gets a size.
+      const ro = new ResizeObserver(() => {
+        if (hasSize(container)) {
+          ro.disconnect();
+          fit(viewer);
+        }
+      });
+      ro.observe(container);
+    }
+
+    container.__jmViewer = viewer;
+    container.setAttribute('data-rendered', 'true');
+    return viewer;
+  } catch (err) {
+    const message = (err && err.message) || String(err);
+    console.error('bpmn viewer:', message);
+    if (viewer) viewer.destroy();
+    container.setAttribute('data-render-error', message);
+    const note = document.createElement('div');
+    note.className = 'jm-viewer-error';
+    note.setAttribute('role', 'alert');
+    note.textContent = `流程图加载失败：${message}`;
+    container.replaceChildren(note);
+    return null;
+  } finally {
+    container.removeAttribute('aria-busy');
+  }
+}
+
+export function renderAll(root = document) {
+  return Promise.all(
+    [...root.querySelectorAll('[data-bpmn-viewer]')]
+      .filter((el) => !el.hasAttribute('data-rendered') && !el.__jmRendering)
+      .map((el) => {
+        el.__jmRendering = true;
+        return render(el).finally(() => {
+          el.__jmRendering = false;
+        });
+      }),
+  );
+}
+
+if (document.readyState === 'loading') {
+  document.addEventListener('DOMContentLoaded', () => renderAll());
+} else {
+  renderAll();
+}

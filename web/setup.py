@@ -1,0 +1,107 @@
+"""Extensions, security headers, error pages and blueprints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, jsonify, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from engine.errors import EngineError, FormError, TaskAlreadyDone
+from web.auth import login_manager
+
+csrf = CSRFProtect()
+babel = Babel()
+LANGUAGES = {"zh": "中文", "en": "English"}
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "font-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+       "base-uri 'self'; form-action 'self'")
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Session cookies are Secure whenever the request came over HTTPS (or when forced by config)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("FORCE_SECURE_COOKIES") or request.is_secure)
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    if lang in LANGUAGES:
+        return str(lang)
+    return "zh"
+
+
+def init_extensions(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+
+    from web import filters
+
+    filters.register(app)
+
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith(("/tasks", "/api", "/notifications", "/start", "/attachments")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    def wants_json() -> bool:
+        return request.path.startswith("/api/")
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> Any:
+        if wants_json():
+            return jsonify(error="csrf", message="请求缺少有效的安全令牌（CSRF），请刷新页面后重试。"), 400
+        return render_template("error.html", status=400, message="页面已过期或请求缺少安全令牌，请刷新页面后重试。"), 400
+
+    @app.errorhandler(EngineError)
+    def engine_error(exc: EngineError) -> Any:
+        if wants_json():
+            body: dict[str, Any] = {"error": type(exc).__name__, "message": exc.message}
+            if isinstance(exc, FormError):
+                body["errors"] = exc.errors
+            if isinstance(exc, TaskAlreadyDone):
+                body.update(completed_by=exc.by, completed_at=exc.at.isoformat() if exc.at else None)
+            return jsonify(body), exc.status
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    for status, message in ((403, "您无权访问此页面。"), (404, "页面不存在。"), (405, "不支持此操作。"),
+                            (413, "上传的文件过大。"), (500, "系统出现错误，请稍后再试；您提交的内容未被保存。")):
+        app.register_error_handler(status, _simple_error(status, message, wants_json))
+
+    @app.before_request
+    def remember_start() -> None:
+        g.lang = select_locale()
+
+
+def _simple_error(status: int, message: str, wants_json: Any) -> Any:
+    def handler(exc: Exception) -> Any:
+        if wants_json():
+            return jsonify(error=status, message=message), status
+        return render_template("error.html", status=status, message=message), status
+
+    return handler
+
+
+def register_blueprints(app: Flask) -> None:
+    from web.views.api import bp as api_bp
+    from web.views.attachments import bp as attachments_bp
+    from web.views.auth import bp as auth_bp
+    from web.views.notifications import bp as notifications_bp
+    from web.views.start import bp as start_bp
+    from web.views.tasks import bp as tasks_bp
+
+    for bp in (auth_bp, tasks_bp, start_bp, notifications_bp, attachments_bp):
+        app.register_blueprint(bp)
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)

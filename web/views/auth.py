@@ -1,0 +1,65 @@
+"""Sign in, sign out, language."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import login_required, login_user, logout_user
+
+from meeting.accounts import authenticate
+from web.auth import load_web_user
+from web.setup import LANGUAGES
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
+        return target
+    return url_for("tasks.inbox")
+
+
+@bp.get("/")
+def index() -> Any:
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    username = ""
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        service = current_app.extensions["workflow"]
+        with current_app.extensions["db"].transaction() as s:
+            result = authenticate(s, username, password, service.now(), request.remote_addr)
+        if result.user is not None:
+            user = load_web_user(result.user.username)
+            if user is not None:
+                session.clear()
+                login_user(user)
+                session.permanent = True
+                return redirect(_safe_next(request.args.get("next")))
+        error = result.error
+        current_app.logger.info("login failed for %r from %s", username, request.remote_addr)
+        return render_template("login.html", error=error, username=username), 429 if result.throttled else 401
+    return render_template("login.html", error=error, username=username)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Any:
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+def language() -> Any:
+    lang = request.form.get("lang", "zh")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    return redirect(_safe_next(request.form.get("next")))
