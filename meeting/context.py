@@ -22,7 +22,7 @@ class Subject:
 
 
 def _unit_names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Unit.code, Unit.name)).tuples().all())
+    return dict(session.execute(select(Unit.code, Unit.name)).all())
 
 
 def subject_titles(session: Session, contexts: list[dict[str, Any]]) -> list[str]:

@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SMTP_HOST=os.environ.get("SMTP_HOST"),
         SMTP_PORT=int(os.environ.get("SMTP_PORT", "25")),
         MAIL_FROM=os.environ.get("MAIL_FROM", "joint-meeting@localhost"),
+        BASE_URL=os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
     )
     if config:
         app.config.update(config)

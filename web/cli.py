@@ -17,6 +17,7 @@ from engine.errors import DeployError
 from engine.loader import SourceFile
 from engine.migrate import upgrade
 from meeting import directory
+from meeting.mailer import SmtpSettings, send_pending
 from meeting.passwords import hash_password
 from meeting.runtime import deploy_defaults
 from web import get_db, get_workflow
@@ -28,6 +29,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(token_group)
+    app.cli.add_command(mail_command)
 
 
 @click.command("init")
@@ -110,6 +112,7 @@ def worker_command(once: bool, interval: float) -> None:
         fired = service.fire_due_timers()
         if fired:
             click.echo(f"fired {fired}")
+        _send_mail()
         if not fired:
             deadline = time.monotonic() + interval
             while not stopping and time.monotonic() < deadline:
@@ -140,3 +143,28 @@ def token_create(username: str, name: str) -> None:
             sys.exit(1)
         token = create_token(s, user, name, get_workflow(current_app).now())
     click.echo(token)
+
+
+def _smtp_settings() -> SmtpSettings | None:
+    host = current_app.config.get("SMTP_HOST")
+    if not host:
+        return None
+    return SmtpSettings(host, int(current_app.config.get("SMTP_PORT") or 25),
+                        current_app.config.get("MAIL_FROM") or "joint-meeting@localhost",
+                        current_app.config.get("BASE_URL") or "http://127.0.0.1:5000")
+
+
+def _send_mail() -> int:
+    settings = _smtp_settings()
+    if settings is None:
+        return 0
+    return send_pending(get_db(current_app), settings, get_workflow(current_app).now())
+
+
+@click.command("mail")
+def mail_command() -> None:
+    """Send the e-mail copies of pending notifications once (needs SMTP_HOST)."""
+    if _smtp_settings() is None:
+        click.echo("SMTP_HOST is not set; nothing sent", err=True)
+        sys.exit(1)
+    click.echo(f"sent {_send_mail()}")

@@ -78,8 +78,8 @@ def inbox() -> Any:
             stmt = stmt.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at)
         rows = list(s.scalars(stmt.limit(PAGE_SIZE)))
         titles = subject_titles(s, [r.context for r in rows])
-        process_names = dict(s.execute(select(ProcessModel.key, ProcessModel.name)).tuples().all())
-        units = dict(s.execute(select(Unit.code, Unit.name)).tuples().all())
+        process_names = dict(s.execute(select(ProcessModel.key, ProcessModel.name)).all())
+        units = dict(s.execute(select(Unit.code, Unit.name)).all())
     items = [{"task": r, "subject": t, "process": process_names.get(r.process_key, r.process_key),
               "unit": _group_label(r.candidate_groups or [], units) or (r.assignee or "")}
              for r, t in zip(rows, titles, strict=True)]
@@ -99,7 +99,7 @@ def _page(task: HumanTask, values: dict[str, Any] | None = None, errors: dict[st
         about = subjects(s, task.context)
         inst = s.get(Instance, task.instance_id)
         model = s.get(ProcessModel, inst.model_id) if inst else None
-        names = dict(s.execute(select(User.username, User.display_name)).tuples().all())
+        names = dict(s.execute(select(User.username, User.display_name)).all())
         colleagues = []
         if task.state == "READY" and task.assignee == user.username:
             colleagues = _colleagues(s, task, user.username)

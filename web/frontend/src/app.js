@@ -8,7 +8,7 @@ import './app.css';
 
 import * as bootstrap from 'bootstrap';
 
-import { initItemsEditors } from './items-editor.js';
+import { initItemsEditors, readJsonBlock } from './items-editor.js';
 
 export { bootstrap };
 
@@ -25,19 +25,6 @@ function onSubmitConfirm(event) {
   }
 }
 
-/** Read a JSON block `<script type="application/json" id="...">`; null when absent or invalid. */
-export function readJson(id) {
-  if (!id) return null;
-  const el = document.getElementById(id);
-  if (!el) return null;
-  try {
-    return JSON.parse(el.textContent || 'null');
-  } catch (err) {
-    console.error(`invalid JSON in #${id}`, err);
-    return null;
-  }
-}
-
 function init() {
   initItemsEditors(document);
 }
@@ -51,4 +38,5 @@ if (document.readyState === 'loading') {
   init();
 }
 
-export { initItemsEditors };
+// window.JointMeeting.{bootstrap, initItemsEditors, readJson} for page scripts loaded from files.
+export { initItemsEditors, readJsonBlock as readJson };

@@ -27,7 +27,8 @@ const COLUMNS = [
   { key: 'topic_id', label: '关联议题' },
 ];
 
-function readJsonBlock(id) {
+/** Parse a `<script type="application/json" id="…">` block; null when absent or invalid. */
+export function readJsonBlock(id) {
   if (!id) return null;
   const el = document.getElementById(id);
   if (!el) return null;

@@ -103,7 +103,7 @@ export async function render(container) {
       if (c.active) box.append(countBadge('active', c.active, `进行中 ${c.active}`));
       if (c.completed) box.append(countBadge('completed', c.completed, `已完成 ${c.completed}`));
       if (c.failed) box.append(countBadge('failed', c.failed, `出错 ${c.failed}`));
-      if (box.childElementCount) overlays.add(id, 'jm-count', { position: { top: -12, right: 12 }, html: box });
+      if (box.childElementCount) overlays.add(id, 'jm-count', { position: { top: -10, right: -8 }, html: box });
     }
     if (missing.length) container.setAttribute('data-missing-elements', missing.join(','));
 
