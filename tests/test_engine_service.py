@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from sqlalchemy import func, select
@@ -304,7 +305,7 @@ def test_undeclared_form_keys_never_reach_the_workflow(svc: WorkflowService) -> 
     wf = svc.workflow(iid)
     for task in wf.get_tasks():
         assert "hack" not in task.data and "noted" not in task.data
-    review = wf.get_task_from_id(__import__("uuid").UUID(ready(svc, iid, "review").id))
+    review = wf.get_task_from_id(UUID(ready(svc, iid, "review").id))
     assert review.data["initiator"] == "caizheng"
     assert (review.data["title"], review.data["amount"]) == ("申请", 5)
     complete = [a for a in audit(svc, iid) if a.action == "complete"][0]

@@ -299,3 +299,14 @@ def test_mail_copies_reach_the_unit_through_smtp(live: LiveApp) -> None:
         assert send_pending(live.db, settings, live.service.now()) == 0  # each copy goes out once
     finally:
         controller.stop()
+
+
+def test_chinese_by_default_and_english_on_request(live: LiveApp) -> None:
+    b = live.client("office")
+    page = b.get("/tasks").text
+    assert "待办事项" in page and 'lang="zh-CN"' in page
+    b.post("/language", {"lang": "en", "next": "/tasks"}, token_from="/tasks")
+    page = b.get("/tasks").text
+    assert "My work" in page and 'lang="en"' in page and "Due soon" in page
+    b.post("/language", {"lang": "xx", "next": "/tasks"}, token_from="/tasks")
+    assert "My work" in b.get("/tasks").text

@@ -36,6 +36,9 @@ def select_locale() -> str:
 
 
 def init_extensions(app: Flask) -> None:
+    from web.i18n import compile_catalogs
+
+    compile_catalogs()
     app.session_interface = SessionInterface()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

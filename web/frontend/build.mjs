@@ -8,14 +8,18 @@
 //
 // Minified IIFE bundles, no source maps, nothing inline: the pages run under a CSP without 'unsafe-inline'.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as esbuild from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outdir = resolve(here, '../static/dist');
+const dist = resolve(here, '../static/dist');
+// Build next to dist/ and swap it in at the end, so a running server (or a second build started at the same
+// time) never sees a half-written dist/.
+const outdir = resolve(here, `../static/.dist-build-${process.pid}`);
+const olddir = resolve(here, `../static/.dist-old-${process.pid}`);
 
 const bundles = [
   { name: 'app', entry: 'src/app.js', globalName: 'JointMeeting' },
@@ -30,7 +34,6 @@ const common = {
   minify: true,
   sourcemap: false,
   target: 'es2020',
-  outdir,
   assetNames: 'fonts/[name]-[hash]',
   legalComments: 'none',
   charset: 'utf8',
@@ -56,11 +59,16 @@ const started = Date.now();
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 
-await Promise.all(
-  bundles.map(({ name, entry, globalName }) =>
-    esbuild.build({ ...common, entryPoints: { [name]: entry }, globalName }),
-  ),
-);
+try {
+  await Promise.all(
+    bundles.map(({ name, entry, globalName }) =>
+      esbuild.build({ ...common, outdir, entryPoints: { [name]: entry }, globalName }),
+    ),
+  );
+} catch (err) {
+  rmSync(outdir, { recursive: true, force: true });
+  throw err;
+}
 
 const manifest = {};
 for (const path of walk(outdir).sort()) {
@@ -69,8 +77,16 @@ for (const path of walk(outdir).sort()) {
 }
 writeFileSync(join(outdir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 
+try {
+  renameSync(dist, olddir);
+} catch (err) {
+  if (err.code !== 'ENOENT') throw err;
+}
+renameSync(outdir, dist);
+rmSync(olddir, { recursive: true, force: true });
+
 for (const rel of Object.keys(manifest)) {
-  const kb = (statSync(join(outdir, rel)).size / 1024).toFixed(1);
+  const kb = (statSync(join(dist, rel)).size / 1024).toFixed(1);
   console.log(`  web/static/dist/${rel.padEnd(32)} ${kb.padStart(8)} KB`);
 }
 console.log(`built in ${Date.now() - started} ms`);
