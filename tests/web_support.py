@@ -87,7 +87,13 @@ def live_app(database_url: str, clock: ManualClock) -> Iterator[LiveApp]:
     deploy_defaults(app.extensions["workflow"])
     server = create_server(app, host="127.0.0.1", port=0, threads=8)
     port = server.effective_port  # type: ignore[union-attr]
-    thread = threading.Thread(target=server.run, daemon=True)
+    def serve() -> None:
+        try:
+            server.run()
+        except OSError:  # the socket map is closed under the loop when the test ends
+            pass
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
         yield LiveApp(app, f"http://127.0.0.1:{port}", clock)

@@ -131,19 +131,34 @@ def base_url(app_server: str) -> str:
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     executable = chromium_executable()
     if executable is None:
-        pytest.skip(
-            "no Chromium: looked for $CHROMIUM, " + ", ".join(CHROMIUM_CANDIDATES)
-            + " (`make install` runs `apt-get install chromium`)"
-        )
+        where = os.environ.get("CHROMIUM") or " or ".join(CHROMIUM_CANDIDATES)
+        pytest.skip(f"no Chromium at {where} (`make install` runs `apt-get install chromium`)")
     return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture
+def results_dir(pytestconfig: pytest.Config) -> Path:
+    """pytest-playwright's ``--output`` folder (``test-results/``), for screenshots a test keeps on purpose.
+    Note that every pytest session empties it when it starts."""
+    path = Path(pytestconfig.getoption("--output")).absolute()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
 def console_errors(page) -> list[str]:
-    """Console errors and uncaught exceptions of the page (CSP violations show up here)."""
+    """Console errors, uncaught exceptions and HTTP errors of the page (CSP violations show up here)."""
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
+
+    def on_console(msg) -> None:
+        # "Failed to load resource" names no URL; the response handler below reports it with the URL.
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+            errors.append(f"console.error: {msg.text}")
+
+    page.on("console", on_console)
     page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} ({r.failure})"))
     return errors
 
 

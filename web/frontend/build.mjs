@@ -16,10 +16,11 @@ import * as esbuild from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(here, '../static/dist');
-// Build next to dist/ and swap it in at the end, so a running server (or a second build started at the same
-// time) never sees a half-written dist/.
-const outdir = resolve(here, `../static/.dist-build-${process.pid}`);
-const olddir = resolve(here, `../static/.dist-old-${process.pid}`);
+// Build into a scratch folder and swap it in at the end, so a running server (or a second build started at the
+// same time) never sees a half-written dist/.
+// The scratch folders live in node_modules/ (git-ignored, same file system, so rename works).
+const outdir = resolve(here, `node_modules/.dist-build-${process.pid}`);
+const olddir = resolve(here, `node_modules/.dist-old-${process.pid}`);
 
 const bundles = [
   { name: 'app', entry: 'src/app.js', globalName: 'JointMeeting' },
@@ -35,7 +36,7 @@ const common = {
   sourcemap: false,
   target: 'es2020',
   assetNames: 'fonts/[name]-[hash]',
-  legalComments: 'none',
+  legalComments: 'linked',
   charset: 'utf8',
   logLevel: 'warning',
   define: { 'process.env.NODE_ENV': '"production"' },
@@ -82,6 +83,7 @@ try {
 } catch (err) {
   if (err.code !== 'ENOENT') throw err;
 }
+mkdirSync(dirname(dist), { recursive: true });
 renameSync(outdir, dist);
 rmSync(olddir, { recursive: true, force: true });
 

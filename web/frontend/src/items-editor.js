@@ -1,21 +1,26 @@
 // Resolution-item table editor (议定事项编辑表).
 //
-// Markup the page renders (no inline script; data comes from JSON blocks named by data-* attributes):
+// Markup the page renders (no inline script; data-units / data-topics / data-initial name a JSON block by id,
+// "units-json" or "#units-json", or hold the JSON itself):
 //
 //   <table class="table" data-items-editor data-field="items"
-//          data-units="units-json" data-topics="topics-json" data-initial="items-json">
+//          data-units="#units-json" data-topics="#topics-json" data-initial="[{…}]">
 //     <thead>…optional, one header per column…</thead><tbody></tbody>
 //   </table>
-//   <script type="application/json" id="units-json">[{"code": "minzheng", "name": "区民政局"}, …]</script>
-//   <script type="application/json" id="topics-json">[{"id": 3, "title": "…"}, …]</script>   (optional)
-//   <script type="application/json" id="items-json">[{"content": …, "lead_unit": …}, …]</script> (optional)
+//   <script type="application/json" id="units-json">[["成员单位", [["minzheng", "区民政局"], …]], …]</script>
+//   <script type="application/json" id="topics-json">[["3", "议题标题"], …]</script>            (optional)
+//
+// Options may be [value, label] pairs or {code|value|id, name|label|title} objects; [groupLabel, [options]]
+// or {label, options} entries become <optgroup>s.
 //
 // Each row has content (textarea), lead_unit (select), co_units (multi-select), deadline (date) and topic_id
 // (a select when data-topics is given, else a number input); inputs carry data-item-key="<key>" and no name,
 // so only the hidden input is posted. The rows are serialized as JSON into
 // <input type="hidden" name="<data-field>"> in the enclosing form (created when missing) on every change and on
 // submit: [{"content": str, "lead_unit": str, "co_units": [str], "deadline": "YYYY-MM-DD" | "",
-// "topic_id": int | null}]. Rows left completely empty are not serialized. When the hidden input already
+// "topic_id": int | null}], one object per row on the screen (blank rows too; the server skips them and
+// numbers its "第 n 行" messages the same way). An existing button [data-items-add="<field>"] adds rows (one
+// is created after the table when the page has none). When the hidden input already
 // holds JSON (the server re-rendered the form after a validation error), the rows start from it; otherwise
 // from data-initial; otherwise one empty row.
 
@@ -27,30 +32,49 @@ const COLUMNS = [
   { key: 'topic_id', label: '关联议题' },
 ];
 
-/** Parse a `<script type="application/json" id="…">` block; null when absent or invalid. */
-export function readJsonBlock(id) {
-  if (!id) return null;
-  const el = document.getElementById(id);
-  if (!el) return null;
+/**
+ * JSON named by a data-* attribute: the id of a `<script type="application/json">` block ("units-json" or
+ * "#units-json"), or the JSON itself ("[…]" / "{…}"). null when absent or invalid.
+ */
+export function readJsonBlock(ref) {
+  if (!ref) return null;
+  const text = ref.trim();
+  let source = text;
+  if (!text.startsWith('[') && !text.startsWith('{')) {
+    const el = document.getElementById(text.startsWith('#') ? text.slice(1) : text);
+    if (!el) return null;
+    source = el.textContent || 'null';
+  }
   try {
-    return JSON.parse(el.textContent || 'null');
+    return JSON.parse(source);
   } catch (err) {
-    console.error(`invalid JSON in #${id}`, err);
+    console.error(`invalid JSON in ${text.slice(0, 40)}`, err);
     return null;
   }
 }
 
-/** [{code,name}] | [{value,label}] | [{id,title}] | [[value,label]] -> [{value,label}] */
+function option(o) {
+  if (Array.isArray(o)) return { value: String(o[0]), label: String(o[1] ?? o[0]) };
+  if (o && typeof o === 'object') {
+    const value = o.code ?? o.value ?? o.id;
+    const label = o.name ?? o.label ?? o.title ?? value;
+    return { value: String(value), label: String(label) };
+  }
+  return { value: String(o), label: String(o) };
+}
+
+/**
+ * Options: [{code,name}] | [{value,label}] | [{id,title}] | [[value,label]], and groups as
+ * [[groupLabel, [options…]]] or [{label, options: […]}] -> [{value,label} | {group, options}]
+ */
 function normalizeOptions(list) {
   if (!Array.isArray(list)) return [];
   return list.map((o) => {
-    if (Array.isArray(o)) return { value: String(o[0]), label: String(o[1] ?? o[0]) };
-    if (o && typeof o === 'object') {
-      const value = o.code ?? o.value ?? o.id;
-      const label = o.name ?? o.label ?? o.title ?? value;
-      return { value: String(value), label: String(label) };
+    if (Array.isArray(o) && Array.isArray(o[1])) return { group: String(o[0]), options: o[1].map(option) };
+    if (o && typeof o === 'object' && !Array.isArray(o) && Array.isArray(o.options)) {
+      return { group: String(o.label ?? o.name ?? ''), options: o.options.map(option) };
     }
-    return { value: String(o), label: String(o) };
+    return option(o);
   });
 }
 
@@ -68,13 +92,25 @@ function el(tag, attrs = {}, children = []) {
 function select(options, { multiple = false, placeholder = null, selected = [] } = {}) {
   const chosen = new Set((Array.isArray(selected) ? selected : [selected]).filter((v) => v != null).map(String));
   const s = el('select', { class: 'form-select form-select-sm', multiple });
-  if (multiple) s.size = Math.min(Math.max(options.length, 2), 5);
   if (placeholder != null) s.append(el('option', { value: '', text: placeholder }));
-  for (const o of options) {
+  const addOption = (parent, o) => {
     const opt = el('option', { value: o.value, text: o.label });
     opt.selected = chosen.has(o.value);
-    s.append(opt);
+    parent.append(opt);
+  };
+  let count = 0;
+  for (const o of options) {
+    if (o.group !== undefined) {
+      const g = el('optgroup', { label: o.group });
+      o.options.forEach((x) => addOption(g, x));
+      s.append(g);
+      count += o.options.length + 1;
+    } else {
+      addOption(s, o);
+      count += 1;
+    }
   }
+  if (multiple) s.size = Math.min(Math.max(count, 2), 6);
   return s;
 }
 
@@ -211,9 +247,8 @@ class ItemsEditor {
   }
 
   serialize() {
-    const items = this.rows().filter(
-      (r) => r.content || r.lead_unit || r.co_units.length || r.deadline || r.topic_id != null,
-    );
+    // Every row, blank ones too, so that the server's "第 n 行" is the n-th row on the screen.
+    const items = this.rows();
     this.hidden.value = JSON.stringify(items);
     return items;
   }
