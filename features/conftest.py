@@ -1,0 +1,105 @@
+"""The features run every scenario twice: on a real SQLite file (WAL) and on the machine's PostgreSQL server (a
+private schema). Each scenario starts from a fresh database with the directory of the rules, the demo users and
+the five deployed processes; time moves only through the ManualClock.
+
+A command a scenario expects to be refused is kept by the world; the very next step must check it (steps
+marked with ``checks_refusal``). Any other step finding an unchecked refusal fails the scenario there.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from engine.clock import ManualClock
+from engine.db import Base, Database
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from steps.common import *  # noqa: E402,F403  (the shared step definitions)
+from steps.common import UNCHANGED  # noqa: E402
+from steps.domain import *  # noqa: E402,F403
+from steps.world import World  # noqa: E402
+
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+# Monday 2 March 2026, 09:00 in Beijing.
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+def _postgres_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith("postgresql") else PG_DEFAULT
+
+
+@pytest.fixture(scope="session")
+def features_pg_url() -> Iterator[str]:
+    """A private schema on the PostgreSQL server for this session's features."""
+    url = _postgres_url()
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=3, autocommit=True) as conn:
+            schema = f"f_{uuid.uuid4().hex[:10]}"
+            conn.execute(f"CREATE SCHEMA {schema}")
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+        pytest.skip(f"PostgreSQL not reachable at {url}: {type(exc).__name__}: {exc}")
+    sep = "&" if "?" in url else "?"
+    yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    import engine.models  # noqa: F401
+    import meeting.models  # noqa: F401
+
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path}/features.db")
+    else:
+        db = Database(request.getfixturevalue("features_pg_url"))
+        Base.metadata.drop_all(db.engine)
+    db.create_all()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture(autouse=True)
+def world(database: Database, clock: ManualClock) -> World:
+    """Autouse, so that every scenario is parametrized over both backends."""
+    return World(database, clock)
+
+
+def pytest_bdd_before_scenario(request, feature, scenario) -> None:  # type: ignore[no-untyped-def]
+    """Snapshots of every table cost a little; take them only where a scenario checks that nothing changed."""
+    world: World = request.getfixturevalue("world")
+    world.track_changes = any(step.name == UNCHANGED for step in scenario.steps)
+
+
+def pytest_bdd_before_step(request, feature, scenario, step, step_func) -> None:  # type: ignore[no-untyped-def]
+    world: World = request.getfixturevalue("world")
+    if world.error is not None and not getattr(step_func, "checks_refusal", False):
+        error, world.error = world.error, None
+        raise AssertionError(f"上一步被拒绝：{error} {getattr(error, 'errors', '')}")
+
+
+def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func_args, exception) -> None:  # type: ignore[no-untyped-def]
+    request.getfixturevalue("world").failed = True
+
+
+def pytest_bdd_after_scenario(request, feature, scenario) -> None:  # type: ignore[no-untyped-def]
+    world: World = request.getfixturevalue("world")
+    if world.error is not None and not world.failed:
+        error, world.error = world.error, None
+        raise AssertionError(f"最后一步被拒绝，但没有步骤检查：{error} {getattr(error, 'errors', '')}")
