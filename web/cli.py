@@ -30,6 +30,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(token_group)
     app.cli.add_command(mail_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("init")
@@ -168,3 +170,35 @@ def mail_command() -> None:
         click.echo("SMTP_HOST is not set; nothing sent", err=True)
         sys.exit(1)
     click.echo(f"sent {_send_mail()}")
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path) -> None:
+    """Online backup of the SQLite database into FILE (safe while the app runs)."""
+    from engine.backup import BackupError, backup
+
+    try:
+        size = backup(get_db(current_app), file)
+    except BackupError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"backup written: {file} ({size} bytes)")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm replacing the current database.")
+def restore_command(file: Path, yes: bool) -> None:
+    """Replace the SQLite database with the backup FILE (stop web processes and workers first)."""
+    from engine.backup import BackupError, restore
+
+    if not yes:
+        click.echo("恢复会覆盖当前数据库；确认请加 --yes", err=True)
+        sys.exit(1)
+    try:
+        restore(get_db(current_app), file)
+    except BackupError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"restored from {file}")
