@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= instance/joint_meeting.db
 export FLASK_APP := web
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint clean fuzz
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "需要 Python 3.11（$(PY)）"; exit 1; }
@@ -58,3 +58,6 @@ lint: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_loader.py

@@ -86,3 +86,12 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(T0)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from figures import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("figures")
+        for name in sorted(FIGURES):
+            terminalreporter.write_line(f"{name} = {FIGURES[name]}")
