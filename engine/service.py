@@ -327,7 +327,7 @@ class WorkflowService:
     # ------------------------------------------------------------------ tasks
     def claim(self, task_id: str, actor: Actor) -> None:
         with self.db.transaction() as s:
-            ht = self._task_for_update(s, task_id)
+            ht = self._task_for_update(s, task_id, actor)
             if ht.assignee == actor.username:
                 return
             # Candidacy first: someone who may not do the task learns nothing about who holds it.
@@ -340,7 +340,7 @@ class WorkflowService:
 
     def unclaim(self, task_id: str, actor: Actor) -> None:
         with self.db.transaction() as s:
-            ht = self._task_for_update(s, task_id)
+            ht = self._task_for_update(s, task_id, actor)
             if ht.assignee is None:
                 return
             if ht.assignee != actor.username and not actor.is_admin:
@@ -353,7 +353,7 @@ class WorkflowService:
     def delegate(self, task_id: str, actor: Actor, to: Actor) -> None:
         """Hand a claimed task to a colleague who is also a candidate."""
         with self.db.transaction() as s:
-            ht = self._task_for_update(s, task_id)
+            ht = self._task_for_update(s, task_id, actor)
             if ht.assignee != actor.username and not actor.is_admin:
                 raise Forbidden("只有签收人可以转交任务")
             if not self.is_candidate(ht, to):
@@ -364,7 +364,7 @@ class WorkflowService:
     def complete(self, task_id: str, actor: Actor, values: dict[str, Any], comment: str | None = None
                  ) -> CommandResult:
         with self.db.transaction() as s:
-            ht = self._task_for_update(s, task_id)
+            ht = self._task_for_update(s, task_id, actor)
             inst = s.get(Instance, ht.instance_id)
             assert inst is not None
             if ht.assignee and ht.assignee != actor.username and not actor.is_admin:
@@ -568,12 +568,14 @@ class WorkflowService:
             raise NotFound("流程实例不存在")
         return inst
 
-    def _task_for_update(self, s: Session, task_id: str) -> HumanTask:
+    def _task_for_update(self, s: Session, task_id: str, actor: Actor) -> HumanTask:
         ht = s.get(HumanTask, task_id)
         if ht is None:
             raise NotFound("任务不存在")
         inst = self._lock(s, ht.instance_id)
         s.refresh(ht)
+        if not self.may_read(ht, actor):
+            raise Forbidden("您无权办理此任务")
         if ht.state != READY:
             raise TaskAlreadyDone(ht.name, ht.completed_by, ht.completed_at, ht.state)
         if inst.status != "running":
