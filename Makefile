@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= instance/joint_meeting.db
 export FLASK_APP := web
 
-.PHONY: install run test lint clean fuzz
+.PHONY: install run test lint clean fuzz test-workers
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "需要 Python 3.11（$(PY)）"; exit 1; }
@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml
 FRONTEND := web/frontend
 NODE_STAMP := $(FRONTEND)/node_modules/.npm-ci-stamp
 DIST_STAMP := web/static/dist/.built
-FRONTEND_SRC := $(FRONTEND)/build.mjs $(wildcard $(FRONTEND)/src/*)
+FRONTEND_SRC := $(FRONTEND)/build.mjs $(wildcard $(FRONTEND)/src/*) $(wildcard $(FRONTEND)/src/*/*) \
+	$(wildcard $(FRONTEND)/src/*/*/*)
 CHROMIUM := /usr/bin/chromium
 
 $(NODE_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
@@ -47,7 +48,8 @@ install: $(STAMP) $(DIST_STAMP) $(CHROMIUM)
 run: install
 	mkdir -p instance
 	$(BIN)/flask --app web init --demo
-	$(BIN)/waitress-serve --host 127.0.0.1 --port 5000 --call web:create_app
+	EMBEDDED_WORKER=$${EMBEDDED_WORKER:-auto} $(BIN)/waitress-serve --host 127.0.0.1 --port 5000 \
+	  --call web.wsgi:create_app
 
 test: install
 	$(BIN)/ruff check .
@@ -58,6 +60,11 @@ lint: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# The worker tests at full size: two worker processes on PostgreSQL, WORKER_TIMERS due timers (default 10000).
+test-workers: install
+	WORKER_TIMERS=$${WORKER_TIMERS:-10000} $(BIN)/python -m pytest -q -s -p no:cacheprovider \
+	  tests/test_worker_processes.py
 
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_loader.py

@@ -18,6 +18,17 @@ class SystemClock(Clock):
     pass
 
 
+class OffsetClock(Clock):
+    """The system clock moved by a fixed offset: lets worker processes in tests and rehearsals act "later"
+    (``WORKFLOW_NOW_OFFSET``, seconds). Never set it in production."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
 class ManualClock(Clock):
     """A clock that stands still until told to move (for tests and the demo)."""
 
@@ -62,6 +73,9 @@ def now() -> datetime:
 def _install_in_spiff() -> None:
     from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 
+    from engine import timers
+
+    timers.install()  # calendar-true durations and cycles (engine/timers.py)
     if getattr(spiff_timer.datetime, "_app_clock", False):
         return
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base
@@ -72,9 +72,13 @@ class HumanTask(Base):
     """Projection of every user task the engine has made ready; the inbox reads only this."""
 
     __tablename__ = "wf_task"
+    # Inbox indexes (bench/, issue 7): a user's own tasks by assignee (only assigned rows, so a query for the
+    # unassigned never scans them), due dates across all tasks by range; "claimable" goes through the
+    # candidate rows. The queries in WorkflowService.task_query start from the actor's rows.
     __table_args__ = (
-        Index("ix_wf_task_state_due", "state", "due_at"),
-        Index("ix_wf_task_assignee_state", "assignee", "state"),
+        Index("ix_wf_task_due_state", "due_at", "state"),
+        Index("ix_wf_task_assignee_state", "assignee", "state", "due_at",
+              sqlite_where=text("assignee IS NOT NULL"), postgresql_where=text("assignee IS NOT NULL")),
         Index("ix_wf_task_completed_by", "completed_by", "completed_at"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
@@ -99,14 +103,15 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(100))
     completed_at: Mapped[datetime | None]
 
-    candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    # Loaded only when touched: the inbox and the commands never read them row by row (bench/, issue 7).
+    candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan", lazy="select")
 
 
 class TaskCandidate(Base):
     """One row per (task, group or user) so "tasks my groups may claim" is an indexed join."""
 
     __tablename__ = "wf_task_candidate"
-    __table_args__ = (Index("ix_wf_task_candidate_ref", "kind", "ref", "task_id"),)
+    __table_args__ = (Index("ix_wf_task_candidate_ref", "kind", "ref", "state", "task_id"),)  # covering
     task_id: Mapped[str] = mapped_column(ForeignKey("wf_task.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(1), primary_key=True)  # g = group, u = user
     ref: Mapped[str] = mapped_column(String(100), primary_key=True)
@@ -148,3 +153,61 @@ class Attachment(Base):
     uploaded_by: Mapped[str | None] = mapped_column(String(100))
     uploaded_at: Mapped[datetime]
     instance_id: Mapped[str | None] = mapped_column(String(32), index=True)
+
+
+class ActivityTokens(Base):
+    """Projection of tokens per activity and instance (engine/activity.py keeps it in step on every save):
+    a heatmap over all instances of a version is one aggregate query, never a walk over workflows.
+
+    ``model_id`` is the model the instance runs; ``process_key`` the diagram the activity belongs to (the
+    instance's own process, or a process it calls: resolution_item inside joint_meeting)."""
+
+    __tablename__ = "wf_activity"
+    __table_args__ = (Index("ix_wf_activity_heat", "process_key", "model_id", "bpmn_id"),)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("wf_instance.id", ondelete="CASCADE"), primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    bpmn_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    model_id: Mapped[int] = mapped_column(Integer)
+    active: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProcessDraft(Base):
+    """A designer's work on one process, saved without deploying. ``revision`` grows by one on every save;
+    a save names the revision it started from, so a second designer's outdated save is refused (409)."""
+
+    __tablename__ = "wf_draft"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    xml: Mapped[str] = mapped_column(Text)
+    base_version: Mapped[int | None] = mapped_column(Integer)  # the deployed version the draft started from
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+
+
+class Schedule(Base):
+    """A start of new instances at set times (engine/schedule.py): one row per timer start event of a deployed
+    process (``source='diagram'``, filled at deploy) and one per regular start an administrator configured
+    (``source='config'``, ``flask --app web schedule add``). The worker claims due rows like due timers."""
+
+    __tablename__ = "wf_schedule"
+    __table_args__ = (Index("ix_wf_schedule_due", "active", "next_run_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    source: Mapped[str] = mapped_column(String(10))  # diagram | config
+    process_key: Mapped[str] = mapped_column(String(100), index=True)
+    start_event: Mapped[str | None] = mapped_column(String(100))  # None: the process's none start event
+    expression: Mapped[str] = mapped_column(String(300))  # ISO 8601 date, duration or R[n]/start/period
+    anchor_at: Mapped[datetime]  # occurrence k is anchor_at + k × period (no drift)
+    occurrence: Mapped[int] = mapped_column(Integer, default=0)  # index of next_run_at
+    remaining: Mapped[int] = mapped_column(Integer, default=-1)  # runs left; -1 = unbounded
+    next_run_at: Mapped[datetime | None]
+    run_as: Mapped[str] = mapped_column(String(100), default="system")  # recorded as the initiator
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(default=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    last_run_at: Mapped[datetime | None]
+    last_instance_id: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]

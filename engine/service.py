@@ -12,13 +12,17 @@ from uuid import UUID
 
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import (
+    MessageEventDefinition as MessageEventDefinitionBase,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, func, insert, inspect, or_, select, union_all, update
+from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from engine import expressions
+from engine import activity, expressions
 from engine.actions import ActionContext, ActionRegistry
 from engine.clock import SHANGHAI, Clock, SystemClock, set_clock
 from engine.db import Database
@@ -42,10 +46,14 @@ from engine.models import (
     ProcessModel,
     ProcessSpec,
     TaskCandidate,
+    new_id,
 )
 from engine.serialization import StateCodec
+from engine.timers import due_at, pass_timer_start, run_engine_steps
 
 READY, COMPLETED, CANCELLED = "READY", "COMPLETED", "CANCELLED"
+NEW_INSTANCES = "wf_new_instances"  # Session.info key: instances created in this transaction (no rows yet)
+_MESSAGE_SPECS: dict[str, bool] = {}  # spec sha -> has message events (specs are content-addressed)
 CONTEXT_KEYS = ("attendee", "co_unit", "lead_unit")
 TIMER_EVENT_TYPES = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 
@@ -130,6 +138,40 @@ def _split(value: Any) -> list[str]:
     return [v.strip() for v in str(value).split(",") if v.strip()]
 
 
+def _has_message_events(specs: Iterable[Any]) -> bool:
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            pending = [getattr(task_spec, "event_definition", None)]
+            while pending:
+                ed = pending.pop()
+                if ed is None:
+                    continue
+                if isinstance(ed, MessageEventDefinitionBase):
+                    return True
+                pending.extend(getattr(ed, "event_definitions", None) or [])
+    return False
+
+
+# The hot path's statements, built once (SQLAlchemy also memoizes their cache keys): bench/, issue 7.
+# An instance's process model comes with it, without the diagram text and the start-event lists.
+_MODEL_LIGHT = joinedload(Instance.model).load_only(
+    ProcessModel.id, ProcessModel.key, ProcessModel.version, ProcessModel.name, ProcessModel.spec_sha,
+    ProcessModel.called)
+_INSTANCE_OF_TASK = (select(Instance).options(_MODEL_LIGHT)
+                     .where(Instance.id == select(HumanTask.instance_id)
+                            .where(HumanTask.id == bindparam("task_id")).scalar_subquery())
+                     .execution_options(populate_existing=True))
+_INSTANCE_OF_TASK_FOR_UPDATE = _INSTANCE_OF_TASK.with_for_update(of=Instance)
+_OPEN_TASK_IDS = select(HumanTask.id).where(HumanTask.instance_id == bindparam("instance_id"),
+                                            HumanTask.state == READY)
+_INSERT_TASK = insert(HumanTask.__table__)
+_INSERT_CANDIDATE = insert(TaskCandidate.__table__)
+_INSERT_AUDIT = insert(AuditEvent.__table__)
+_LATEST_MODEL = (select(ProcessModel).options(defer(ProcessModel.xml))  # the diagram loads when read
+                 .where(ProcessModel.key == bindparam("key")).order_by(ProcessModel.version.desc()).limit(1))
+_UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}  # (table, changed columns) -> UPDATE by primary key
+
+
 def may_start(groups: Iterable[str], starter_groups: list[str]) -> bool:
     groups = set(groups)
     if "admin" in groups:
@@ -173,6 +215,13 @@ class WorkflowService:
             results = [self._store_model(s, lp, actor) for lp in loaded]
         return results
 
+    def check(self, sources: list[SourceFile]) -> list[LoadedProcess]:
+        """Exactly the checks of ``deploy`` (against what is deployed now), storing nothing.
+        Raises DeployError listing every problem."""
+        with self.db.sessions() as s:
+            deployed = {m.key: (m.file_name, m.xml) for m in self._latest_models(s)}
+        return load(sources, self.registry, deployed)
+
     def _latest_models(self, s: Session) -> list[ProcessModel]:
         latest = (select(ProcessModel.key, func.max(ProcessModel.version).label("v"))
                   .group_by(ProcessModel.key).subquery())
@@ -181,8 +230,7 @@ class WorkflowService:
         return list(s.scalars(stmt))
 
     def latest_model(self, s: Session, key: str) -> ProcessModel:
-        model = s.scalars(select(ProcessModel).where(ProcessModel.key == key)
-                          .order_by(ProcessModel.version.desc()).limit(1)).first()
+        model = s.scalars(_LATEST_MODEL, {"key": key}).first()
         if model is None:
             raise NotFound(f"流程“{key}”尚未部署")
         return model
@@ -205,6 +253,9 @@ class WorkflowService:
         s.flush()
         self._audit(s, actor, "deploy", None, None, None, lp.key,
                     {"version": model.version, "file": lp.file, "spec_sha": lp.spec_sha})
+        from engine.schedule import sync_timer_starts
+
+        sync_timer_starts(s, model, lp.spec, self.now())  # timer start events → wf_schedule rows
         return DeployResult(model, True)
 
     # ------------------------------------------------------------------ start
@@ -260,10 +311,12 @@ class WorkflowService:
         spec, subs = self._specs(s, model)
         wf = BpmnWorkflow(spec, subs)
         now = self.now()
-        inst = Instance(model_id=model.id, process_key=model.key, status="running", business_key=business_key,
-                        title=model.name, state="", started_by=actor.username, started_at=now, updated_at=now)
+        # Inserted once, complete, when _save flushes it (or earlier, by any query that autoflushes).
+        inst = Instance(id=new_id(), model=model, model_id=model.id, process_key=model.key, status="running",
+                        business_key=business_key, title=model.name, state="", started_by=actor.username,
+                        started_at=now, updated_at=now, revision=0)
         s.add(inst)
-        s.flush()
+        s.info.setdefault(NEW_INSTANCES, set()).add(inst.id)
         start_data = {**copy.deepcopy(data), "initiator": actor.username, "initiator_unit": actor.unit}
         start_task = wf.get_tasks(spec_name="Start")[0]
         start_task.data.update(start_data)
@@ -271,6 +324,8 @@ class WorkflowService:
             for t in wf.get_tasks():
                 if t.task_spec.bpmn_id in {e["id"] for e in model.start_events if e["id"] != event["id"]}:
                     t.cancel()
+                elif event["kind"] == "timer" and t.task_spec.bpmn_id == event["id"]:
+                    pass_timer_start(t)  # a scheduled start (engine/schedule.py) has fired
         self._audit(s, actor, "start", inst, None, None, model.key,
                     {"version": model.version, "start_event": event["id"], "data": _json_safe(data)})
         self._run(s, inst, wf, actor, lambda: None)
@@ -364,9 +419,7 @@ class WorkflowService:
     def complete(self, task_id: str, actor: Actor, values: dict[str, Any], comment: str | None = None
                  ) -> CommandResult:
         with self.db.transaction() as s:
-            ht = self._task_for_update(s, task_id, actor)
-            inst = s.get(Instance, ht.instance_id)
-            assert inst is not None
+            ht, inst = self._locked_task(s, task_id, actor)
             if ht.assignee and ht.assignee != actor.username and not actor.is_admin:
                 raise Forbidden(f"此任务已由{ht.assignee}签收，只有签收人可以办理")
             if not ht.assignee and not self.is_candidate(ht, actor) and not actor.is_admin:
@@ -389,8 +442,8 @@ class WorkflowService:
             self._run(s, inst, wf, actor, act)
             ht.state, ht.completed_by, ht.completed_at = COMPLETED, actor.username, now
             ht.assignee = ht.assignee or actor.username
-            for c in ht.candidates:
-                c.state = COMPLETED
+            self._write_now(s, ht)
+            self._close_candidates(s, [ht], COMPLETED)
             self._audit(s, actor, "complete", inst, ht, comment, inst.process_key, _json_safe(clean))
             return self._save(s, inst, wf)
 
@@ -424,12 +477,12 @@ class WorkflowService:
             return list(s.scalars(stmt))
 
     def fire_due_timers(self, limit: int = 100) -> int:
-        """Fire what is due, one short transaction per instance. Returns how many instances moved."""
-        fired = 0
-        for instance_id in self.due_instances(limit):
-            if self.fire_instance_timers(instance_id):
-                fired += 1
-        return fired
+        """Fire what is due (timers, then scheduled starts) as the worker does (engine/worker.py).
+        Returns how many instances moved or started."""
+        from engine.worker import Worker
+
+        result = Worker(self).run_pass(limit=limit)
+        return result.fired + result.started
 
     def fire_instance_timers(self, instance_id: str) -> bool:
         with self.db.transaction() as s:
@@ -437,17 +490,21 @@ class WorkflowService:
             if self.db.is_postgres:
                 stmt = stmt.with_for_update(skip_locked=True, of=Instance)
             inst = s.scalars(stmt.execution_options(populate_existing=True)).first()
-            if inst is None or inst.status != "running" or inst.next_timer_at is None \
-                    or inst.next_timer_at >= self.now():
-                return False
-            wf = self._restore(s, inst)
-            before = {str(t.id) for t in wf.get_tasks(state=TaskState.WAITING)}
-            self._run(s, inst, wf, Actor.system(), wf.refresh_timers)
-            after = {str(t.id) for t in wf.get_tasks(state=TaskState.WAITING)}
-            self._audit(s, None, "timer", inst, None, None, inst.process_key,
-                        {"fired": len(before - after), "due_at": inst.next_timer_at.isoformat()})
-            self._save(s, inst, wf)
-            return True
+            return inst is not None and self.fire_locked(s, inst)
+
+    def fire_locked(self, s: Session, inst: Instance) -> bool:
+        """Fire an instance's due timers; the caller holds its row lock. False when nothing is due (any more)."""
+        if inst.status != "running" or inst.next_timer_at is None or inst.next_timer_at >= self.now():
+            return False
+        now, due = self.now(), inst.next_timer_at
+        wf = self._restore(s, inst)
+        fired = [ev.name for ev in wf.waiting_events()
+                 if ev.event_type in TIMER_EVENT_TYPES and (when := due_at(ev.value)) is not None and when < now]
+        self._run(s, inst, wf, Actor.system(), wf.refresh_timers)
+        self._audit(s, None, "timer", inst, None, None, inst.process_key,
+                    {"fired": len(fired), "timers": fired, "due_at": due.isoformat()})
+        self._save(s, inst, wf)
+        return True
 
     # ------------------------------------------------------------------ lifecycle
     def suspend(self, instance_id: str, actor: Actor, reason: str) -> None:
@@ -488,19 +545,26 @@ class WorkflowService:
                 or self.is_candidate(ht, actor) or bool(actor.groups & self.supervisor_groups))
 
     def task_query(self, actor: Actor, view: str = "mine"):  # type: ignore[no-untyped-def]
-        """A SELECT over the projection: mine | claimable | open (mine + claimable) | done."""
-        candidate = exists().where(
-            TaskCandidate.task_id == HumanTask.id, TaskCandidate.state == READY,
+        """A SELECT over the projection: mine | claimable | open (mine + claimable) | done.
+
+        Each view starts from the actor's own rows (their candidate rows, the tasks assigned to them), found
+        through indexes, so its cost follows the actor's work and not the number of tasks (bench/, issue 7)."""
+        candidate_ids = select(TaskCandidate.task_id).where(
+            TaskCandidate.state == READY,
             or_(and_(TaskCandidate.kind == "g", TaskCandidate.ref.in_(sorted(actor.groups))),
                 and_(TaskCandidate.kind == "u", TaskCandidate.ref == actor.username)))
         stmt = select(HumanTask)
         if view == "mine":
             return stmt.where(HumanTask.state == READY, HumanTask.assignee == actor.username)
         if view == "claimable":
-            return stmt.where(HumanTask.state == READY, HumanTask.assignee.is_(None), candidate)
+            return stmt.where(HumanTask.state == READY, HumanTask.assignee.is_(None),
+                              HumanTask.id.in_(candidate_ids))
         if view == "open":
-            return stmt.where(HumanTask.state == READY, or_(HumanTask.assignee == actor.username,
-                                                            and_(HumanTask.assignee.is_(None), candidate)))
+            mine_ids = (select(HumanTask.id).where(HumanTask.state == READY, HumanTask.assignee == actor.username)
+                        .correlate(None))
+            return stmt.where(HumanTask.state == READY,
+                              or_(HumanTask.assignee == actor.username, HumanTask.assignee.is_(None)),
+                              HumanTask.id.in_(union_all(mine_ids, candidate_ids)))
         if view == "done":
             return stmt.where(HumanTask.completed_by == actor.username)
         raise ValueError(view)
@@ -560,7 +624,8 @@ class WorkflowService:
 
     # ------------------------------------------------------------------ internals
     def _lock(self, s: Session, instance_id: str) -> Instance:
-        stmt = select(Instance).where(Instance.id == instance_id).execution_options(populate_existing=True)
+        stmt = (select(Instance).options(_MODEL_LIGHT).where(Instance.id == instance_id)
+                .execution_options(populate_existing=True))
         if self.db.is_postgres:
             stmt = stmt.with_for_update(of=Instance)
         inst = s.scalars(stmt).first()
@@ -569,18 +634,23 @@ class WorkflowService:
         return inst
 
     def _task_for_update(self, s: Session, task_id: str, actor: Actor) -> HumanTask:
-        ht = s.get(HumanTask, task_id)
-        if ht is None:
+        return self._locked_task(s, task_id, actor)[0]
+
+    def _locked_task(self, s: Session, task_id: str, actor: Actor) -> tuple[HumanTask, Instance]:
+        # The task's instance row first (locked on PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes
+        # writers), then the task row as the previous lock holder left it: two statements, no refresh.
+        stmt = _INSTANCE_OF_TASK_FOR_UPDATE if self.db.is_postgres else _INSTANCE_OF_TASK
+        inst = s.scalars(stmt, {"task_id": task_id}).first()
+        ht = s.get(HumanTask, task_id, populate_existing=True) if inst is not None else None
+        if inst is None or ht is None:
             raise NotFound("任务不存在")
-        inst = self._lock(s, ht.instance_id)
-        s.refresh(ht)
-        if not self.may_read(ht, actor):
+        if ht.state != READY and not self.may_read(ht, actor):
             raise Forbidden("您无权办理此任务")
         if ht.state != READY:
             raise TaskAlreadyDone(ht.name, ht.completed_by, ht.completed_at, ht.state)
         if inst.status != "running":
             raise InstanceNotActive("流程已挂起或已结束，暂不能办理")
-        return ht
+        return ht, inst
 
     def _specs(self, s: Session, model: ProcessModel) -> tuple[Any, dict[str, Any]]:
         cached = self.codec._specs.get(model.spec_sha)
@@ -604,7 +674,7 @@ class WorkflowService:
         wf.script_engine = AppScriptEngine(runner)
         try:
             act()
-            wf.do_engine_steps()
+            run_engine_steps(wf)
         except (EngineError, expressions.ExpressionError):
             raise
         except SpiffWorkflowException as exc:
@@ -627,17 +697,46 @@ class WorkflowService:
         timers, messages = [], set()
         for ev in wf.waiting_events():
             if ev.event_type in TIMER_EVENT_TYPES:
-                value = ev.value.get("next") if isinstance(ev.value, dict) else ev.value
-                if value:
-                    timers.append(datetime.fromisoformat(value))
+                when = due_at(ev.value)
+                if when is not None:
+                    timers.append(when)
             elif "Message" in ev.event_type and ev.name:
                 messages.add(ev.name)
         inst.next_timer_at = min(timers) if timers and inst.status == "running" else None
-        self._sync_messages(s, inst, messages if inst.status == "running" else set())
+        if inst in s.new:
+            s.flush()  # a new instance: one INSERT with its state, before rows that refer to it
+        # The projections read only their own rows, which nothing pending touches: no autoflush, so the
+        # whole command is written by one flush at commit (bench/, issue 7).
+        with s.no_autoflush:
+            self._sync_messages(s, inst, messages if inst.status == "running" else set())
         ready = self._sync_tasks(s, inst, wf)
+        with s.no_autoflush:
+            activity.sync(s, inst, wf)  # tokens per activity, for heatmaps (engine/activity.py)
+        self._write_now(s, inst)
         return CommandResult(inst.id, inst.status, inst.business_key, ready)
 
+    def _write_now(self, s: Session, obj: Instance | HumanTask) -> None:
+        """Write a loaded row's changed columns with one plain UPDATE now and mark them clean, so the
+        commit has no unit of work to run for it (bench/, issue 7). Rows not yet inserted are left alone."""
+        state = inspect(obj)
+        if not state.persistent:
+            return
+        columns = state.mapper.columns
+        changes = {key: state.dict[key] for key in state.committed_state if key in columns and key in state.dict}
+        if changes:
+            table = state.mapper.local_table
+            names = tuple(sorted(changes))
+            stmt = _UPDATES.get((table.name, names))
+            if stmt is None:
+                stmt = _UPDATES[(table.name, names)] = (update(table).where(table.c.id == bindparam("pk_"))
+                                                        .values({k: bindparam(k) for k in names}))
+            s.connection().execute(stmt, {**changes, "pk_": obj.id})
+            for key, value in changes.items():
+                set_committed_value(obj, key, value)
+
     def _sync_messages(self, s: Session, inst: Instance, names: set[str]) -> None:
+        if not names and (inst.id in s.info.get(NEW_INSTANCES, ()) or not self._awaits_messages(s, inst)):
+            return  # no row can exist: a new instance, or a process without message events
         existing = {m.name: m for m in s.scalars(select(AwaitedMessage)
                                                  .where(AwaitedMessage.instance_id == inst.id))}
         for name, row in existing.items():
@@ -646,25 +745,54 @@ class WorkflowService:
         for name in names - set(existing):
             s.add(AwaitedMessage(instance_id=inst.id, name=name))
 
+    def _awaits_messages(self, s: Session, inst: Instance) -> bool:
+        """Whether the instance's process (or a process it calls) has any message event; specs are
+        content-addressed, so the answer is cached per spec hash."""
+        model = s.get(ProcessModel, inst.model_id)
+        if model is None:
+            return True
+        known = _MESSAGE_SPECS.get(model.spec_sha)
+        if known is None:
+            spec, subs = self._specs(s, model)
+            known = _MESSAGE_SPECS[model.spec_sha] = _has_message_events([spec, *subs.values()])
+        return known
+
+    def _close_candidates(self, s: Session, tasks: list[HumanTask], state: str) -> None:
+        """One UPDATE for the candidate rows of ``tasks`` (only tasks with candidates have rows)."""
+        ids = [ht.id for ht in tasks if ht.candidate_groups or ht.candidate_users]
+        if ids:
+            s.execute(update(TaskCandidate).where(TaskCandidate.task_id.in_(ids)).values(state=state)
+                      .execution_options(synchronize_session=False))
+
     def _sync_tasks(self, s: Session, inst: Instance, wf: BpmnWorkflow) -> list[str]:
         now = self.now()
         live = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)} \
             if inst.status == "running" else {}
-        open_rows = {ht.id: ht for ht in s.scalars(select(HumanTask).where(
-            HumanTask.instance_id == inst.id, HumanTask.state == READY))}
-        for tid, ht in open_rows.items():
-            if tid not in live:
-                ht.state = CANCELLED
-                ht.completed_at = now
-                for c in ht.candidates:
-                    c.state = CANCELLED
-        for tid, task in live.items():
-            if tid in open_rows:
-                continue
-            ht = self._project(inst, task, now)
-            s.add(ht)
-            if self.on_task_created is not None:
-                s.flush()
+        open_ids: set[str] = set()
+        if inst.id not in s.info.get(NEW_INSTANCES, ()):
+            # ids only, and without flushing first: what this session changed is taken from the session
+            with s.no_autoflush:
+                open_ids = set(s.scalars(_OPEN_TASK_IDS, {"instance_id": inst.id}))
+        open_ids -= {o.id for o in s.dirty if isinstance(o, HumanTask) and o.state != READY}
+        open_ids |= {o.id for o in s.new if isinstance(o, HumanTask) and o.instance_id == inst.id
+                     and o.state == READY}
+        gone = sorted(open_ids - live.keys())
+        if gone:
+            s.execute(update(HumanTask).where(HumanTask.id.in_(gone))
+                      .values(state=CANCELLED, completed_at=now))
+            s.execute(update(TaskCandidate).where(TaskCandidate.task_id.in_(gone)).values(state=CANCELLED)
+                      .execution_options(synchronize_session=False))
+        created = [self._project(inst, task, now) for tid, task in live.items() if tid not in open_ids]
+        if created:  # plain INSERTs now; the hook gets the rows as objects (bench/, issue 7)
+            columns = [c.key for c in HumanTask.__table__.columns]
+            conn = s.connection()
+            conn.execute(_INSERT_TASK, [{k: getattr(ht, k) for k in columns} for ht in created])
+            candidates = [{"task_id": ht.id, "kind": c.kind, "ref": c.ref, "state": c.state}
+                          for ht in created for c in ht.candidates]
+            if candidates:
+                conn.execute(_INSERT_CANDIDATE, candidates)
+        if self.on_task_created is not None:
+            for ht in created:
                 self.on_task_created(s, ht)
         return list(live)
 
@@ -699,7 +827,8 @@ class WorkflowService:
 
     def _audit(self, s: Session, actor: Actor | None, action: str, inst: Instance | None, ht: HumanTask | None,
                comment: str | None, process_key: str | None, data: dict[str, Any]) -> None:
-        s.add(AuditEvent(
+        # Append-only: written at once with a plain INSERT, no ORM object to flush (bench/, issue 7).
+        s.connection().execute(_INSERT_AUDIT, dict(
             at=self.now(), actor=actor.username if actor else "system", action=action,
             instance_id=inst.id if inst else (ht.instance_id if ht else None),
             task_id=ht.id if ht else None, task_name=ht.name if ht else None, process_key=process_key,

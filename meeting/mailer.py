@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from engine.db import Database
@@ -39,15 +39,43 @@ def recipients(session: Session, group: str) -> list[str]:
     return sorted({e for e in session.scalars(stmt) if e})
 
 
+def _pending(limit: int) -> Select[tuple[Notification]]:
+    return select(Notification).where(Notification.emailed_at.is_(None)).order_by(Notification.id).limit(limit)
+
+
 def send_pending(db: Database, settings: SmtpSettings, now: datetime, limit: int = 200) -> int:
-    """Send what is pending; returns how many messages went out."""
+    """Send what is pending; returns how many messages went out.
+
+    On PostgreSQL the pending rows stay claimed (``FOR UPDATE SKIP LOCKED``) while they are sent, so several
+    workers never send one copy twice; a worker killed while sending leaves its rows to the next one (a copy it
+    had already handed to the server may then go out again: at least once, never lost). SQLite has one worker."""
+    if db.is_postgres:
+        with db.transaction() as s:
+            rows = list(s.scalars(_pending(limit).with_for_update(skip_locked=True, of=Notification)))
+            pending = [(n.id, n.recipient_group, n.title, n.body, n.link) for n in rows]
+            addressed = {nid: recipients(s, group) for nid, group, *_ in pending}
+            sent, done = _deliver(settings, pending, addressed)
+            for n in rows:
+                if n.id in done:
+                    n.emailed_at = now
+        return sent
     with db.sessions() as s:
-        pending = [(n.id, n.recipient_group, n.title, n.body, n.link) for n in s.scalars(
-            select(Notification).where(Notification.emailed_at.is_(None)).order_by(Notification.id).limit(limit))]
+        pending = [(n.id, n.recipient_group, n.title, n.body, n.link) for n in s.scalars(_pending(limit))]
         addressed = {nid: recipients(s, group) for nid, group, *_ in pending}
+    sent, done = _deliver(settings, pending, addressed)
+    if done:
+        with db.transaction() as s:
+            for n in s.scalars(select(Notification).where(Notification.id.in_(done))):
+                n.emailed_at = now
+    return sent
+
+
+def _deliver(settings: SmtpSettings, pending: list[tuple[int, str, str, str, str | None]],
+             addressed: dict[int, list[str]]) -> tuple[int, set[int]]:
+    """Send the messages; returns how many went out and the ids that are done (sent or nobody to send to)."""
     if not pending:
-        return 0
-    sent, done = 0, []
+        return 0, set()
+    sent, done = 0, set()
     try:
         with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
             for nid, _group, title, body, link in pending:
@@ -62,11 +90,7 @@ def send_pending(db: Database, settings: SmtpSettings, now: datetime, limit: int
                     msg.set_content(f"{body}\n\n{url}\n")
                     smtp.send_message(msg, to_addrs=to)
                     sent += 1
-                done.append(nid)
+                done.add(nid)
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("mail: sending stopped after %d messages: %s", sent, exc)
-    if done:
-        with db.transaction() as s:
-            for n in s.scalars(select(Notification).where(Notification.id.in_(done))):
-                n.emailed_at = now
-    return sent
+    return sent, done

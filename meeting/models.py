@@ -173,7 +173,7 @@ class ResolutionItem(Base):
     reminded_at: Mapped[datetime | None]
     supervised_at: Mapped[datetime | None]
     supervise_count: Mapped[int] = mapped_column(Integer, default=0)
-    closed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)  # 本月办结, monthly trend, scorecards
     created_at: Mapped[datetime]
     instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
@@ -266,6 +266,8 @@ class Minutes(Base):
     approved_by: Mapped[str | None] = mapped_column(String(64))
     issued_at: Mapped[datetime | None]
     recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The .docx (GB/T 9704 §10.3) attached when the minutes were issued (meeting/minutes_doc.py).
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("wf_attachment.id"))
 
 
 class ImplementationReport(Base):
@@ -347,3 +349,19 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(default=False)
+
+
+class SavedFilter(Base):
+    """A ledger view someone saved: the query string of /resolutions and the columns shown. Shared with a
+    group (a role such as ``office`` or ``unit:<code>``), everyone in it sees the filter too."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("owner", "name", name="uq_saved_filters_owner_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(Text, default="")
+    columns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    shared_with_group: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime]

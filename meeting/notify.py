@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, insert, select
 from sqlalchemy.orm import Session
 
 from meeting.models import NOTIFICATION_KINDS, Notification, NotificationRead
@@ -39,9 +39,19 @@ def notify_groups(
     link: str | None,
     now: datetime,
 ) -> None:
-    """One notification per distinct group, in the order given."""
-    for group in dict.fromkeys(groups):
-        notify(session, group, kind, title, body, link, now)
+    """One notification per distinct group, in the order given, written at once with one INSERT (no ORM
+    objects to flush: every new task sends some, bench/ issue 7)."""
+    if kind not in NOTIFICATION_KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if any(isinstance(o, Notification) for o in session.new):
+        session.flush()  # earlier notify() calls keep their place in the order
+    rows = [{"recipient_group": group, "kind": kind, "title": title, "body": body, "link": link, "created_at": now,
+             "emailed_at": None} for group in dict.fromkeys(groups)]
+    if rows:
+        session.connection().execute(_INSERT, rows)
+
+
+_INSERT = insert(Notification.__table__)
 
 
 def audience(username: str, groups: list[str]) -> list[str]:

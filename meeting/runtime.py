@@ -68,8 +68,14 @@ def process_sources(directory_path: Path = PROCESSES_DIR) -> list[SourceFile]:
 
 
 def deploy_defaults(service: WorkflowService, actor: Actor | None = None) -> list[DeployResult]:
-    """Deploy the diagrams shipped under processes/ (unchanged ones keep their version)."""
-    return service.deploy(process_sources(), actor)
+    """Deploy the diagrams shipped under processes/ (unchanged ones keep their version). A process whose
+    latest version a designer deployed is left as the designer made it: the shipped file is where a process
+    starts, and ``flask init`` (run by ``make run``) must not revert the designers' work."""
+    from engine.designer import designed_keys, executable_keys
+
+    designed = designed_keys(service)
+    sources = [src for src in process_sources() if not set(executable_keys(src.data)) & designed]
+    return service.deploy(sources, actor) if sources else []
 
 
 def seed(db: Database) -> None:

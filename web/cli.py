@@ -1,14 +1,11 @@
-"""``flask --app web init | deploy | demo | worker``."""
+"""``flask --app web init | deploy | demo | worker | schedule`` (worker and schedule: web/worker_cli.py)."""
 
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import tempfile
-import time
 from pathlib import Path
-from types import FrameType
 
 import click
 from flask import Flask, current_app
@@ -21,6 +18,7 @@ from meeting.mailer import SmtpSettings, send_pending
 from meeting.passwords import hash_password
 from meeting.runtime import deploy_defaults
 from web import get_db, get_workflow
+from web.worker_cli import schedule_group, worker_command
 
 
 def register_cli(app: Flask) -> None:
@@ -28,6 +26,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(deploy_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(schedule_group)
     app.cli.add_command(token_group)
     app.cli.add_command(mail_command)
     app.cli.add_command(backup_command)
@@ -90,36 +89,6 @@ def demo_command(as_json: bool) -> None:
     else:
         for k, v in summary.items():
             click.echo(f"{k}: {v}")
-
-
-@click.command("worker")
-@click.option("--once", is_flag=True, help="Fire what is due and exit, printing how many.")
-@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
-def worker_command(once: bool, interval: float) -> None:
-    """The timer loop: fire due timers, one short transaction per instance."""
-    service = get_workflow(current_app)
-    if once:
-        click.echo(f"fired {service.fire_due_timers(limit=10_000)}")
-        return
-    stopping = False
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    click.echo("worker started")
-    while not stopping:
-        fired = service.fire_due_timers()
-        if fired:
-            click.echo(f"fired {fired}")
-        _send_mail()
-        if not fired:
-            deadline = time.monotonic() + interval
-            while not stopping and time.monotonic() < deadline:
-                time.sleep(0.2)
-    click.echo("worker stopped")
 
 
 @click.group("token")

@@ -17,7 +17,7 @@ STATUS_LABELS = {
 ACTION_LABELS = {
     "start": "发起", "complete": "办理", "claim": "签收", "unclaim": "退回签收", "delegate": "转交",
     "timer": "定时触发", "message": "收到消息", "suspend": "挂起", "resume": "恢复", "cancel": "终止",
-    "deploy": "部署",
+    "deploy": "部署", "migrate": "迁移版本",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -27,6 +28,28 @@ def compile_catalogs() -> int:
         except OSError as exc:  # a read-only install keeps whatever was compiled at set-up
             log.warning("could not compile %s: %s", po, exc)
     return compiled
+
+
+def install_request_gettext(app: Any) -> None:
+    """``_()`` in templates with the catalog looked up once per request: flask_babel finds the domain, the
+    locale and the catalog again on every call (tens of microseconds; a 50-row inbox makes hundreds of calls,
+    bench/ issue 7). Same catalogs, same locale selector."""
+    from flask import g
+    from flask_babel import get_translations
+
+    def translations() -> Any:
+        found = g.get("_jm_translations")
+        if found is None:
+            found = g._jm_translations = get_translations()
+        return found
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from engine.errors import EngineError, FormError, TaskAlreadyDone
+from engine.errors import DeployError, EngineError, FormError, TaskAlreadyDone
 from web.auth import login_manager
 
 csrf = CSRFProtect()
@@ -42,6 +42,9 @@ def init_extensions(app: Flask) -> None:
     app.session_interface = SessionInterface()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    from web.i18n import install_request_gettext
+
+    install_request_gettext(app)
     login_manager.init_app(app)
 
     from web import filters
@@ -54,7 +57,8 @@ def init_extensions(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith(("/tasks", "/api", "/notifications", "/start", "/attachments")):
+        if request.path.startswith(("/tasks", "/api", "/notifications", "/start", "/attachments", "/monitor",
+                                    "/resolutions", "/instances", "/meetings")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -75,6 +79,8 @@ def init_extensions(app: Flask) -> None:
                 body["errors"] = exc.errors
             if isinstance(exc, TaskAlreadyDone):
                 body.update(completed_by=exc.by, completed_at=exc.at.isoformat() if exc.at else None)
+            if isinstance(exc, DeployError):
+                body["problems"] = [p.as_dict() for p in exc.problems]
             return jsonify(body), exc.status
         return render_template("error.html", status=exc.status, message=exc.message), exc.status
 
@@ -108,3 +114,19 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    from web.views.designer import bp as designer_bp
+
+    app.register_blueprint(designer_bp)
+    _register_monitoring(app)
+
+
+def _register_monitoring(app: Flask) -> None:
+    """Dashboard, ledger, instances and meetings (issue 4); the ledger's JSON lives under /api (GET only)."""
+    from web.views.instances import bp as instances_bp
+    from web.views.ledger import api_bp as ledger_api_bp
+    from web.views.ledger import bp as ledger_bp
+    from web.views.meetings import bp as meetings_bp
+    from web.views.monitor import bp as monitor_bp
+
+    for bp in (monitor_bp, ledger_bp, instances_bp, meetings_bp, ledger_api_bp):
+        app.register_blueprint(bp)

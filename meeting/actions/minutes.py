@@ -9,6 +9,7 @@ from engine.actions import ActionContext
 from engine.errors import ActionError, FormError
 from meeting.actions._common import comment_required, decision, link, load, need_id, text, unit_group
 from meeting.actions._registry import registry
+from meeting.minutes_doc import attach_issued_minutes
 from meeting.models import Attendance, Meeting, Minutes, ResolutionCoUnit, ResolutionItem, Unit
 from meeting.notify import notify, notify_groups
 
@@ -109,6 +110,7 @@ def issue(ctx: ActionContext) -> None:
         .values(status="in_progress")
     )
     meeting.status = "minutes_issued"
+    attach_issued_minutes(ctx.session, minutes, ctx.now, ctx.instance_id)
     title = f"会议纪要印发：{minutes.number}"
     body = f"《{meeting.title}》会议纪要已印发，请查阅并抓好落实。"
     notify_groups(ctx.session, [unit_group(c) for c in recipients] + ["cc"], "issued", title, body,

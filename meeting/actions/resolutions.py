@@ -59,9 +59,22 @@ def start(ctx: ActionContext) -> dict[str, Any]:
 )
 def remind(ctx: ActionContext) -> None:
     item = _item(ctx)
+    if _reminded_for_this_deadline(ctx, item):
+        return  # implement was entered again (extension refused): one reminder per deadline
     item.reminded_at = ctx.now
     notify(ctx.session, unit_group(item.lead_unit), "reminder", f"催办：{_headline(item)}",
            f"办理时限为{format_day(item.deadline)}，请抓紧落实并报告结果。", link("resolutions", item.id), ctx.now)
+
+
+def _reminded_for_this_deadline(ctx: ActionContext, item: ResolutionItem) -> bool:
+    """A reminder was sent after the deadline last changed (an approved extension sets a new one)."""
+    if item.reminded_at is None:
+        return False
+    changed = ctx.session.scalar(
+        select(ExtensionRequest.decided_at)
+        .where(ExtensionRequest.resolution_id == item.id, ExtensionRequest.status == "approved")
+        .order_by(ExtensionRequest.decided_at.desc()).limit(1))
+    return changed is None or item.reminded_at > changed
 
 
 @registry.action(

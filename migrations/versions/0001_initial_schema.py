@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 05:48:33.292623
+Create Date: 2026-11-28 06:31:39.352394
 """
 from alembic import op
 import sqlalchemy as sa
@@ -70,6 +70,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_notifications_emailed_at'), ['emailed_at'], unique=False)
         batch_op.create_index('ix_notifications_group_created', ['recipient_group', 'created_at'], unique=False)
 
+    op.create_table('saved_filters',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('query', sa.Text(), nullable=False),
+    sa.Column('columns', sa.JSON(), nullable=False),
+    sa.Column('shared_with_group', sa.String(length=64), nullable=True),
+    sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_saved_filters')),
+    sa.UniqueConstraint('owner', 'name', name='uq_saved_filters_owner_name')
+    )
+    with op.batch_alter_table('saved_filters', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_saved_filters_owner'), ['owner'], unique=False)
+        batch_op.create_index(batch_op.f('ix_saved_filters_shared_with_group'), ['shared_with_group'], unique=False)
+
     op.create_table('units',
     sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -114,6 +129,41 @@ def upgrade() -> None:
     with op.batch_alter_table('wf_audit', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_wf_audit_actor'), ['actor'], unique=False)
         batch_op.create_index('ix_wf_audit_instance', ['instance_id', 'id'], unique=False)
+
+    op.create_table('wf_draft',
+    sa.Column('key', sa.String(length=100), nullable=False),
+    sa.Column('xml', sa.Text(), nullable=False),
+    sa.Column('base_version', sa.Integer(), nullable=True),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('updated_by', sa.String(length=100), nullable=False),
+    sa.Column('updated_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_wf_draft'))
+    )
+    op.create_table('wf_schedule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('source', sa.String(length=10), nullable=False),
+    sa.Column('process_key', sa.String(length=100), nullable=False),
+    sa.Column('start_event', sa.String(length=100), nullable=True),
+    sa.Column('expression', sa.String(length=300), nullable=False),
+    sa.Column('anchor_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurrence', sa.Integer(), nullable=False),
+    sa.Column('remaining', sa.Integer(), nullable=False),
+    sa.Column('next_run_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('run_as', sa.String(length=100), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('runs', sa.Integer(), nullable=False),
+    sa.Column('last_run_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_instance_id', sa.String(length=32), nullable=True),
+    sa.Column('created_by', sa.String(length=100), nullable=True),
+    sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_wf_schedule')),
+    sa.UniqueConstraint('name', name=op.f('uq_wf_schedule_name'))
+    )
+    with op.batch_alter_table('wf_schedule', schema=None) as batch_op:
+        batch_op.create_index('ix_wf_schedule_due', ['active', 'next_run_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_wf_schedule_process_key'), ['process_key'], unique=False)
 
     op.create_table('wf_spec',
     sa.Column('sha', sa.String(length=64), nullable=False),
@@ -186,6 +236,8 @@ def upgrade() -> None:
     sa.Column('approved_by', sa.String(length=64), nullable=True),
     sa.Column('issued_at', engine.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('recipients', sa.JSON(), nullable=False),
+    sa.Column('document_id', sa.String(length=32), nullable=True),
+    sa.ForeignKeyConstraint(['document_id'], ['wf_attachment.id'], name=op.f('fk_minutes_document_id_wf_attachment')),
     sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_minutes_meeting_id_meetings')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_minutes')),
     sa.UniqueConstraint('meeting_id', name=op.f('uq_minutes_meeting_id')),
@@ -377,6 +429,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('number', name=op.f('uq_resolution_items_number'))
     )
     with op.batch_alter_table('resolution_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_resolution_items_closed_at'), ['closed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_resolution_items_deadline'), ['deadline'], unique=False)
         batch_op.create_index(batch_op.f('ix_resolution_items_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_resolution_items_lead_unit'), ['lead_unit'], unique=False)
@@ -385,6 +438,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_resolution_items_status'), ['status'], unique=False)
         batch_op.create_index('ix_resolution_items_status_deadline', ['status', 'deadline'], unique=False)
         batch_op.create_index(batch_op.f('ix_resolution_items_topic_id'), ['topic_id'], unique=False)
+
+    op.create_table('wf_activity',
+    sa.Column('instance_id', sa.String(length=32), nullable=False),
+    sa.Column('process_key', sa.String(length=100), nullable=False),
+    sa.Column('bpmn_id', sa.String(length=100), nullable=False),
+    sa.Column('model_id', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Integer(), nullable=False),
+    sa.Column('completed', sa.Integer(), nullable=False),
+    sa.Column('failed', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['instance_id'], ['wf_instance.id'], name=op.f('fk_wf_activity_instance_id_wf_instance'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('instance_id', 'process_key', 'bpmn_id', name=op.f('pk_wf_activity'))
+    )
+    with op.batch_alter_table('wf_activity', schema=None) as batch_op:
+        batch_op.create_index('ix_wf_activity_heat', ['process_key', 'model_id', 'bpmn_id'], unique=False)
 
     op.create_table('wf_message',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -423,10 +490,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_wf_task'))
     )
     with op.batch_alter_table('wf_task', schema=None) as batch_op:
-        batch_op.create_index('ix_wf_task_assignee_state', ['assignee', 'state'], unique=False)
+        batch_op.create_index('ix_wf_task_assignee_state', ['assignee', 'state', 'due_at'], unique=False, sqlite_where=sa.text('assignee IS NOT NULL'), postgresql_where=sa.text('assignee IS NOT NULL'))
         batch_op.create_index('ix_wf_task_completed_by', ['completed_by', 'completed_at'], unique=False)
+        batch_op.create_index('ix_wf_task_due_state', ['due_at', 'state'], unique=False)
         batch_op.create_index(batch_op.f('ix_wf_task_instance_id'), ['instance_id'], unique=False)
-        batch_op.create_index('ix_wf_task_state_due', ['state', 'due_at'], unique=False)
 
     op.create_table('extension_requests',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -483,7 +550,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('task_id', 'kind', 'ref', name=op.f('pk_wf_task_candidate'))
     )
     with op.batch_alter_table('wf_task_candidate', schema=None) as batch_op:
-        batch_op.create_index('ix_wf_task_candidate_ref', ['kind', 'ref', 'task_id'], unique=False)
+        batch_op.create_index('ix_wf_task_candidate_ref', ['kind', 'ref', 'state', 'task_id'], unique=False)
 
     # ### end Alembic commands ###
 
@@ -509,10 +576,10 @@ def downgrade() -> None:
 
     op.drop_table('extension_requests')
     with op.batch_alter_table('wf_task', schema=None) as batch_op:
-        batch_op.drop_index('ix_wf_task_state_due')
         batch_op.drop_index(batch_op.f('ix_wf_task_instance_id'))
+        batch_op.drop_index('ix_wf_task_due_state')
         batch_op.drop_index('ix_wf_task_completed_by')
-        batch_op.drop_index('ix_wf_task_assignee_state')
+        batch_op.drop_index('ix_wf_task_assignee_state', sqlite_where=sa.text('assignee IS NOT NULL'), postgresql_where=sa.text('assignee IS NOT NULL'))
 
     op.drop_table('wf_task')
     with op.batch_alter_table('wf_message', schema=None) as batch_op:
@@ -520,6 +587,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_wf_message_instance_id'))
 
     op.drop_table('wf_message')
+    with op.batch_alter_table('wf_activity', schema=None) as batch_op:
+        batch_op.drop_index('ix_wf_activity_heat')
+
+    op.drop_table('wf_activity')
     with op.batch_alter_table('resolution_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_resolution_items_topic_id'))
         batch_op.drop_index('ix_resolution_items_status_deadline')
@@ -529,6 +600,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_resolution_items_lead_unit'))
         batch_op.drop_index(batch_op.f('ix_resolution_items_instance_id'))
         batch_op.drop_index(batch_op.f('ix_resolution_items_deadline'))
+        batch_op.drop_index(batch_op.f('ix_resolution_items_closed_at'))
 
     op.drop_table('resolution_items')
     with op.batch_alter_table('wf_instance', schema=None) as batch_op:
@@ -596,6 +668,12 @@ def downgrade() -> None:
 
     op.drop_table('attendance')
     op.drop_table('wf_spec')
+    with op.batch_alter_table('wf_schedule', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_wf_schedule_process_key'))
+        batch_op.drop_index('ix_wf_schedule_due')
+
+    op.drop_table('wf_schedule')
+    op.drop_table('wf_draft')
     with op.batch_alter_table('wf_audit', schema=None) as batch_op:
         batch_op.drop_index('ix_wf_audit_instance')
         batch_op.drop_index(batch_op.f('ix_wf_audit_actor'))
@@ -609,6 +687,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_units_kind'))
 
     op.drop_table('units')
+    with op.batch_alter_table('saved_filters', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_saved_filters_shared_with_group'))
+        batch_op.drop_index(batch_op.f('ix_saved_filters_owner'))
+
+    op.drop_table('saved_filters')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_group_created')
         batch_op.drop_index(batch_op.f('ix_notifications_emailed_at'))

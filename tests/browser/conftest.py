@@ -1,15 +1,19 @@
 """Browser tests: the real app served by waitress on a free loopback port, driven by Debian's Chromium.
 
 Every test in this folder is marked ``browser`` (``pytest -m "not browser"`` leaves them out). The session
-serves ``web:create_app`` on a fresh SQLite database made by ``flask --app web init --demo``; ``base_url``
-points at it, so ``page.goto("/login")`` works. Screenshots and traces of failed tests land in
+serves ``web.create_app`` (through ``clock_app.py``) on a fresh SQLite database made by ``flask init --demo``;
+``base_url`` points at it, so ``page.goto("/login")`` works. Screenshots and traces of failed tests land in
 ``test-results/`` (pytest ini ``addopts``). Playwright's own browser downloads are never used:
 ``make install`` installs Debian's ``chromium``, and without it the tests that need a browser are skipped.
+
+The server's clock is real time plus an offset the tests can move forward (``served_app.advance_clock``), and
+``served_app.fire_timers()`` runs the timer worker once under the same clock (see ``clock_app.py``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -17,6 +21,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -36,6 +42,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SERVER_START_TIMEOUT = 60.0
+# web.create_app with the movable clock (real time unless a test moves it); see clock_app.py.
+APP_MODULE = "tests.browser.clock_app"
+OFFSET_ENV = "JM_CLOCK_OFFSET_FILE"  # clock_app.OFFSET_ENV (not imported: the conftest stays free of the app)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -84,35 +93,76 @@ def _wait_until_answering(url: str, proc: subprocess.Popen, log: Path) -> None:
                        f"({last_error}):\n{_log_tail(log)}")
 
 
+@dataclass(frozen=True)
+class ServedApp:
+    """The session's server: its URL, its database, and the clock offset file it reads."""
+
+    url: str
+    database_url: str
+    env: dict[str, str]
+    clock_file: Path
+
+    def clock_offset(self) -> timedelta:
+        text = self.clock_file.read_text().strip() if self.clock_file.exists() else ""
+        return timedelta(seconds=float(text)) if text else timedelta(0)
+
+    def advance_clock(self, delta: timedelta) -> None:
+        """Move the server's (and the worker's) clock forward; it keeps running in real time from there."""
+        self.clock_file.write_text(str((self.clock_offset() + delta).total_seconds()))
+
+    def reset_clock(self) -> None:
+        self.clock_file.write_text("0")
+
+    def flask(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """``flask --app tests.browser.clock_app <args>`` against the served database and clock."""
+        proc = subprocess.run([sys.executable, "-m", "flask", "--app", APP_MODULE, *args], cwd=ROOT,
+                              env=self.env, capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise AssertionError(f"flask {' '.join(args)} failed ({proc.returncode}):\n"
+                                 f"{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def fire_timers(self) -> int:
+        """The timer worker, once (``flask worker --once``); returns how many timers fired."""
+        out = self.flask("worker", "--once").stdout
+        fired = re.search(r"^fired (\d+)$", out, re.MULTILINE)
+        assert fired, f"flask worker --once printed {out!r}"
+        return int(fired.group(1))
+
+
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Serve the app with waitress on a fresh demo database; yields its base URL."""
+def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    """Serve the app with waitress on a fresh demo database; the clock reads ``clock-offset``."""
     tmp = tmp_path_factory.mktemp("browser-app")
+    clock_file = tmp / "clock-offset"
+    clock_file.write_text("0")
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp / 'browser.db'}",
         "SECRET_KEY": "browser-tests-not-secret",
         "PYTHONUNBUFFERED": "1",
+        OFFSET_ENV: str(clock_file),
     }
     init = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "web", "init", "--demo"],
+        [sys.executable, "-m", "flask", "--app", APP_MODULE, "init", "--demo"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     if init.returncode != 0:
-        pytest.fail(f"flask --app web init --demo failed ({init.returncode}):\n{init.stdout}\n{init.stderr}")
+        pytest.fail(f"flask --app {APP_MODULE} init --demo failed ({init.returncode}):\n"
+                    f"{init.stdout}\n{init.stderr}")
 
     port = _free_port()
     log = tmp / "waitress.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "waitress", "--host", "127.0.0.1", f"--port={port}",
-             "--call", "web:create_app"],
+             "--call", f"{APP_MODULE}:create_app"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_answering(url + "/", proc, log)
-        yield url
+        yield ServedApp(url, env["DATABASE_URL"], env, clock_file)
     finally:
         proc.terminate()
         try:
@@ -120,6 +170,12 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def app_server(served_app: ServedApp) -> str:
+    """The base URL of the session's server."""
+    return served_app.url
 
 
 @pytest.fixture(scope="session")
@@ -145,10 +201,10 @@ def results_dir(pytestconfig: pytest.Config) -> Path:
     return path
 
 
-@pytest.fixture
-def console_errors(page) -> list[str]:
-    """Console errors, uncaught exceptions and HTTP errors of the page (CSP violations show up here)."""
-    errors: list[str] = []
+def watch_errors(page, errors: list[str] | None = None) -> list[str]:
+    """Collect console errors, uncaught exceptions and HTTP errors of ``page`` (CSP violations show up here)
+    into ``errors`` (a new list unless given); returns the list."""
+    errors = [] if errors is None else errors
 
     def on_console(msg) -> None:
         # "Failed to load resource" names no URL; the response handler below reports it with the URL.
@@ -160,6 +216,18 @@ def console_errors(page) -> list[str]:
     page.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} ({r.failure})"))
     return errors
+
+
+@pytest.fixture
+def error_watcher() -> Callable[..., list[str]]:
+    """``error_watcher(page, errors)``: what ``console_errors`` does, for pages of other contexts."""
+    return watch_errors
+
+
+@pytest.fixture
+def console_errors(page) -> list[str]:
+    """Console errors, uncaught exceptions and HTTP errors of the page (CSP violations show up here)."""
+    return watch_errors(page)
 
 
 @pytest.fixture

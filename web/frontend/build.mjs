@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 import * as esbuild from 'esbuild';
 
+import bpmnlintrc, { PLUGIN_DIR as BPMNLINT_PLUGIN_DIR } from './src/bpmnlintrc-plugin.mjs';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(here, '../static/dist');
 // Build into a scratch folder and swap it in at the end, so a running server (or a second build started at the
@@ -26,6 +28,11 @@ const bundles = [
   { name: 'app', entry: 'src/app.js', globalName: 'JointMeeting' },
   { name: 'viewer', entry: 'src/viewer.js', globalName: 'JmViewer' },
   { name: 'charts', entry: 'src/charts.js', globalName: 'JmCharts' },
+  // monitoring pages: print button, styles of the dashboard, ledger, instance pages and the 督办通报
+  { name: 'monitor', entry: 'src/monitor.js', globalName: 'JmMonitor' },
+  // designer: Modeler + Camunda 7 panel + behaviors + element templates + bpmnlint + token simulation
+  { name: 'modeler', entry: 'src/modeler.js', globalName: 'JmModeler' },
+  { name: 'diff', entry: 'src/diff.js', globalName: 'JmDiff' },
 ];
 
 const common = {
@@ -40,6 +47,9 @@ const common = {
   charset: 'utf8',
   logLevel: 'warning',
   define: { 'process.env.NODE_ENV': '"production"' },
+  // modeler.js: `import cfg from './bpmnlintrc.json?bpmnlint'` is packed at build time; local lint plugin
+  plugins: [bpmnlintrc()],
+  alias: { 'bpmnlint-plugin-jm': BPMNLINT_PLUGIN_DIR },
   loader: {
     '.eot': 'file',
     '.svg': 'file',

@@ -9,7 +9,7 @@ from flask_login import login_required
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from engine.errors import FormError
+from engine.errors import Forbidden, FormError
 from engine.models import HumanTask
 from web.auth import me
 
@@ -88,6 +88,36 @@ def start(key: str) -> Any:
                    ready_tasks=result.ready_tasks, my_tasks=mine), 201
 
 
+@bp.post("/models")
+@login_required
+def deploy_model() -> Any:
+    """Deploy a BPMN diagram (designers only): 201 with the new version, 200 when nothing changed, 422 with
+    every problem ``{file, line, element, message}`` and nothing deployed."""
+    from engine.designer import Designer
+    from engine.loader import MAX_BPMN_BYTES
+
+    if not me().has("designer", "admin"):
+        raise Forbidden("只有流程设计人员可以部署流程")
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("xml"), str):
+            raise FormError({"xml": "请求体须为 JSON 对象 {\"xml\": \"…\"}，或直接发送 BPMN XML"})
+        xml, file_name = body["xml"].encode("utf-8"), body.get("file_name")
+    else:
+        xml, file_name = request.get_data(cache=False)[: MAX_BPMN_BYTES + 1], request.args.get("file_name")
+    if not xml:
+        raise FormError({"xml": "请求体为空：请发送 BPMN XML"})
+    designer = Designer(current_app.extensions["workflow"])
+    name = str(file_name)[:200] if file_name else designer.file_name_for(None, xml)
+    results = designer.deploy(xml, me().actor, file_name=name)
+    models = [{"key": r.model.key, "name": r.model.name, "version": r.model.version, "created": r.created,
+               "deployed_by": r.model.deployed_by, "deployed_at": r.model.deployed_at.isoformat()}
+              for r in results]
+    first = models[0]
+    return jsonify(key=first["key"], version=first["version"], created=first["created"], models=models), \
+        (201 if any(r.created for r in results) else 200)
+
+
 @bp.get("/whoami")
 @login_required
 def whoami() -> Any:
@@ -128,6 +158,30 @@ OPENAPI: dict[str, Any] = {
                 "business_key": {"type": "string", "nullable": True},
                 "context": {"type": "object"}, "created_at": {"type": "string", "format": "date-time"},
                 "form": {"type": "array", "items": {"type": "object"}}}},
+            "Problem": {"type": "object", "required": ["message"], "properties": {
+                "file": {"type": "string"}, "line": {"type": "integer", "nullable": True},
+                "element": {"type": "string", "nullable": True, "description": "BPMN 元素标识"},
+                "message": {"type": "string", "description": "中文说明"}}},
+            "DeployProblems": {"type": "object", "required": ["problems"], "properties": {
+                "error": {"type": "string"}, "message": {"type": "string"},
+                "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}}}},
+            "Deployed": {"type": "object", "properties": {
+                "key": {"type": "string"}, "version": {"type": "integer"}, "created": {"type": "boolean"},
+                "models": {"type": "array", "items": {"type": "object", "properties": {
+                    "key": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "integer"},
+                    "created": {"type": "boolean"}, "deployed_by": {"type": "string", "nullable": True},
+                    "deployed_at": {"type": "string", "format": "date-time"}}}}}},
+            "Resolution": {"type": "object", "required": ["id", "number", "status", "light"], "properties": {
+                "id": {"type": "integer"}, "number": {"type": "string"}, "meeting_id": {"type": "integer", "nullable": True},
+                "meeting": {"type": "string"}, "meeting_title": {"type": "string"}, "content": {"type": "string"},
+                "lead_unit": {"type": "string"}, "lead_unit_name": {"type": "string"},
+                "co_units": {"type": "array", "items": {"type": "string"}},
+                "co_unit_names": {"type": "array", "items": {"type": "string"}},
+                "deadline": {"type": "string", "format": "date-time"}, "deadline_date": {"type": "string", "format": "date"},
+                "status": {"type": "string"}, "light": {"type": "string", "enum": ["green", "yellow", "red", "closed"]},
+                "days_left": {"type": "integer", "nullable": True}, "supervise_count": {"type": "integer"},
+                "closed_at": {"type": "string", "format": "date-time", "nullable": True},
+                "created_at": {"type": "string", "format": "date-time"}}},
             "Result": {"type": "object", "properties": {
                 "instance_id": {"type": "string"}, "status": {"type": "string"},
                 "business_key": {"type": "string", "nullable": True},
@@ -179,9 +233,48 @@ OPENAPI: dict[str, Any] = {
                 "401": {"description": "未登录", "content": _ERR},
                 "403": {"description": "无权发起", "content": _ERR},
                 "404": {"description": "流程不存在", "content": _ERR}}}},
+        "/api/models": {"post": {
+            "summary": "部署流程图（仅流程设计人员）：检查通过后生成新版本，运行中的实例仍按原版本办理",
+            "parameters": [{"name": "file_name", "in": "query", "required": False, "schema": {"type": "string"},
+                            "description": "文件名（用于问题定位；默认按流程标识）"}],
+            "requestBody": {"required": True, "content": {
+                "application/xml": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object", "required": ["xml"], "properties": {
+                    "xml": {"type": "string"}, "file_name": {"type": "string"}}}}}},
+            "responses": {"201": {"description": "已部署为新版本", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Deployed"}}}},
+                "200": {"description": "流程图没有变化，版本不变", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Deployed"}}}},
+                "401": {"description": "未登录", "content": _ERR},
+                "403": {"description": "不是流程设计人员", "content": _ERR},
+                "422": {"description": "未通过检查，未部署：每个问题的元素、行号和说明", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/DeployProblems"}}}}}}},
         "/api/whoami": {"get": {"summary": "当前用户", "responses": {
             "200": {"description": "用户", "content": {"application/json": {"schema": {"type": "object"}}}},
             "401": {"description": "未登录", "content": _ERR}}}},
+        "/api/resolutions": {"get": {
+            "summary": "督办台账：议定事项（与 /resolutions 页面相同的筛选与权限：召集人、办公室、区政府领导）",
+            "parameters": [
+                {"name": "meeting", "in": "query", "schema": {"type": "integer"}, "description": "会议 id"},
+                {"name": "lead", "in": "query", "schema": {"type": "string"}, "description": "牵头单位代码"},
+                {"name": "co", "in": "query", "schema": {"type": "string"}, "description": "配合单位代码"},
+                {"name": "unit", "in": "query", "schema": {"type": "string"}, "description": "牵头或配合单位代码"},
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": [
+                    "open", "in_progress", "reported", "returned", "closed"]}},
+                {"name": "light", "in": "query", "schema": {"type": "string", "enum": [
+                    "green", "yellow", "red", "closed"]}, "description": "绿：3天以上；黄：3天内到期；红：逾期"},
+                {"name": "due_from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                {"name": "due_to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "编号或内容包含"},
+                {"name": "sort", "in": "query", "schema": {"type": "string", "enum": [
+                    "deadline", "-deadline", "number", "lead", "status", "-closed_at", "-created_at"]}}],
+            "responses": {"200": {"description": "符合条件的全部事项", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "count": {"type": "integer"}, "generated_at": {"type": "string", "format": "date-time"},
+                    "resolutions": {"type": "array", "items": {"$ref": "#/components/schemas/Resolution"}}}}}}},
+                "400": {"description": "筛选条件有误", "content": _ERR},
+                "401": {"description": "未登录", "content": _ERR},
+                "403": {"description": "无权查看督办台账", "content": _ERR}}}},
     },
 }
 

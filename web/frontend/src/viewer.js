@@ -2,7 +2,7 @@
 //
 //   <div data-bpmn-viewer data-bpmn-url="/processes/topic_proposal/v1/diagram.bpmn"
 //        data-active="screen" data-completed="start,propose" data-failed=""
-//        data-counts='{"screen": {"active": 2, "completed": 5}}'></div>
+//        data-counts='{"screen": {"active": 2, "completed": 5}}' data-links='{"call_id": "/instances/…"}'></div>
 //
 // The XML is fetched same-origin with credentials. Element ids are comma separated; markers get the classes
 // jm-active / jm-completed / jm-failed; counts are drawn as overlays. When done the container gets
@@ -35,6 +35,16 @@ function countsOf(container) {
   if (!raw) return {};
   const parsed = JSON.parse(raw);
   return parsed && typeof parsed === 'object' ? parsed : {};
+}
+
+function linksOf(container) {
+  const raw = container.getAttribute('data-links');
+  const parsed = raw ? JSON.parse(raw) : {};
+  const out = {};
+  for (const [id, href] of Object.entries(parsed && typeof parsed === 'object' ? parsed : {})) {
+    if (typeof href === 'string' && href.startsWith('/') && !href.startsWith('//')) out[id] = href;
+  }
+  return out;
 }
 
 function countBadge(kind, n, title) {
@@ -104,6 +114,18 @@ export async function render(container) {
       if (c.completed) box.append(countBadge('completed', c.completed, `已完成 ${c.completed}`));
       if (c.failed) box.append(countBadge('failed', c.failed, `出错 ${c.failed}`));
       if (box.childElementCount) overlays.add(id, 'jm-count', { position: { top: -10, right: -8 }, html: box });
+    }
+    // data-links='{"implement_items": "/instances/…/calls/…"}': clicking the element opens the page (same site).
+    const links = linksOf(container);
+    for (const id of Object.keys(links)) {
+      if (registry.get(id)) canvas.addMarker(id, 'jm-link');
+      else missing.push(id);
+    }
+    if (Object.keys(links).length) {
+      viewer.get('eventBus').on('element.click', (event) => {
+        const href = links[event.element.id];
+        if (href) window.location.assign(href);
+      });
     }
     if (missing.length) container.setAttribute('data-missing-elements', missing.join(','));
 

@@ -1,0 +1,591 @@
+"""``make bench``: how fast the product is, and whether it stays fast as the work grows (issue 7).
+
+    python -m bench.run            # the full run (N >= 200 per figure, 10k and 100k open instances)
+    python -m bench.run --quick    # the smoke run, N = 5 and small bulk sizes (tests/test_bench_smoke.py)
+
+Every figure runs on a fresh temporary SQLite file in WAL mode; the PostgreSQL figures run in a private schema
+on the server that ``DATABASE_URL`` names, or the local one at postgresql://postgres@127.0.0.1:5432/test when it
+answers (the schema is dropped afterwards). Prints a table and writes ``bench/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sqlite3
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+DIAGRAMS = BENCH / "diagrams"
+RESULTS = BENCH / "results.json"
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+PASSWORD = "demo123"
+
+# figure -> (target, "max"): the issue's targets on the 2-core machine.
+TARGETS: dict[str, float] = {
+    "three_task_ms": 8, "overhead_ratio": 3, "http_complete_p50_ms": 15, "http_complete_p95_ms": 40,
+    "inbox_p95_ms_100k": 30, "inbox_growth": 1.5, "timer_tick_ms_100k": 10, "state_kib_mi17": 20,
+}
+FIGURES = (
+    "three_task_ms", "three_task_pg_ms", "bare_three_task_ms", "bare_json_three_task_ms", "overhead_ratio",
+    "http_complete_p50_ms", "http_complete_p95_ms", "lifecycle_17_ms", "inbox_p95_ms_10k", "inbox_p95_ms_100k",
+    "inbox_growth", "timer_tick_ms_100k", "state_kib_mi17", "state_kib_200", "pg_completions_per_s",
+)
+PG_FIGURES = ("three_task_pg_ms", "pg_completions_per_s")
+# The unit users the benchmarks act as (demo users are named after their unit).
+THREE_TASK_USER, INBOX_USER = "caizheng", "yibao"
+CLIENT_USERS = ("caizheng", "renshe", "weijian", "zhujian", "fagai", "fupin", "jiaoti", "jingmao")
+
+
+@dataclass(frozen=True)
+class Plan:
+    quick: bool
+    n_three: int
+    warmup: int
+    n_bare: int
+    n_http: int
+    n_lifecycle: int
+    inbox_sizes: tuple[int, int]
+    n_inbox: int
+    n_tick: int
+    n_loop: int
+    pg_per_client: int
+
+    @classmethod
+    def make(cls, quick: bool) -> Plan:
+        if quick:
+            return cls(True, 5, 1, 5, 5, 1, (200, 2_000), 5, 5, 5, 5)
+        return cls(False, 200, 20, 500, 500, 3, (10_000, 100_000), 200, 50, 200, 100)
+
+
+def cores() -> int:
+    return os.cpu_count() or 1
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = None
+    try:
+        mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError):
+        pass
+    return {"cores": cores(), "cpu": cpu, "memory_gib": mem_gib, "os": platform.platform(),
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+class Results:
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.figures: dict[str, dict[str, Any]] = {}
+        self.skipped: dict[str, str] = {}
+        self.machine = machine()
+
+    def add(self, name: str, value: float, unit: str, n: int, stat: str, backend: str | None = None,
+            **extra: Any) -> None:
+        assert name in FIGURES, name
+        fig: dict[str, Any] = {"value": round(value, 3), "unit": unit, "n": n, "stat": stat, "cores": cores()}
+        if backend:
+            fig["backend"] = backend
+        if name in TARGETS:
+            fig["target"] = f"<= {TARGETS[name]:g}"
+            fig["met"] = value <= TARGETS[name]
+        fig.update(extra)
+        self.figures[name] = fig
+        print(f"  {name} = {fig['value']:g} {unit} (N={n}, {stat})", flush=True)
+
+    def skip(self, names: tuple[str, ...], reason: str) -> None:
+        for name in names:
+            self.skipped[name] = reason
+
+    def as_json(self) -> dict[str, Any]:
+        return {"issue": 7, "quick": self.plan.quick, "machine": self.machine,
+                "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "figures": {k: self.figures[k] for k in FIGURES if k in self.figures},
+                "skipped": self.skipped}
+
+    def table(self) -> str:
+        m = self.machine
+        lines = [f"machine: {m['cores']} cores, {m['cpu']}, {m['memory_gib']} GiB, Python {m['python']}, "
+                 f"SQLite {m['sqlite']}" + (f", {m['postgresql']}" if m.get("postgresql") else ""),
+                 "", "| figure | value | N | how | backend | target |", "| --- | ---: | ---: | --- | --- | --- |"]
+        for name in FIGURES:
+            if name in self.figures:
+                f = self.figures[name]
+                target = f"{f['target']} {'met' if f['met'] else 'MISSED'}" if "target" in f else ""
+                lines.append(f"| {name} | {f['value']:g} {f['unit']} | {f['n']} | {f['stat']} | "
+                             f"{f.get('backend', '')} | {target} |")
+            else:
+                lines.append(f"| {name} | skipped: {self.skipped.get(name, 'not run')} | | | | |")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------- set-up
+def bench_sources() -> list[Any]:
+    from engine.loader import SourceFile
+
+    return [SourceFile(p.name, p.read_bytes()) for p in sorted(DIAGRAMS.glob("*.bpmn"))]
+
+
+def prepare(url: str, password_hash: str) -> Any:
+    """A database with the schema of the models, the directory, the demo users and every process deployed."""
+    import engine.models  # noqa: F401
+    import meeting.models  # noqa: F401
+    from engine.db import Database
+    from meeting import directory
+    from meeting.runtime import build_service, deploy_defaults
+
+    db = Database(url)
+    db.create_all()
+    with db.transaction() as s:
+        directory.seed_directory(s)
+        directory.create_demo_users(s, lambda _p: password_hash)
+    service = build_service(db)
+    deploy_defaults(service)
+    service.deploy(bench_sources())
+    return db
+
+
+def unit_actor(code: str) -> Any:
+    from engine.service import Actor
+
+    return Actor(code, frozenset({f"unit:{code}"}), code)
+
+
+def pg_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith("postgresql") else PG_DEFAULT
+
+
+def pg_unreachable(url: str) -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=3):
+            return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+        return f"PostgreSQL not reachable at {url}: {type(exc).__name__}"
+
+
+@contextmanager
+def pg_schema(url: str) -> Iterator[str]:
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+# ---------------------------------------------------------------------------------------------------- figures
+def run_three_task(db: Any, n: int, warmup: int) -> list[float]:
+    """ms per instance: start, three completions, end; through the service layer."""
+    from meeting.runtime import build_service
+
+    service = build_service(db)
+    actor = unit_actor(THREE_TASK_USER)
+    times = []
+    for i in range(warmup + n):
+        t0 = time.perf_counter()
+        result = service.start("bench_three_task", actor)
+        for field in "abc":
+            result = service.complete(result.ready_tasks[0], actor, {field: f"意见{field}{i}"})
+        elapsed = (time.perf_counter() - t0) * 1000
+        assert result.status == "completed", result
+        if i >= warmup:
+            times.append(elapsed)
+    return times
+
+
+def run_bare(db: Any, n: int, warmup: int, with_json: bool) -> list[float]:
+    """The same process on bare SpiffWorkflow in memory; with_json wraps each step in the library's own
+    JSON serializer (which writes the spec with the state)."""
+    from SpiffWorkflow import TaskState
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+
+    from engine.specs import make_serializer
+    from meeting.runtime import build_service
+
+    service = build_service(db)
+    with db.sessions() as s:
+        spec, subs = service._specs(s, service.latest_model(s, "bench_three_task"))
+    serializer = make_serializer()
+    times = []
+    for i in range(warmup + n):
+        t0 = time.perf_counter()
+        wf = BpmnWorkflow(spec, subs)
+        wf.get_tasks(spec_name="Start")[0].data.update({"initiator": THREE_TASK_USER})
+        wf.do_engine_steps()
+        text = serializer.serialize_json(wf) if with_json else ""
+        for field in "abc":
+            if with_json:
+                wf = serializer.deserialize_json(text)
+            task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
+            task.data.update({field: f"意见{field}{i}"})
+            task.run()
+            wf.do_engine_steps()
+            if with_json:
+                text = serializer.serialize_json(wf)
+        elapsed = (time.perf_counter() - t0) * 1000
+        assert wf.is_completed()
+        if i >= warmup:
+            times.append(elapsed)
+    return times
+
+
+def run_loop_state(db: Any, n: int) -> float:
+    """KiB of stored state of one instance after ``n`` completed tasks."""
+    from engine.models import Instance
+    from meeting.runtime import build_service
+
+    service = build_service(db)
+    actor = unit_actor(THREE_TASK_USER)
+    result = service.start("bench_loop", actor)
+    for i in range(n):
+        result = service.complete(result.ready_tasks[0], actor, {"note": f"第{i + 1}次办理情况", "more": i < n - 1})
+    assert result.status == "completed", result
+    with db.sessions() as s:
+        state = s.get(Instance, result.instance_id).state
+    return len(state.encode()) / 1024
+
+
+def start_instances(db: Any, user: str, count: int) -> list[str]:
+    """``count`` three-task instances for ``user``; returns the ids of their first tasks."""
+    from meeting.runtime import build_service
+
+    service = build_service(db)
+    actor = unit_actor(user)
+    return [service.start("bench_three_task", actor).ready_tasks[0] for _ in range(count)]
+
+
+def run_http_complete(db: Any, url: str, n: int, warmup: int) -> list[float]:
+    from bench.http import Client, Server
+
+    task_ids = start_instances(db, THREE_TASK_USER, warmup + n)
+    times = []
+    with Server(url) as server:
+        client = Client(server.url, THREE_TASK_USER, PASSWORD)
+        for i, task_id in enumerate(task_ids):
+            t0 = time.perf_counter()
+            client.complete(task_id, {"a": f"意见{i}"})
+            if i >= warmup:
+                times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def run_inbox_and_timers(db: Any, url: str, plan: Plan, results: Results) -> None:
+    """Bulk-load open instances, then a unit user's inbox over HTTP and the timer worker's pass."""
+    from bench.bulk import OWN_CLAIMABLE, OWN_DONE, OWN_MINE, BulkSpec, add_open_instances
+    from bench.http import Client, Server
+    from engine.models import HumanTask, Instance
+    from meeting import directory
+    from meeting.runtime import build_service
+
+    service = build_service(db)
+    first = service.start("bench_three_task", unit_actor(INBOX_USER))
+    with db.sessions() as s:
+        inst = s.get(Instance, first.instance_id)
+        task = s.get(HumanTask, first.ready_tasks[0])
+        others = [f"unit:{c}" for c in directory.member_unit_codes(s) if c != INBOX_USER] + ["office"]
+        spec = BulkSpec(inst.model_id, inst.process_key, inst.state, task.form, INBOX_USER, others)
+    service.cancel(first.instance_id, _admin(), "基准准备")
+    small, large = plan.inbox_sizes
+    pages = ("/tasks", "/tasks?tab=claimable")
+    share = {"own_claimable": OWN_CLAIMABLE, "own_mine": OWN_MINE, "own_done": OWN_DONE}
+    with Server(url) as server:
+        client = Client(server.url, INBOX_USER, PASSWORD)
+        p95 = {}
+        done = 0
+        for size in (small, large):
+            t0 = time.perf_counter()
+            add_open_instances(db, spec, done, size - done, service.now())
+            done = size
+            print(f"  ({size} open instances written in {time.perf_counter() - t0:.1f} s)", flush=True)
+            for page in pages * 3:  # warm-up
+                client.get(page)
+            times = []
+            for i in range(plan.n_inbox):
+                t0 = time.perf_counter()
+                client.get(pages[i % 2])
+                times.append((time.perf_counter() - t0) * 1000)
+            p95[size] = percentile(times, 95)
+            name = "inbox_p95_ms_10k" if size == small else "inbox_p95_ms_100k"
+            results.add(name, p95[size], "ms", plan.n_inbox, "p95", "sqlite", open_instances=size,
+                        median_ms=round(statistics.median(times), 3), pages=list(pages), **share)
+    results.add("inbox_growth", p95[large] / p95[small], "x", plan.n_inbox, "p95 ratio", "sqlite",
+                open_instances=[small, large])
+    ticks = []
+    for _ in range(plan.n_tick):
+        t0 = time.perf_counter()
+        fired = service.fire_due_timers()
+        ticks.append((time.perf_counter() - t0) * 1000)
+        assert fired == 0
+    results.add("timer_tick_ms_100k", statistics.median(ticks), "ms", plan.n_tick, "median", "sqlite",
+                waiting_timers=large, p95_ms=round(percentile(ticks, 95), 3))
+
+
+def _admin() -> Any:
+    from engine.service import Actor
+
+    return Actor("admin", frozenset({"admin"}))
+
+
+def run_lifecycle(url: str, runs: int) -> tuple[list[float], float]:
+    """Whole joint meetings (17 attendance answers, 5 resolution items), start to end, through the service
+    layer as people would do them. Returns ms per meeting and the KiB of state with the 17 replies open."""
+    from engine.clock import ManualClock
+    from engine.db import Database
+    from meeting import directory
+    from meeting.demo import DEMO_START, Walkthrough
+    from meeting.runtime import build_service, deploy_defaults
+
+    db = Database(url)
+    try:
+        db.create_all()
+        with db.transaction() as s:
+            directory.seed_directory(s)
+            directory.create_demo_users(s, None)
+        clock = ManualClock(DEMO_START)
+        service = build_service(db, clock)
+        deploy_defaults(service)
+        w = Walkthrough(db, service, clock)
+        times, state_kib = [], 0.0
+        for run in range(runs):
+            ms, kib = _one_meeting(w, run)
+            times.append(ms)
+            state_kib = state_kib or kib
+        return times, state_kib
+    finally:
+        db.dispose()
+        from engine.clock import SystemClock, set_clock
+
+        set_clock(SystemClock())
+
+
+LEADS = ("caizheng", "renshe", "yibao", "weijian", "zhujian")
+
+
+def _one_meeting(w: Any, run: int) -> tuple[float, float]:
+    from sqlalchemy import select
+
+    from engine.models import Instance
+    from meeting import directory
+    from meeting.models import ResolutionItem
+
+    topic_ids = []
+    for unit in LEADS:  # proposals come before the meeting: not timed
+        iid = w.start(unit, "topic_proposal")
+        w.do(unit, "propose", {"title": f"第{run + 1}次会议议题（{unit}）", "background": "背景情况。",
+                               "proposal": "建议联席会议研究。", "related_units": [], "urgency": "normal"})
+        topic_id = int(w.service.workflow(iid).last_task.data["topic_id"])
+        w.do("office", "screen", {"screen_decision": "accept"}, topic_id=topic_id)
+        topic_ids.append(topic_id)
+    with w.db.sessions() as s:
+        members = directory.member_unit_codes(s)
+    assert len(members) == 17, members
+
+    t0 = time.perf_counter()
+    meeting = w.start("office", "joint_meeting")
+    w.do("office", "draft_plan", {"meeting_kind": "regular", "meeting_title": f"基准会议{run + 1}",
+                                  "meeting_date": w.today(7), "meeting_place": "区民政局三楼会议室",
+                                  "topic_ids": topic_ids, "invited_units": []})
+    w.do("convener", "approve_plan", {"plan_decision": "approve"})
+    with w.db.sessions() as s:
+        state_kib = len(s.get(Instance, meeting).state.encode()) / 1024
+    for code in members:
+        w.do(code, "confirm_attendance", {"attendance": "attend", "attendee_name": f"{code}分管负责人"},
+             attendee=code)
+    w.advance(7.1)
+    w.do("office", "record_outcome", {
+        "resolution_items": [
+            {"content": f"议定事项{k + 1}：按分工落实。", "lead_unit": lead, "co_units": ["minzheng"] if k % 2 == 0 else [],
+             "deadline": w.today(30), "topic_id": topic_ids[k]} for k, lead in enumerate(LEADS)],
+        "major_topics": [], "deferred_topics": [], "outcome_summary": "形成议定事项五项。",
+    })
+    w.do("office", "draft_minutes", {"minutes_no": f"汉社救联〔2026〕{run + 1}号", "minutes_body": "会议议定事项如下……"})
+    w.do("convener", "approve_minutes", {"minutes_decision": "approve"})
+    with w.db.sessions() as s:
+        items = {r.lead_unit: r.id for r in s.scalars(select(ResolutionItem).where(ResolutionItem.instance_id.is_not(None),
+                                                                                  ResolutionItem.status != "closed"))}
+    for k, lead in enumerate(LEADS):
+        rid = items[lead]
+        if k % 2 == 0:
+            w.do("minzheng", "co_input", {"co_opinion": "已配合。"}, resolution_id=rid)
+        w.do(lead, "implement", {"report_action": "report", "result_body": "已落实。"}, resolution_id=rid)
+        w.do("office", "verify", {"verify_decision": "accept"}, resolution_id=rid)
+    w.do("office", "compile_report", {"report_body": "五项议定事项均已办结。"})
+    w.do("convener", "approve_report", {"report_decision": "approve"})
+    w.do("district", "receive_report", {"receipt_comment": "很好。"})
+    elapsed = (time.perf_counter() - t0) * 1000
+    status = w.service.instance(meeting).status
+    assert status == "completed", status
+    w.advance(40)  # let every reminder of this meeting pass before the next one
+    return elapsed, state_kib
+
+
+def run_pg_throughput(db: Any, url: str, per_client: int) -> tuple[float, int, list[float], float]:
+    """Completions per second with 2 web processes and 8 concurrent signed-in clients (4 per process)."""
+    from bench.http import Client, Server
+
+    tasks = {user: start_instances(db, user, per_client) for user in CLIENT_USERS}
+    servers = [Server(url), Server(url)]
+    try:
+        clients = [Client(servers[i % 2].url, user, PASSWORD) for i, user in enumerate(CLIENT_USERS)]
+        latencies: list[float] = []
+        errors: list[BaseException] = []
+        lock = threading.Lock()
+        gate = threading.Barrier(len(clients) + 1)
+
+        def work(client: Any, task_ids: list[str]) -> None:
+            mine = []
+            gate.wait()
+            try:
+                for i, task_id in enumerate(task_ids):
+                    t0 = time.perf_counter()
+                    client.complete(task_id, {"a": f"意见{i}"})
+                    mine.append((time.perf_counter() - t0) * 1000)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            with lock:
+                latencies.extend(mine)
+
+        threads = [threading.Thread(target=work, args=(c, tasks[u])) for c, u in zip(clients, CLIENT_USERS,
+                                                                                         strict=True)]
+        for t in threads:
+            t.start()
+        gate.wait()
+        t0 = time.perf_counter()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - t0
+        if errors:
+            raise errors[0]
+    finally:
+        for server in servers:
+            server.stop()
+    total = len(latencies)
+    return total / elapsed, total, latencies, elapsed
+
+
+# ---------------------------------------------------------------------------------------------------- main
+def step(title: str) -> None:
+    print(f"· {title}", flush=True)
+
+
+def run(plan: Plan, out: Path = RESULTS, pg: bool = True) -> Results:
+    from meeting.passwords import hash_password
+
+    results = Results(plan)
+    password_hash = hash_password(PASSWORD)
+    t_start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="jm-bench-") as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        db = prepare(url, password_hash)
+        try:
+            step("three_task (service layer, SQLite WAL) and bare SpiffWorkflow")
+            three = run_three_task(db, plan.n_three, plan.warmup)
+            bare = run_bare(db, max(plan.n_bare, plan.n_three), plan.warmup, with_json=False)
+            bare_json = run_bare(db, max(plan.n_bare, plan.n_three), plan.warmup, with_json=True)
+            results.add("three_task_ms", statistics.median(three), "ms", len(three), "median", "sqlite",
+                        p95_ms=round(percentile(three, 95), 3), warmup=plan.warmup)
+            results.add("bare_three_task_ms", statistics.median(bare), "ms", len(bare), "median", "memory")
+            results.add("bare_json_three_task_ms", statistics.median(bare_json), "ms", len(bare_json), "median",
+                        "memory")
+            results.add("overhead_ratio", statistics.median(three) / statistics.median(bare_json), "x", len(three),
+                        "median ratio three_task / bare_json", "sqlite")
+
+            step("state after completed tasks")
+            results.add("state_kib_200", run_loop_state(db, plan.n_loop), "KiB", plan.n_loop,
+                        f"stored state after {plan.n_loop} completed tasks", "sqlite")
+
+            step("HTTP: completing a task through waitress on loopback")
+            http = run_http_complete(db, url, plan.n_http, plan.warmup)
+            results.add("http_complete_p50_ms", percentile(http, 50), "ms", len(http), "p50", "sqlite")
+            results.add("http_complete_p95_ms", percentile(http, 95), "ms", len(http), "p95", "sqlite")
+
+            step(f"inbox and timer worker with {plan.inbox_sizes[0]} and {plan.inbox_sizes[1]} open instances")
+            run_inbox_and_timers(db, url, plan, results)
+        finally:
+            db.dispose()
+
+        step("lifecycle: whole joint meetings")
+        meetings, mi17 = run_lifecycle(f"sqlite:///{tmp}/lifecycle.db", plan.n_lifecycle)
+        results.add("lifecycle_17_ms", statistics.median(meetings), "ms", len(meetings), "median per meeting",
+                    "sqlite", attendance_answers=17, resolution_items=len(LEADS))
+        results.add("state_kib_mi17", mi17, "KiB", 1, "stored state with 17 parallel replies open", "sqlite")
+
+    if pg:
+        base = pg_url()
+        reason = pg_unreachable(base)
+        if reason:
+            results.skip(PG_FIGURES, reason)
+            print(f"· PostgreSQL skipped: {reason}")
+        else:
+            with pg_schema(base) as schema_url:
+                db = prepare(schema_url, password_hash)
+                try:
+                    with db.engine.connect() as conn:
+                        results.machine["postgresql"] = conn.exec_driver_sql("SHOW server_version").scalar()
+                    results.machine["postgresql"] = f"PostgreSQL {results.machine['postgresql']}"
+                    step("three_task on PostgreSQL")
+                    three_pg = run_three_task(db, plan.n_three, plan.warmup)
+                    results.add("three_task_pg_ms", statistics.median(three_pg), "ms", len(three_pg), "median",
+                                "postgresql", p95_ms=round(percentile(three_pg, 95), 3))
+                    step("PostgreSQL: 2 web processes, 8 concurrent clients")
+                    rate, total, lat, secs = run_pg_throughput(db, schema_url, plan.pg_per_client)
+                    results.add("pg_completions_per_s", rate, "1/s", total, "completions / wall time", "postgresql",
+                                web_processes=2, clients=len(CLIENT_USERS), seconds=round(secs, 2),
+                                p50_ms=round(percentile(lat, 50), 3), p95_ms=round(percentile(lat, 95), 3))
+                finally:
+                    db.dispose()
+    else:
+        results.skip(PG_FIGURES, "PostgreSQL not requested (--no-pg)")
+    results.machine["bench_seconds"] = round(time.perf_counter() - t_start, 1)
+    out.write_text(json.dumps(results.as_json(), ensure_ascii=False, indent=2) + "\n")
+    print()
+    print(results.table())
+    print(f"\n{out} written in {results.machine['bench_seconds']} s")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: N = 5, small bulk sizes")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON (bench/results.json)")
+    parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL figures")
+    args = parser.parse_args(argv)
+    run(Plan.make(args.quick), args.out, pg=not args.no_pg)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,218 @@
+"""Timer arithmetic on the Beijing calendar, and the fixes we apply to SpiffWorkflow's timers.
+
+SpiffWorkflow 3.2.0 turns a months-based duration into a fixed number of days once (``R/P6M`` steps 184 days, so
+1 September is followed by 4 March), counts months on the UTC calendar (a ``P1M`` started at 07:00 on 1 April in
+Beijing ends on 2 May), fires every missed cycle of a cycle timer one refresh at a time, and leaves a timer that
+became due during the final ``refresh_timers()`` of ``do_engine_steps()`` READY but unrun — it is then in no
+``waiting_events()`` and would never fire. Here:
+
+* durations are added on the Asia/Shanghai calendar: years and months keep the day of the month (clamped to the
+  month's last day: 31 January + P1M = 28 February), days and weeks keep the wall-clock time;
+* cycle occurrences are computed from the anchor, ``start + k × period``, so they never drift (31 January,
+  28 February, 31 March, 30 April …);
+* a cycle that missed occurrences (the worker was down) fires once and continues at the next future occurrence;
+* :func:`run_engine_steps` runs the engine until no automatic task is left READY;
+* dates written without an offset are Beijing time (see also ``engine.clock``).
+"""
+
+from __future__ import annotations
+
+import math
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimerEventDefinition,
+)
+
+from engine import clock
+from engine.clock import SHANGHAI
+
+MAX_SETTLE_ROUNDS = 50
+
+
+# ---------------------------------------------------------------------------------------------- parsing
+def parse_instant(value: str | datetime) -> datetime:
+    """An ISO date or date-time; without an offset it is Beijing time. Returns an aware UTC datetime."""
+    dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=SHANGHAI)
+    return dt.astimezone(UTC)
+
+
+def parse_duration(text: str) -> dict[str, float]:
+    """``P1Y2M10DT2H30M`` → {'years': 1, 'months': 2, 'days': 10, 'hours': 2, 'minutes': 30}."""
+    parsed = TimerEventDefinition.parse_iso_duration(text.strip())
+    if not parsed:
+        raise ValueError(f"empty duration {text!r}")
+    return {k: float(v) for k, v in parsed.items()}
+
+
+def add_duration(start: datetime, duration: str | dict[str, float], times: int = 1) -> datetime:
+    """``start + times × duration`` on the Beijing calendar (see the module docstring)."""
+    parts = parse_duration(duration) if isinstance(duration, str) else dict(duration)
+    local = start.astimezone(SHANGHAI)
+    months = (parts.get("years", 0.0) * 12 + parts.get("months", 0.0)) * times
+    whole = math.floor(months)
+    if whole:
+        year, month0 = divmod(local.month - 1 + whole, 12)
+        year += local.year
+        day = min(local.day, monthrange(year, month0 + 1)[1])
+        local = local.replace(year=year, month=month0 + 1, day=day)
+    if months != whole:  # a fraction of a month: that share of the month it ends in
+        local += timedelta(days=(months - whole) * monthrange(local.year, local.month)[1])
+    days = (parts.get("weeks", 0.0) * 7 + parts.get("days", 0.0)) * times
+    clock_time = timedelta(hours=parts.get("hours", 0.0), minutes=parts.get("minutes", 0.0),
+                           seconds=parts.get("seconds", 0.0)) * times
+    return (local + timedelta(days=days) + clock_time).astimezone(UTC)
+
+
+def approx_seconds(duration: str | dict[str, float]) -> float:
+    """A duration's length from an arbitrary start (for display and legacy state only)."""
+    base = datetime(2001, 1, 1, tzinfo=UTC)
+    return (add_duration(base, duration) - base).total_seconds()
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """``R[n]/start/period`` or ``R[n]/period`` (first occurrence one period after ``armed_at``)."""
+
+    cycles: int  # -1 = unbounded
+    anchor: datetime  # occurrence k is anchor + k × period
+    first: int  # index of the first occurrence (0 when a start is given, 1 when not)
+    period: str
+
+    def occurrence(self, k: int) -> datetime:
+        return add_duration(self.anchor, self.period, k) if k else self.anchor
+
+    def first_at_or_after(self, moment: datetime, k: int | None = None) -> int:
+        """The index of the first occurrence not before ``moment`` (from ``k`` on)."""
+        k = self.first if k is None else k
+        step = approx_seconds(self.period)
+        if step > 0 and self.occurrence(k) < moment:  # jump close first, then walk: months vary in length
+            k = max(k, math.floor((moment - self.anchor).total_seconds() / step) - 2)
+        while self.occurrence(k) < moment:
+            k += 1
+        return k
+
+
+def parse_cycle(text: str, armed_at: datetime) -> Cycle:
+    parts = text.strip().upper().replace("--", "/").split("/")
+    if not parts[0].startswith("R"):
+        raise ValueError(f"not a repeating interval: {text!r}")
+    count = parts[0][1:]
+    cycles = int(count) if count else -1
+    if len(parts) == 2 and parts[1].startswith("P"):
+        parse_duration(parts[1])
+        return Cycle(cycles, armed_at.astimezone(UTC), 1, parts[1])
+    if len(parts) == 3 and parts[2].startswith("P") and not parts[1].startswith("P"):
+        parse_duration(parts[2])
+        return Cycle(cycles, parse_instant(text.strip().split("/")[1]), 0, parts[2])
+    raise ValueError(f"unsupported repeating interval {text!r} (use R[n]/start/period or R[n]/period)")
+
+
+# ---------------------------------------------------------------------------------------------- Spiff patches
+def _now() -> datetime:
+    return clock.now().astimezone(UTC)
+
+
+def _duration_has_fired(self: DurationTimerEventDefinition, my_task: Any) -> bool:
+    event_value = my_task._get_internal_data("event_value")
+    if event_value is None:
+        expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+        event_value = add_duration(_now(), str(expression)).isoformat()
+        my_task._set_internal_data(event_value=event_value)
+    if parse_instant(event_value) < _now():
+        my_task._set_internal_data(event_fired=True)
+    return bool(my_task._get_internal_data("event_fired", False))
+
+
+def _arm_cycle(text: str, now: datetime) -> dict[str, Any]:
+    cycle = parse_cycle(text, now)
+    k = cycle.first
+    return {"cycles": cycle.cycles, "next": cycle.occurrence(k).isoformat(), "duration": approx_seconds(cycle.period),
+            "anchor": cycle.anchor.isoformat(), "first": cycle.first, "period": cycle.period, "k": k}
+
+
+def _cycle_complete(self: CycleTimerEventDefinition, my_task: Any) -> bool:
+    now = _now()
+    event_value = my_task._get_internal_data("event_value")
+    if event_value is None:
+        expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+        event_value = _arm_cycle(str(expression), now)
+    ready = False
+    if event_value["cycles"] != 0:
+        if parse_instant(event_value["next"]) < now:
+            ready = True
+            if "period" in event_value:
+                cycle = Cycle(event_value["cycles"], parse_instant(event_value["anchor"]), event_value["first"],
+                              event_value["period"])
+                k = cycle.first_at_or_after(now, event_value["k"] + 1)
+                consumed = k - event_value["k"]  # this firing plus the occurrences missed meanwhile
+                event_value["k"] = k
+                event_value["next"] = cycle.occurrence(k).isoformat()
+            else:  # state armed by the stock implementation: fixed steps, still one firing for all missed
+                step = timedelta(seconds=event_value["duration"])
+                nxt, consumed = parse_instant(event_value["next"]) + step, 1
+                while nxt < now:
+                    nxt, consumed = nxt + step, consumed + 1
+                event_value["next"] = nxt.isoformat()
+            if event_value["cycles"] > 0:
+                event_value["cycles"] = max(0, event_value["cycles"] - consumed)
+    else:
+        my_task.internal_data.pop("event_value", None)
+        my_task.internal_data["event_fired"] = True
+    my_task._set_internal_data(event_value=event_value)
+    return ready
+
+
+_installed = False
+
+
+def install() -> None:
+    """Replace SpiffWorkflow's duration and cycle arithmetic with ours (idempotent, process-wide)."""
+    global _installed
+    if _installed:
+        return
+    DurationTimerEventDefinition.has_fired = _duration_has_fired  # type: ignore[method-assign]
+    CycleTimerEventDefinition.cycle_complete = _cycle_complete  # type: ignore[method-assign]
+    _installed = True
+
+
+# ---------------------------------------------------------------------------------------------- running
+def run_engine_steps(wf: Any) -> None:
+    """``do_engine_steps()`` until no automatic task is READY.
+
+    ``do_engine_steps()`` ends with ``refresh_timers()``: a timer that falls due right then becomes READY but
+    does not run, and being no longer WAITING it is missing from ``waiting_events()`` (so from
+    ``next_timer_at``). Running the engine again until nothing automatic is READY closes that gap."""
+    wf.do_engine_steps()
+    for _ in range(MAX_SETTLE_ROUNDS):
+        if not any(not t.task_spec.manual for t in wf.get_tasks(state=TaskState.READY)):
+            return
+        wf.do_engine_steps()
+
+
+def due_at(value: Any) -> datetime | None:
+    """The moment a waiting timer falls due, from ``waiting_events()`` (cycle timers give a dict)."""
+    if isinstance(value, dict):
+        value = value.get("next")
+    if not value:
+        return None
+    return parse_instant(value)
+
+
+def pass_timer_start(task: Any) -> None:
+    """Let a timer start event through once, like a none start event: the schedule that started this instance
+    (engine/schedule.py) has fired it. A cycle start event makes its branch itself (SpiffWorkflow only adds one
+    when a cycle fires), so we add it here."""
+    task._set_internal_data(event_fired=True)
+    if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+        for output in task.task_spec.outputs:
+            child = task._add_child(output, TaskState.FUTURE)
+            child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)

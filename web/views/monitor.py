@@ -1,0 +1,126 @@
+"""The convener's dashboard, the units' scorecards and the printable 督办通报."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+from sqlalchemy import select
+
+from meeting.ledger import LIGHT_LABELS
+from meeting.models import Unit
+from meeting.monitoring import dashboard, overdue_items, scorecards
+from meeting.timeutil import local_today
+from web.auth import roles_required
+
+bp = Blueprint("monitor", __name__)
+# Who watches the resolutions (admins always may): the convener, the office and the district leader.
+MONITOR_ROLES = ("convener", "office", "district")
+LIGHT_COLORS = {"green": "#198754", "yellow": "#e0a100", "red": "#d63343", "closed": "#8a929c"}
+
+
+def _now() -> Any:
+    return current_app.extensions["workflow"].now()
+
+
+def _db() -> Any:
+    return current_app.extensions["db"]
+
+
+def _charts(board: Any) -> dict[str, Any]:
+    """ECharts options (plain JSON, rendered by dist/charts.js from <script type="application/json">)."""
+    names = [u.name for u in board.units]
+    by_unit = {
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "legend": {"top": 0},
+        "grid": {"left": 8, "right": 16, "bottom": 8, "top": 36, "containLabel": True},
+        "xAxis": {"type": "category", "data": names, "axisLabel": {"interval": 0, "rotate": 30 if len(names) > 6 else 0}},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [
+            {"name": "办理中", "type": "bar", "stack": "n", "data": [u.open - u.overdue for u in board.units],
+             "itemStyle": {"color": "#1d4e89"}},
+            {"name": "已逾期", "type": "bar", "stack": "n", "data": [u.overdue for u in board.units],
+             "itemStyle": {"color": LIGHT_COLORS["red"]}},
+            {"name": "已办结", "type": "bar", "stack": "n", "data": [u.closed for u in board.units],
+             "itemStyle": {"color": LIGHT_COLORS["closed"]}},
+        ],
+    }
+    trend = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0},
+        "grid": {"left": 8, "right": 16, "bottom": 8, "top": 36, "containLabel": True},
+        "xAxis": {"type": "category", "data": board.months, "boundaryGap": False},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [
+            {"name": "交办", "type": "line", "data": board.created_per_month,
+             "itemStyle": {"color": "#1d4e89"}},
+            {"name": "办结", "type": "line", "data": board.closed_per_month,
+             "itemStyle": {"color": LIGHT_COLORS["green"]}},
+        ],
+    }
+    lights = {
+        "tooltip": {"trigger": "item"},
+        "legend": {"bottom": 0},
+        "series": [{"type": "pie", "radius": ["45%", "70%"], "avoidLabelOverlap": True, "label": {"show": False},
+                    "data": [{"name": LIGHT_LABELS[k], "value": board.lights[k],
+                              "itemStyle": {"color": LIGHT_COLORS[k]}} for k in ("green", "yellow", "red", "closed")]}],
+    }
+    return {"chart-by-unit": by_unit, "chart-trend": trend, "chart-lights": lights}
+
+
+@bp.get("/monitor")
+@roles_required(*MONITOR_ROLES)
+def index() -> Any:
+    now = _now()
+    with _db().sessions() as s:
+        board = dashboard(s, now)
+    return render_template("monitor/dashboard.html", board=board, charts=_charts(board), now=now)
+
+
+def _period() -> tuple[date, date, dict[str, str]]:
+    """``from`` / ``to`` (Beijing days, inclusive); the current year so far by default."""
+    today = local_today(_now())
+    errors: dict[str, str] = {}
+    values = {}
+    for key, default in (("from", date(today.year, 1, 1)), ("to", today)):
+        raw = request.args.get(key, "").strip()
+        try:
+            values[key] = date.fromisoformat(raw) if raw else default
+        except ValueError:
+            errors[key] = "日期格式应为 YYYY-MM-DD"
+            values[key] = default
+    if values["from"] > values["to"]:
+        errors["to"] = "结束日期不能早于开始日期"
+        values["to"] = values["from"]
+    return values["from"], values["to"], errors
+
+
+@bp.get("/monitor/units")
+@roles_required(*MONITOR_ROLES)
+def units() -> Any:
+    start, end, errors = _period()
+    with _db().sessions() as s:
+        cards = scorecards(s, _now(), start, end)
+    return render_template("monitor/units.html", cards=cards, start=start, end=end, errors=errors)
+
+
+@bp.get("/monitor/units/report")
+@roles_required(*MONITOR_ROLES)
+def report() -> Any:
+    start, end, errors = _period()
+    now = _now()
+    with _db().sessions() as s:
+        cards = scorecards(s, now, start, end)
+        late = overdue_items(s, now)
+        names = dict(s.execute(select(Unit.code, Unit.name)).all())
+    totals = {
+        "assigned": sum(c.assigned for c in cards), "closed": sum(c.closed for c in cards),
+        "overdue_open": sum(c.overdue_open for c in cards), "closed_late": sum(c.closed_late for c in cards),
+    }
+    totals["rate"] = totals["closed"] / totals["assigned"] if totals["assigned"] else 0.0
+    today = local_today(now)
+    overdue = [{"item": i, "lead": names.get(i.lead_unit, i.lead_unit),
+                "days": (today - local_today(i.deadline)).days} for i in late]
+    return render_template("monitor/report.html", cards=cards, start=start, end=end, errors=errors,
+                           totals=totals, overdue=overdue, today=today)
