@@ -89,7 +89,8 @@ def machine() -> dict[str, Any]:
     except (ValueError, OSError):
         pass
     return {"cores": cores(), "cpu": cpu, "memory_gib": mem_gib, "os": platform.platform(),
-            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -302,10 +303,10 @@ def run_http_complete(db: Any, url: str, n: int, warmup: int) -> list[float]:
     return times
 
 
-def run_inbox_and_timers(db: Any, url: str, plan: Plan, results: Results) -> None:
-    """Bulk-load open instances, then a unit user's inbox over HTTP and the timer worker's pass."""
-    from bench.bulk import OWN_CLAIMABLE, OWN_DONE, OWN_MINE, BulkSpec, add_open_instances
-    from bench.http import Client, Server
+def _bulk_spec(db: Any) -> Any:
+    """What every bulk instance copies: the state and form of a real three-task instance waiting at its first
+    task (started and cancelled here), and who else gets tasks."""
+    from bench.bulk import BulkSpec
     from engine.models import HumanTask, Instance
     from meeting import directory
     from meeting.runtime import build_service
@@ -318,39 +319,61 @@ def run_inbox_and_timers(db: Any, url: str, plan: Plan, results: Results) -> Non
         others = [f"unit:{c}" for c in directory.member_unit_codes(s) if c != INBOX_USER] + ["office"]
         spec = BulkSpec(inst.model_id, inst.process_key, inst.state, task.form, INBOX_USER, others)
     service.cancel(first.instance_id, _admin(), "基准准备")
-    small, large = plan.inbox_sizes
-    pages = ("/tasks", "/tasks?tab=claimable")
-    share = {"own_claimable": OWN_CLAIMABLE, "own_mine": OWN_MINE, "own_done": OWN_DONE}
-    with Server(url) as server:
-        client = Client(server.url, INBOX_USER, PASSWORD)
-        p95 = {}
-        done = 0
-        for size in (small, large):
+    return spec
+
+
+def run_inbox_and_timers(tmp: str, password_hash: str, plan: Plan, results: Results) -> None:
+    """Two databases, one with 10k and one with 100k open instances written in bulk, each served by its own
+    web process; a unit user's inbox is fetched from both in turn, so whatever else the machine does weighs
+    on both sizes alike. Then the timer worker's pass on the larger one."""
+    from bench.bulk import OWN_CLAIMABLE, OWN_DONE, OWN_MINE, add_open_instances
+    from bench.http import Client, Server
+    from meeting.runtime import build_service
+
+    sizes = plan.inbox_sizes
+    dbs, urls = {}, {}
+    try:
+        for size in sizes:
+            urls[size] = f"sqlite:///{tmp}/inbox_{size}.db"
+            db = dbs[size] = prepare(urls[size], password_hash)
             t0 = time.perf_counter()
-            add_open_instances(db, spec, done, size - done, service.now())
-            done = size
+            add_open_instances(db, _bulk_spec(db), 0, size, build_service(db).now())
+            with sqlite3.connect(f"{tmp}/inbox_{size}.db") as raw:  # as years of automatic checkpoints leave it
+                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             print(f"  ({size} open instances written in {time.perf_counter() - t0:.1f} s)", flush=True)
-            for page in pages * 3:  # warm-up
-                client.get(page)
-            times = []
+        pages = ("/tasks", "/tasks?tab=claimable")
+        times: dict[int, list[float]] = {size: [] for size in sizes}
+        with Server(urls[sizes[0]]) as small, Server(urls[sizes[1]]) as large:
+            clients = {sizes[0]: Client(small.url, INBOX_USER, PASSWORD),
+                       sizes[1]: Client(large.url, INBOX_USER, PASSWORD)}
+            for page in pages * 5:  # warm-up
+                for client in clients.values():
+                    client.get(page)
             for i in range(plan.n_inbox):
-                t0 = time.perf_counter()
-                client.get(pages[i % 2])
-                times.append((time.perf_counter() - t0) * 1000)
-            p95[size] = percentile(times, 95)
-            name = "inbox_p95_ms_10k" if size == small else "inbox_p95_ms_100k"
+                order = sizes if i % 2 == 0 else sizes[::-1]
+                for size in order:
+                    t0 = time.perf_counter()
+                    clients[size].get(pages[(i // 2) % 2])
+                    times[size].append((time.perf_counter() - t0) * 1000)
+        share = {"own_claimable": OWN_CLAIMABLE, "own_mine": OWN_MINE, "own_done": OWN_DONE}
+        p95 = {size: percentile(times[size], 95) for size in sizes}
+        for size, name in zip(sizes, ("inbox_p95_ms_10k", "inbox_p95_ms_100k"), strict=True):
             results.add(name, p95[size], "ms", plan.n_inbox, "p95", "sqlite", open_instances=size,
-                        median_ms=round(statistics.median(times), 3), pages=list(pages), **share)
-    results.add("inbox_growth", p95[large] / p95[small], "x", plan.n_inbox, "p95 ratio", "sqlite",
-                open_instances=[small, large])
-    ticks = []
-    for _ in range(plan.n_tick):
-        t0 = time.perf_counter()
-        fired = service.fire_due_timers()
-        ticks.append((time.perf_counter() - t0) * 1000)
-        assert fired == 0
-    results.add("timer_tick_ms_100k", statistics.median(ticks), "ms", plan.n_tick, "median", "sqlite",
-                waiting_timers=large, p95_ms=round(percentile(ticks, 95), 3))
+                        median_ms=round(statistics.median(times[size]), 3), pages=list(pages), **share)
+        results.add("inbox_growth", p95[sizes[1]] / p95[sizes[0]], "x", plan.n_inbox, "p95 ratio", "sqlite",
+                    open_instances=list(sizes))
+        service = build_service(dbs[sizes[1]])
+        ticks = []
+        for _ in range(plan.n_tick):
+            t0 = time.perf_counter()
+            fired = service.fire_due_timers()
+            ticks.append((time.perf_counter() - t0) * 1000)
+            assert fired == 0
+        results.add("timer_tick_ms_100k", statistics.median(ticks), "ms", plan.n_tick, "median", "sqlite",
+                    waiting_timers=sizes[1], p95_ms=round(percentile(ticks, 95), 3))
+    finally:
+        for db in dbs.values():
+            db.dispose()
 
 
 def _admin() -> Any:
@@ -531,11 +554,11 @@ def run(plan: Plan, out: Path = RESULTS, pg: bool = True) -> Results:
             http = run_http_complete(db, url, plan.n_http, plan.warmup)
             results.add("http_complete_p50_ms", percentile(http, 50), "ms", len(http), "p50", "sqlite")
             results.add("http_complete_p95_ms", percentile(http, 95), "ms", len(http), "p95", "sqlite")
-
-            step(f"inbox and timer worker with {plan.inbox_sizes[0]} and {plan.inbox_sizes[1]} open instances")
-            run_inbox_and_timers(db, url, plan, results)
         finally:
             db.dispose()
+
+        step(f"inbox and timer worker with {plan.inbox_sizes[0]} and {plan.inbox_sizes[1]} open instances")
+        run_inbox_and_timers(tmp, password_hash, plan, results)
 
         step("lifecycle: whole joint meetings")
         meetings, mi17 = run_lifecycle(f"sqlite:///{tmp}/lifecycle.db", plan.n_lifecycle)
@@ -570,6 +593,7 @@ def run(plan: Plan, out: Path = RESULTS, pg: bool = True) -> Results:
     else:
         results.skip(PG_FIGURES, "PostgreSQL not requested (--no-pg)")
     results.machine["bench_seconds"] = round(time.perf_counter() - t_start, 1)
+    results.machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out.write_text(json.dumps(results.as_json(), ensure_ascii=False, indent=2) + "\n")
     print()
     print(results.table())

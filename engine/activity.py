@@ -19,7 +19,7 @@ from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.models import ActivityTokens, Instance, ProcessModel, ProcessSpec
@@ -144,18 +144,35 @@ def sync(s: Session, inst: Instance, wf: BpmnWorkflow) -> None:
     if inst.status not in ("running", "suspended"):
         for c in wanted.values():  # an ended instance holds no tokens (a cancelled one keeps its history)
             c.active = 0
-    existing = {(r.process_key, r.bpmn_id): r for r in s.scalars(
-        select(ActivityTokens).where(ActivityTokens.instance_id == inst.id))}
-    for key, row in existing.items():
-        c = wanted.pop(key, None)
+    # Plain statements on the command's connection, no ORM rows: this runs on every save (bench/, issue 7).
+    conn = s.connection()
+    gone, changed = [], []
+    for pk, bpmn_id, model_id, active, completed, failed in conn.execute(_ROWS, {"iid": inst.id}):
+        c = wanted.pop((pk, bpmn_id), None)
+        key = {"iid": inst.id, "pk": pk, "bid": bpmn_id}
         if c is None:
-            s.delete(row)
-        elif (row.active, row.completed, row.failed, row.model_id) != (c.active, c.completed, c.failed,
-                                                                          inst.model_id):
-            row.active, row.completed, row.failed, row.model_id = c.active, c.completed, c.failed, inst.model_id
-    for (process_key, bpmn_id), c in wanted.items():
-        s.add(ActivityTokens(instance_id=inst.id, process_key=process_key, bpmn_id=bpmn_id,
-                             model_id=inst.model_id, active=c.active, completed=c.completed, failed=c.failed))
+            gone.append(key)
+        elif (active, completed, failed, model_id) != (c.active, c.completed, c.failed, inst.model_id):
+            changed.append({**key, "mid": inst.model_id, "a": c.active, "c": c.completed, "f": c.failed})
+    if gone:
+        conn.execute(_DELETE, gone)
+    if changed:
+        conn.execute(_UPDATE, changed)
+    if wanted:
+        conn.execute(_INSERT, [{"instance_id": inst.id, "process_key": process_key, "bpmn_id": bpmn_id,
+                                "model_id": inst.model_id, "active": c.active, "completed": c.completed,
+                                "failed": c.failed} for (process_key, bpmn_id), c in wanted.items()])
+
+
+_T = ActivityTokens.__table__
+_ROW_KEY = and_(_T.c.instance_id == bindparam("iid"), _T.c.process_key == bindparam("pk"),
+                _T.c.bpmn_id == bindparam("bid"))
+_ROWS = select(_T.c.process_key, _T.c.bpmn_id, _T.c.model_id, _T.c.active, _T.c.completed, _T.c.failed).where(
+    _T.c.instance_id == bindparam("iid"))
+_DELETE = delete(_T).where(_ROW_KEY)
+_UPDATE = update(_T).where(_ROW_KEY).values(model_id=bindparam("mid"), active=bindparam("a"),
+                                             completed=bindparam("c"), failed=bindparam("f"))
+_INSERT = insert(_T)
 
 
 # (caller spec sha, called key, called spec sha) -> does the caller bundle exactly that version? Specs are

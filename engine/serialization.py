@@ -63,7 +63,16 @@ class StateCodec:
         return spec, subs
 
     def dumps(self, workflow: BpmnWorkflow) -> str:
-        return self.serializer.serialize_json(workflow)
+        """``serialize_json`` written compactly: UTF-8 text as is (not ``\\uXXXX``) and no spaces after
+        separators, about a third smaller for Chinese data (bench/, issue 7); ``loads`` reads both forms."""
+        serializer = self.serializer
+        serializer.registry._encoder_mode = True
+        try:
+            dct = serializer.to_dict(workflow)
+            dct[serializer.VERSION_KEY] = serializer.VERSION
+            return json.dumps(dct, cls=serializer._encoder_cls, ensure_ascii=False, separators=(",", ":"))
+        finally:
+            serializer.registry._encoder_mode = False
 
     def loads(self, text: str, specs: tuple[Any, dict[str, Any]]) -> BpmnWorkflow:
         dct = json.loads(text)

@@ -111,6 +111,11 @@ def groups_of(session: Session, username: str) -> list[str]:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         return []
+    return user_groups(user)
+
+
+def user_groups(user: User) -> list[str]:
+    """``groups_of`` for a user row already loaded (and active)."""
     groups = list(user.role_names)
     if user.unit_code:
         groups.append(f"unit:{user.unit_code}")

@@ -57,7 +57,7 @@ def load_web_user(username: str) -> WebUser | None:
 def _web_user(s: Any, user: User) -> WebUser:
     return WebUser(user.username, user.display_name, user.unit_code,
                    directory.unit_name(s, user.unit_code) if user.unit_code else None,
-                   frozenset(directory.groups_of(s, user.username)))
+                   frozenset(directory.user_groups(user) if user.active else ()))  # no second read of the user
 
 
 @login_manager.user_loader

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 06:31:39.352394
+Create Date: 2026-11-28 06:38:09.599109
 """
 from alembic import op
 import sqlalchemy as sa
