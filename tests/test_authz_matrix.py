@@ -1,0 +1,233 @@
+"""Every route of the URL map × every role → the expected outcome, over real HTTP.
+
+The matrix is generated from the URL map: a route without an entry in POLICY fails the test, so a new page
+cannot escape it. "allow" roles must get past authorization (not 401/403), every other signed-in role gets 403,
+anonymous users are sent to the login page (pages) or get 401 (API). No request may end in a 5xx.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from conftest import T0
+from figures import count
+from web_support import Browser, LiveApp, live_app
+
+from engine.attachments import store_attachment
+from engine.clock import ManualClock
+from meeting.demo import Walkthrough, _run
+
+ROLES = ("anonymous", "unit_a", "unit_b", "office", "convener", "district", "designer", "admin")
+USERS = {"unit_a": "caizheng", "unit_b": "renshe", "office": "office", "convener": "convener",
+         "district": "district", "designer": "designer", "admin": "admin"}
+EVERYONE = frozenset(ROLES[1:])
+UNITS = frozenset({"unit_a", "unit_b"})
+MONITORS = frozenset({"office", "convener", "district", "admin"})
+SUPERVISORS = frozenset({"office", "convener", "admin"})
+DESIGNERS = frozenset({"designer", "admin"})
+STARTERS = frozenset({"office", "convener", "admin"})  # office and convener sit in 区民政局, a member unit
+
+
+@dataclass(frozen=True)
+class Rule:
+    allow: frozenset[str]
+    public: bool = False
+    maybe: frozenset[str] = field(default_factory=frozenset)  # outcome depends on state: only "no 5xx"
+    data: tuple[tuple[str, str], ...] = ()
+
+
+def r(allow: frozenset[str] | set[str], maybe: frozenset[str] | set[str] = frozenset(),
+      data: dict[str, str] | None = None) -> Rule:
+    return Rule(frozenset(allow), False, frozenset(maybe), tuple((data or {}).items()))
+
+
+PUBLIC = Rule(EVERYONE, public=True)
+TASK_READERS = frozenset({"unit_a"}) | SUPERVISORS
+
+POLICY: dict[tuple[str, str], Rule] = {
+    ("auth.index", "GET"): PUBLIC,
+    ("auth.login", "GET"): PUBLIC,
+    ("auth.login", "POST"): PUBLIC,
+    ("auth.language", "POST"): Rule(EVERYONE, public=True, data=(("lang", "zh"),)),
+    ("auth.logout", "POST"): r(EVERYONE),
+    ("static", "GET"): PUBLIC,
+    ("api.openapi", "GET"): PUBLIC,
+    ("tasks.inbox", "GET"): r(EVERYONE),
+    ("tasks.show", "GET"): r(TASK_READERS),
+    ("tasks.diagram", "GET"): r(TASK_READERS),
+    ("tasks.complete", "POST"): r({"unit_a", "admin"}),
+    ("tasks.claim", "POST"): r({"unit_a"}),
+    ("tasks.unclaim", "POST"): r({"unit_a", "admin"}),
+    ("tasks.delegate", "POST"): r(set(), maybe={"unit_a", "admin"}, data={"to": "caizheng"}),
+    ("start.index", "GET"): r(EVERYONE),
+    ("start.start", "POST"): r(UNITS | STARTERS, data={"process_key": "topic_proposal", "start_event": "start"}),
+    ("notifications.index", "GET"): r(EVERYONE),
+    ("notifications.read", "POST"): r(EVERYONE),
+    ("attachments.download", "GET"): r({"unit_a"} | SUPERVISORS),
+    ("api.tasks", "GET"): r(EVERYONE),
+    ("api.task", "GET"): r(TASK_READERS),
+    ("api.claim", "POST"): r({"unit_a"}),
+    ("api.complete", "POST"): r({"unit_a", "admin"}),
+    ("api.start", "POST"): r(UNITS | STARTERS),
+    ("api.whoami", "GET"): r(EVERYONE),
+    ("api.deploy_model", "POST"): r(DESIGNERS),
+    ("ledger_api.api_list", "GET"): r(MONITORS),
+    ("monitor.index", "GET"): r(MONITORS),
+    ("monitor.units", "GET"): r(MONITORS),
+    ("monitor.report", "GET"): r(MONITORS),
+    ("ledger.index", "GET"): r(MONITORS),
+    ("ledger.show", "GET"): r(MONITORS | {"unit_a"}),
+    ("ledger.export_csv", "GET"): r(MONITORS),
+    ("ledger.export_xlsx", "GET"): r(MONITORS),
+    ("ledger.save_filter", "POST"): r(MONITORS),
+    ("ledger.delete_filter", "POST"): r(MONITORS),
+    ("meetings.index", "GET"): r(MONITORS | UNITS),
+    ("meetings.show", "GET"): r(MONITORS | UNITS),
+    ("meetings.minutes_document", "GET"): r(MONITORS | UNITS),
+    ("instances.index", "GET"): r(SUPERVISORS),
+    ("instances.show", "GET"): r(SUPERVISORS),
+    ("instances.call", "GET"): r(SUPERVISORS),
+    ("instances.diagram", "GET"): r(SUPERVISORS),
+    ("instances.model_diagram", "GET"): r(SUPERVISORS),
+    ("instances.heat", "GET"): r(SUPERVISORS),
+    ("instances.suspend", "POST"): r({"convener", "admin"}, data={"reason": "核查"}),
+    ("instances.resume", "POST"): r({"convener", "admin"}, data={"reason": "核查"}),
+    ("instances.cancel", "POST"): r({"convener", "admin"}, data={"reason": ""}),
+    ("designer.index", "GET"): r(DESIGNERS),
+    ("designer.open_model", "GET"): r(DESIGNERS),
+    ("designer.deploy", "POST"): r(DESIGNERS),
+    ("designer.diff", "GET"): r(DESIGNERS),
+    ("designer.edit_draft", "GET"): r(DESIGNERS),
+    ("designer.save_draft", "POST"): r(DESIGNERS),
+    ("designer.draft_xml", "GET"): r(DESIGNERS),
+    ("designer.discard_draft", "POST"): r(DESIGNERS),
+    ("designer.migration_plan", "GET"): r(DESIGNERS),
+    ("designer.migrate", "POST"): r(DESIGNERS),
+    ("designer.edit_version", "GET"): r(DESIGNERS),
+    ("designer.version_xml", "GET"): r(DESIGNERS),
+    ("designer.check", "POST"): r(DESIGNERS),
+    ("designer.import_model", "POST"): r(DESIGNERS),
+    ("designer.new_model", "POST"): r(DESIGNERS),
+    ("designer.templates_json", "GET"): r(DESIGNERS),
+}
+
+
+@dataclass
+class World:
+    live: LiveApp
+    params: dict[str, str]
+    browsers: dict[str, Browser]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    path: Path = tmp_path_factory.mktemp("authz")
+    with live_app(f"sqlite:///{path}/authz.db", ManualClock(T0)) as live:
+        w = Walkthrough(live.db, live.service, live.clock)
+        _run(w)  # a whole meeting: topics, meeting 1, resolution items, minutes document
+        instance_id = w.start("caizheng", "topic_proposal")
+        task = w.task("caizheng", "propose")
+        with live.db.transaction() as s:
+            attachment = store_attachment(s, "attachment", "a.txt", b"hello", "caizheng", live.service.now(),
+                                          instance_id)
+        params = {"task_id": task.id, "instance_id": instance_id, "scope_id": "none", "key": "topic_proposal",
+                  "version": "1", "model_id": "1", "meeting_id": "1", "item_id": "1", "filter_id": "999999",
+                  "attachment_id": attachment.id, "filename": "dist/app.css"}
+        browsers = {role: live.client(user) for role, user in USERS.items()}
+        browsers["anonymous"] = live.client()
+        for b in browsers.values():
+            b.get("/login" if b is browsers["anonymous"] else "/tasks")
+        yield World(live, params, browsers)
+
+
+def _url(rule: Any, params: dict[str, str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1).split(":")[-1]
+        if name not in params:
+            raise KeyError(f"no test value for URL parameter {name!r} in {rule.rule}")
+        return params[name]
+
+    return re.sub(r"<([^>]+)>", sub, rule.rule)
+
+
+def _request(b: Browser, method: str, url: str, rule: Rule, api: bool) -> requests.Response:
+    full = b.base + url
+    if method == "GET":
+        return b.http.get(full, allow_redirects=False, timeout=30)
+    if api:
+        return b.http.post(full, json={}, headers={"X-CSRFToken": b.last_token}, allow_redirects=False,
+                           timeout=30)
+    data = {**dict(rule.data), "csrf_token": b.last_token}
+    return b.http.post(full, data=data, allow_redirects=False, timeout=30)
+
+
+def test_every_route_has_a_policy(world: World) -> None:
+    missing = []
+    for rule in world.live.app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (rule.endpoint, method) not in POLICY:
+                missing.append(f"{method} {rule.rule} ({rule.endpoint})")
+    assert not missing, "routes without an authorization policy: " + ", ".join(missing)
+
+
+def test_routes_by_roles(world: World) -> None:
+    failures = []
+    checked = 0
+    # state-changing routes last, so the shared objects stay in place for the reading ones
+    order = {"instances.suspend": 0, "instances.resume": 1}
+    rules = sorted(world.live.app.url_map.iter_rules(),
+                   key=lambda x: ("POST" in x.methods, order.get(x.endpoint, 2), x.endpoint))
+    for rule in rules:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            policy = POLICY.get((rule.endpoint, method))
+            if policy is None or rule.endpoint == "auth.logout":
+                continue
+            url = _url(rule, world.params)
+            api = url.startswith("/api/")
+            for role in ROLES:
+                b = world.browsers[role]
+                resp = _request(b, method, url, policy, api)
+                checked += 1
+                status = resp.status_code
+                where = f"{role} {method} {url} -> {status}"
+                if status >= 500:
+                    failures.append(where + " (server error)")
+                elif policy.public or role in policy.maybe:
+                    continue
+                elif role == "anonymous":
+                    login = status == 302 and "/login" in resp.headers.get("Location", "")
+                    if not (login or (api and status == 401)):
+                        failures.append(where + " (anonymous must be sent to sign in)")
+                elif role in policy.allow:
+                    if status in (401, 403):
+                        failures.append(where + " (should be allowed)")
+                elif status != 403:
+                    failures.append(where + " (should be 403)")
+    count("routes x roles checked", checked)
+    assert not failures, "\n".join(failures)
+
+
+def test_api_tokens_follow_the_same_rules(world: World) -> None:
+    from sqlalchemy import select
+
+    from meeting.accounts import create_token
+    from meeting.models import User
+
+    tokens = {}
+    with world.live.db.transaction() as s:
+        for role, username in USERS.items():
+            user = s.scalar(select(User).where(User.username == username))
+            tokens[role] = create_token(s, user, "authz", world.live.service.now())
+    url = f"{world.live.url}/api/tasks/{world.params['task_id']}"
+    for role, token in tokens.items():
+        got = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
+        count("routes x roles checked")
+        assert (got == 200) == (role in TASK_READERS), (role, got)
+        assert got in (200, 403)
+    assert requests.get(url, timeout=10).status_code == 401
