@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= instance/joint_meeting.db
 export FLASK_APP := web
 
-.PHONY: install run test lint clean fuzz test-workers
+.PHONY: install run test lint clean fuzz test-workers bench chaos
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "需要 Python 3.11（$(PY)）"; exit 1; }
@@ -66,5 +66,18 @@ test-workers: install
 	WORKER_TIMERS=$${WORKER_TIMERS:-10000} $(BIN)/python -m pytest -q -s -p no:cacheprovider \
 	  tests/test_worker_processes.py
 
+# Benchmarks (issue 7): a fresh temporary SQLite file and, when DATABASE_URL names PostgreSQL or the local
+# server answers, a private schema there. Prints a table, writes bench/results.json (git-ignored).
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_loader.py
+
+# Crash safety and races at full size (issue 8), on SQLite and on PostgreSQL: CHAOS_KILLS SIGKILLs of the web
+# server and the worker per backend (default 24) under at least CHAOS_COMPLETIONS acknowledged completions
+# (default 1500), and RACE_ROUNDS rounds of ten simultaneous submissions of one task (default 20).
+# CHAOS_SEED repeats a run's random moments. `make test` runs the smoke sizes (6 kills, 120 completions, 2 rounds).
+chaos: install
+	CHAOS_KILLS=$${CHAOS_KILLS:-24} CHAOS_COMPLETIONS=$${CHAOS_COMPLETIONS:-1500} RACE_ROUNDS=$${RACE_ROUNDS:-20} \
+	  $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_crash_safety.py tests/test_races.py

@@ -26,17 +26,24 @@ def free_port() -> int:
 
 
 class Server:
-    """``waitress-serve --call web:create_app`` on loopback, as ``make run`` serves it, in a child process."""
+    """The application on loopback in child processes, as the README serves it: ``waitress-serve --call
+    web.wsgi:create_app`` (``make run``, with its embedded timer worker where that is on by default), or with
+    ``gunicorn_workers`` set, ``gunicorn --workers N 'web.wsgi:create_app()'`` (the PostgreSQL deployment)."""
 
-    def __init__(self, database_url: str, threads: int = 4) -> None:
+    def __init__(self, database_url: str, threads: int = 4, gunicorn_workers: int = 0) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()
         env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "waitress", "--host=127.0.0.1", f"--port={self.port}", f"--threads={threads}",
-             "--call", "web:create_app"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        if gunicorn_workers:
+            env["EMBEDDED_WORKER"] = "0"
+            command = [sys.executable, "-m", "gunicorn", "--workers", str(gunicorn_workers), "--bind",
+                       f"127.0.0.1:{self.port}", "web.wsgi:create_app()"]
+        else:
+            command = [sys.executable, "-m", "waitress", "--host=127.0.0.1", f"--port={self.port}",
+                       f"--threads={threads}", "--call", "web.wsgi:create_app"]
+        self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:

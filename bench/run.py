@@ -46,6 +46,7 @@ FIGURES = (
 PG_FIGURES = ("three_task_pg_ms", "pg_completions_per_s")
 # The unit users the benchmarks act as (demo users are named after their unit).
 THREE_TASK_USER, INBOX_USER = "caizheng", "yibao"
+WEB_PROCESSES = 2
 CLIENT_USERS = ("caizheng", "renshe", "weijian", "zhujian", "fagai", "fupin", "jiaoti", "jingmao")
 
 
@@ -67,7 +68,7 @@ class Plan:
     def make(cls, quick: bool) -> Plan:
         if quick:
             return cls(True, 5, 1, 5, 5, 1, (200, 2_000), 5, 5, 5, 5)
-        return cls(False, 200, 20, 500, 500, 3, (10_000, 100_000), 200, 50, 200, 100)
+        return cls(False, 300, 20, 500, 500, 3, (10_000, 100_000), 300, 50, 200, 100)
 
 
 def cores() -> int:
@@ -208,11 +209,11 @@ def pg_schema(url: str) -> Iterator[str]:
 
 
 # ---------------------------------------------------------------------------------------------------- figures
-def run_three_task(db: Any, n: int, warmup: int) -> list[float]:
+def run_three_task(db: Any, n: int, warmup: int, service: Any = None) -> list[float]:
     """ms per instance: start, three completions, end; through the service layer."""
     from meeting.runtime import build_service
 
-    service = build_service(db)
+    service = service or build_service(db)
     actor = unit_actor(THREE_TASK_USER)
     times = []
     for i in range(warmup + n):
@@ -227,7 +228,7 @@ def run_three_task(db: Any, n: int, warmup: int) -> list[float]:
     return times
 
 
-def run_bare(db: Any, n: int, warmup: int, with_json: bool) -> list[float]:
+def run_bare(db: Any, n: int, warmup: int, with_json: bool, service: Any = None) -> list[float]:
     """The same process on bare SpiffWorkflow in memory; with_json wraps each step in the library's own
     JSON serializer (which writes the spec with the state)."""
     from SpiffWorkflow import TaskState
@@ -236,7 +237,7 @@ def run_bare(db: Any, n: int, warmup: int, with_json: bool) -> list[float]:
     from engine.specs import make_serializer
     from meeting.runtime import build_service
 
-    service = build_service(db)
+    service = service or build_service(db)
     with db.sessions() as s:
         spec, subs = service._specs(s, service.latest_model(s, "bench_three_task"))
     serializer = make_serializer()
@@ -261,6 +262,27 @@ def run_bare(db: Any, n: int, warmup: int, with_json: bool) -> list[float]:
         if i >= warmup:
             times.append(elapsed)
     return times
+
+
+def run_three_and_bare(db: Any, plan: Plan) -> tuple[list[float], list[float], list[float]]:
+    """The service-layer figure and its bare baselines measured in turns, block by block, so that whatever
+    else the machine does at the time weighs on all three alike."""
+    from meeting.runtime import build_service
+
+    service = build_service(db)
+    n_bare = max(plan.n_bare, plan.n_three)
+    run_three_task(db, 0, plan.warmup, service)
+    run_bare(db, 0, plan.warmup, False, service)
+    run_bare(db, 0, plan.warmup, True, service)
+    blocks = 1 if plan.quick else 10
+    three: list[float] = []
+    bare: list[float] = []
+    bare_json: list[float] = []
+    for b in range(blocks):
+        three += run_three_task(db, plan.n_three // blocks + (b < plan.n_three % blocks), 0, service)
+        bare += run_bare(db, n_bare // blocks + (b < n_bare % blocks), 0, False, service)
+        bare_json += run_bare(db, n_bare // blocks + (b < n_bare % blocks), 0, True, service)
+    return three, bare, bare_json
 
 
 def run_loop_state(db: Any, n: int) -> float:
@@ -476,13 +498,14 @@ def _one_meeting(w: Any, run: int) -> tuple[float, float]:
 
 
 def run_pg_throughput(db: Any, url: str, per_client: int) -> tuple[float, int, list[float], float]:
-    """Completions per second with 2 web processes and 8 concurrent signed-in clients (4 per process)."""
+    """Completions per second with 2 web processes (``gunicorn --workers 2``, the README's PostgreSQL
+    deployment) and 8 concurrent signed-in clients, each completing its own tasks one after another."""
     from bench.http import Client, Server
 
     tasks = {user: start_instances(db, user, per_client) for user in CLIENT_USERS}
-    servers = [Server(url), Server(url)]
+    servers = [Server(url, gunicorn_workers=WEB_PROCESSES)]
     try:
-        clients = [Client(servers[i % 2].url, user, PASSWORD) for i, user in enumerate(CLIENT_USERS)]
+        clients = [Client(servers[0].url, user, PASSWORD) for user in CLIENT_USERS]
         latencies: list[float] = []
         errors: list[BaseException] = []
         lock = threading.Lock()
@@ -535,9 +558,7 @@ def run(plan: Plan, out: Path = RESULTS, pg: bool = True) -> Results:
         db = prepare(url, password_hash)
         try:
             step("three_task (service layer, SQLite WAL) and bare SpiffWorkflow")
-            three = run_three_task(db, plan.n_three, plan.warmup)
-            bare = run_bare(db, max(plan.n_bare, plan.n_three), plan.warmup, with_json=False)
-            bare_json = run_bare(db, max(plan.n_bare, plan.n_three), plan.warmup, with_json=True)
+            three, bare, bare_json = run_three_and_bare(db, plan)
             results.add("three_task_ms", statistics.median(three), "ms", len(three), "median", "sqlite",
                         p95_ms=round(percentile(three, 95), 3), warmup=plan.warmup)
             results.add("bare_three_task_ms", statistics.median(bare), "ms", len(bare), "median", "memory")
@@ -586,7 +607,8 @@ def run(plan: Plan, out: Path = RESULTS, pg: bool = True) -> Results:
                     step("PostgreSQL: 2 web processes, 8 concurrent clients")
                     rate, total, lat, secs = run_pg_throughput(db, schema_url, plan.pg_per_client)
                     results.add("pg_completions_per_s", rate, "1/s", total, "completions / wall time", "postgresql",
-                                web_processes=2, clients=len(CLIENT_USERS), seconds=round(secs, 2),
+                                web_processes=WEB_PROCESSES, server="gunicorn (sync workers)",
+                                clients=len(CLIENT_USERS), seconds=round(secs, 2),
                                 p50_ms=round(percentile(lat, 50), 3), p95_ms=round(percentile(lat, 95), 3))
                 finally:
                     db.dispose()

@@ -67,7 +67,8 @@ def make_engine(url: str, echo: bool = False, read_only: bool = False) -> Engine
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            # straight to the driver: this runs at the start of every transaction (bench/, issue 7)
+            conn.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):

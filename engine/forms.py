@@ -6,6 +6,7 @@ Only declared field ids ever reach task data.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -21,6 +22,8 @@ DEFAULT_MAX_LENGTH = {"string": 500, "text": 20000}
 MAX_LIST = 200
 MAX_TABLE_ROWS = 100
 MAX_LONG = 2**53
+# NUL (PostgreSQL text cannot hold it) and lone UTF-16 halves (JSON "\ud800": no UTF-8 text can hold them)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class FieldLookups(Protocol):
@@ -107,7 +110,10 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
-            parsed = json.loads(text)
+            try:
+                parsed = json.loads(text)
+            except RecursionError:  # nested deeper than the parser goes: not a list of ours
+                raise ValueError from None
             if not isinstance(parsed, list):
                 raise ValueError
             return parsed
@@ -295,6 +301,30 @@ class _Coercer:
                 raise FormFieldError(f"议题不存在：{'、'.join(map(str, unknown))}")
 
 
+def unstorable(value: Any, depth: int = 0) -> bool:
+    """Whether a submitted value holds text no database can store, anywhere in its lists and objects."""
+    if isinstance(value, str):
+        return bool(_UNSTORABLE.search(value))
+    if depth > 20:
+        return False  # deeper than any field of ours: the coercer refuses its shape
+    if isinstance(value, list | tuple):
+        return any(unstorable(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return any(unstorable(k, depth + 1) or unstorable(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def clean_comment(value: Any, limit: int = 2000) -> str | None:
+    """A task's free-text 办理说明 (``_comment``): text or nothing, storable, at most ``limit`` characters."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise FormError({"_comment": "办理说明应为文字"})
+    if unstorable(value):
+        raise FormError({"_comment": "办理说明含有不允许的控制字符或无效字符"})
+    return value.strip()[:limit]
+
+
 class FormFieldError(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -326,6 +356,9 @@ def validate(form: FormSpec, values: dict[str, Any], lookups: FieldLookups | Non
                 continue
         if f.type == "boolean" and raw is None:
             raw = f.default if f.default not in (None, "") else False
+        if unstorable(raw):  # before any coercion or lookup: such text never reaches a query
+            errors[f.id] = f"“{f.label}”含有不允许的控制字符或无效字符"
+            continue
         try:
             result[f.id] = getattr(coercer, _COERCE[f.type])(f, raw)
         except FormFieldError as exc:

@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import and_, bindparam, func, insert, inspect, or_, select, union_all, update
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import Session, defer, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import activity, expressions
@@ -162,9 +162,16 @@ _INSTANCE_OF_TASK = (select(Instance).options(_MODEL_LIGHT)
                             .where(HumanTask.id == bindparam("task_id")).scalar_subquery())
                      .execution_options(populate_existing=True))
 _INSTANCE_OF_TASK_FOR_UPDATE = _INSTANCE_OF_TASK.with_for_update(of=Instance)
-_OPEN_TASK_IDS = select(HumanTask.id).where(HumanTask.instance_id == bindparam("instance_id"),
-                                            HumanTask.state == READY)
+_TASKS = HumanTask.__table__
+_OPEN_TASK_IDS = select(_TASKS.c.id).where(_TASKS.c.instance_id == bindparam("instance_id"),
+                                           _TASKS.c.state == READY)
+# SQLite: the instance and the task in one statement (BEGIN IMMEDIATE already excludes other writers).
+_INSTANCE_AND_TASK = (select(Instance, HumanTask).options(_MODEL_LIGHT)
+                      .join(HumanTask, HumanTask.instance_id == Instance.id)
+                      .where(HumanTask.id == bindparam("task_id")).execution_options(populate_existing=True))
 _INSERT_TASK = insert(HumanTask.__table__)
+_INSERT_INSTANCE = insert(Instance.__table__)
+_INSTANCE_COLUMNS = tuple(c.key for c in Instance.__table__.columns)
 _INSERT_CANDIDATE = insert(TaskCandidate.__table__)
 _INSERT_AUDIT = insert(AuditEvent.__table__)
 _LATEST_MODEL = (select(ProcessModel).options(defer(ProcessModel.xml))  # the diagram loads when read
@@ -440,9 +447,8 @@ class WorkflowService:
                 task.run()
 
             self._run(s, inst, wf, actor, act)
-            ht.state, ht.completed_by, ht.completed_at = COMPLETED, actor.username, now
-            ht.assignee = ht.assignee or actor.username
-            self._write_now(s, ht)
+            self._write(s, ht, {"state": COMPLETED, "completed_by": actor.username, "completed_at": now,
+                                "assignee": ht.assignee or actor.username})
             self._close_candidates(s, [ht], COMPLETED)
             self._audit(s, actor, "complete", inst, ht, comment, inst.process_key, _json_safe(clean))
             return self._save(s, inst, wf)
@@ -637,15 +643,20 @@ class WorkflowService:
         return self._locked_task(s, task_id, actor)[0]
 
     def _locked_task(self, s: Session, task_id: str, actor: Actor) -> tuple[HumanTask, Instance]:
-        # The task's instance row first (locked on PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes
-        # writers), then the task row as the previous lock holder left it: two statements, no refresh.
-        stmt = _INSTANCE_OF_TASK_FOR_UPDATE if self.db.is_postgres else _INSTANCE_OF_TASK
-        inst = s.scalars(stmt, {"task_id": task_id}).first()
-        ht = s.get(HumanTask, task_id, populate_existing=True) if inst is not None else None
+        # PostgreSQL: the task's instance row locked first, then the task row as the previous lock holder left
+        # it (two statements, no refresh). SQLite's BEGIN IMMEDIATE already excludes other writers: one.
+        if self.db.is_postgres:
+            inst = s.scalars(_INSTANCE_OF_TASK_FOR_UPDATE, {"task_id": task_id}).first()
+            ht = s.get(HumanTask, task_id, populate_existing=True) if inst is not None else None
+        else:
+            row = s.execute(_INSTANCE_AND_TASK, {"task_id": task_id}).first()
+            inst, ht = row if row is not None else (None, None)
         if inst is None or ht is None:
             raise NotFound("任务不存在")
-        if ht.state != READY and not self.may_read(ht, actor):
-            raise Forbidden("您无权办理此任务")
+        may_work = (ht.assignee == actor.username or ht.completed_by == actor.username
+                    or self.is_candidate(ht, actor) or actor.is_admin)
+        if (ht.state != READY or inst.status != "running") and not may_work:
+            raise Forbidden("您无权办理此任务")  # before any state: others learn nothing about the task
         if ht.state != READY:
             raise TaskAlreadyDone(ht.name, ht.completed_by, ht.completed_at, ht.state)
         if inst.status != "running":
@@ -661,7 +672,7 @@ class WorkflowService:
         return self.codec.specs(model.spec_sha, blob.spec)
 
     def _restore(self, s: Session, inst: Instance) -> BpmnWorkflow:
-        model = s.get(ProcessModel, inst.model_id)
+        model = inst.model or s.get(ProcessModel, inst.model_id)  # loaded with the instance
         assert model is not None
         return self.codec.loads(inst.state, self._specs(s, model))
 
@@ -685,15 +696,12 @@ class WorkflowService:
 
     def _save(self, s: Session, inst: Instance, wf: BpmnWorkflow, status: str | None = None) -> CommandResult:
         now = self.now()
-        inst.state = self.codec.dumps(wf)
-        inst.updated_at = now
-        inst.revision += 1
-        if status:
-            inst.status = status
-        elif wf.is_completed():
-            inst.status = "completed" if wf.success else "cancelled"
-        if inst.status in ("completed", "cancelled") and inst.ended_at is None:
-            inst.ended_at = now
+        if not status:
+            status = ("completed" if wf.success else "cancelled") if wf.is_completed() else inst.status
+        changes: dict[str, Any] = {"state": self.codec.dumps(wf), "updated_at": now, "revision": inst.revision + 1,
+                                   "status": status}
+        if status in ("completed", "cancelled") and inst.ended_at is None:
+            changes["ended_at"] = now
         timers, messages = [], set()
         for ev in wf.waiting_events():
             if ev.event_type in TIMER_EVENT_TYPES:
@@ -702,37 +710,37 @@ class WorkflowService:
                     timers.append(when)
             elif "Message" in ev.event_type and ev.name:
                 messages.add(ev.name)
-        inst.next_timer_at = min(timers) if timers and inst.status == "running" else None
-        if inst in s.new:
-            s.flush()  # a new instance: one INSERT with its state, before rows that refer to it
-        # The projections read only their own rows, which nothing pending touches: no autoflush, so the
-        # whole command is written by one flush at commit (bench/, issue 7).
+        changes["next_timer_at"] = min(timers) if timers and status == "running" else None
+        if inst in s.new:  # a new instance: one plain INSERT with its state, before rows that refer to it,
+            s.expunge(inst)  # then it joins the session as a loaded row (no unit of work: bench/, issue 7)
+            for key in _INSTANCE_COLUMNS:
+                setattr(inst, key, changes[key] if key in changes else getattr(inst, key))
+            s.connection().execute(_INSERT_INSTANCE, {key: getattr(inst, key) for key in _INSTANCE_COLUMNS})
+            make_transient_to_detached(inst)
+            s.add(inst)
+        else:
+            self._write(s, inst, changes)
+        # The projections read only their own rows, which nothing pending touches: no autoflush; they write
+        # with plain statements, so the commit has (next to) nothing left to flush (bench/, issue 7).
         with s.no_autoflush:
             self._sync_messages(s, inst, messages if inst.status == "running" else set())
         ready = self._sync_tasks(s, inst, wf)
         with s.no_autoflush:
             activity.sync(s, inst, wf)  # tokens per activity, for heatmaps (engine/activity.py)
-        self._write_now(s, inst)
         return CommandResult(inst.id, inst.status, inst.business_key, ready)
 
-    def _write_now(self, s: Session, obj: Instance | HumanTask) -> None:
-        """Write a loaded row's changed columns with one plain UPDATE now and mark them clean, so the
-        commit has no unit of work to run for it (bench/, issue 7). Rows not yet inserted are left alone."""
-        state = inspect(obj)
-        if not state.persistent:
-            return
-        columns = state.mapper.columns
-        changes = {key: state.dict[key] for key in state.committed_state if key in columns and key in state.dict}
-        if changes:
-            table = state.mapper.local_table
-            names = tuple(sorted(changes))
-            stmt = _UPDATES.get((table.name, names))
-            if stmt is None:
-                stmt = _UPDATES[(table.name, names)] = (update(table).where(table.c.id == bindparam("pk_"))
-                                                        .values({k: bindparam(k) for k in names}))
-            s.connection().execute(stmt, {**changes, "pk_": obj.id})
-            for key, value in changes.items():
-                set_committed_value(obj, key, value)
+    def _write(self, s: Session, obj: Instance | HumanTask, changes: dict[str, Any]) -> None:
+        """UPDATE a loaded row's columns now with one plain statement, and give the object the same values
+        without marking it changed: the commit has no unit of work to run for it (bench/, issue 7)."""
+        table = inspect(obj).mapper.local_table
+        names = tuple(sorted(changes))
+        stmt = _UPDATES.get((table.name, names))
+        if stmt is None:
+            stmt = _UPDATES[(table.name, names)] = (update(table).where(table.c.id == bindparam("pk_"))
+                                                    .values({k: bindparam(k) for k in names}))
+        s.connection().execute(stmt, {**changes, "pk_": obj.id})
+        for key, value in changes.items():
+            set_committed_value(obj, key, value)
 
     def _sync_messages(self, s: Session, inst: Instance, names: set[str]) -> None:
         if not names and (inst.id in s.info.get(NEW_INSTANCES, ()) or not self._awaits_messages(s, inst)):
@@ -748,7 +756,7 @@ class WorkflowService:
     def _awaits_messages(self, s: Session, inst: Instance) -> bool:
         """Whether the instance's process (or a process it calls) has any message event; specs are
         content-addressed, so the answer is cached per spec hash."""
-        model = s.get(ProcessModel, inst.model_id)
+        model = inst.model or s.get(ProcessModel, inst.model_id)
         if model is None:
             return True
         known = _MESSAGE_SPECS.get(model.spec_sha)
@@ -771,8 +779,7 @@ class WorkflowService:
         open_ids: set[str] = set()
         if inst.id not in s.info.get(NEW_INSTANCES, ()):
             # ids only, and without flushing first: what this session changed is taken from the session
-            with s.no_autoflush:
-                open_ids = set(s.scalars(_OPEN_TASK_IDS, {"instance_id": inst.id}))
+            open_ids = set(s.connection().execute(_OPEN_TASK_IDS, {"instance_id": inst.id}).scalars())
         open_ids -= {o.id for o in s.dirty if isinstance(o, HumanTask) and o.state != READY}
         open_ids |= {o.id for o in s.new if isinstance(o, HumanTask) and o.instance_id == inst.id
                      and o.state == READY}
@@ -788,7 +795,7 @@ class WorkflowService:
             conn = s.connection()
             conn.execute(_INSERT_TASK, [{k: getattr(ht, k) for k in columns} for ht in created])
             candidates = [{"task_id": ht.id, "kind": c.kind, "ref": c.ref, "state": c.state}
-                          for ht in created for c in ht.candidates]
+                          for ht in created if ht.candidate_groups or ht.candidate_users for c in ht.candidates]
             if candidates:
                 conn.execute(_INSERT_CANDIDATE, candidates)
         if self.on_task_created is not None:
@@ -821,8 +828,9 @@ class WorkflowService:
             form=FormSpec.from_task_spec(spec).as_list(), documentation=spec.documentation,
             business_key=inst.business_key, created_at=now,
         )
-        ht.candidates = ([TaskCandidate(kind="g", ref=g, state=READY) for g in dict.fromkeys(groups)]
-                         + [TaskCandidate(kind="u", ref=u, state=READY) for u in dict.fromkeys(users)])
+        if groups or users:  # (an empty collection costs an instrumented list: leave it unset)
+            ht.candidates = ([TaskCandidate(kind="g", ref=g, state=READY) for g in dict.fromkeys(groups)]
+                             + [TaskCandidate(kind="u", ref=u, state=READY) for u in dict.fromkeys(users)])
         return ht
 
     def _audit(self, s: Session, actor: Actor | None, action: str, inst: Instance | None, ht: HumanTask | None,

@@ -169,7 +169,7 @@ class ResolutionItem(Base):
     lead_unit: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
     deadline: Mapped[datetime] = mapped_column(index=True)
     original_deadline: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # indexed by (status, deadline)
     reminded_at: Mapped[datetime | None]
     supervised_at: Mapped[datetime | None]
     supervise_count: Mapped[int] = mapped_column(Integer, default=0)

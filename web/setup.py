@@ -92,6 +92,22 @@ def init_extensions(app: Flask) -> None:
     def remember_start() -> None:
         g.lang = select_locale()
 
+    @app.before_request
+    def refuse_nul_bytes() -> Any:
+        """No form, query or path of ours carries a NUL byte; PostgreSQL text cannot hold one (it would be a 500
+        deep in a query), so such a request is refused here, before anything reads it (issue 8)."""
+        texts = [request.path, *request.args.keys(), *(v for _, v in request.args.items(multi=True))]
+        # Form bodies of the pages only (CSRFProtect parses them anyway); the API reads its own raw bodies.
+        if not wants_json() and request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+                "application/x-www-form-urlencoded", "multipart/form-data"):
+            texts += [*request.form.keys(), *(v for _, v in request.form.items(multi=True))]
+        if any("\x00" in t for t in texts):
+            message = "请求含有不允许的控制字符（NUL），未作处理。"
+            if wants_json():
+                return jsonify(error="bad_request", message=message), 400
+            return render_template("error.html", status=400, message=message), 400
+        return None
+
 
 def _simple_error(status: int, message: str, wants_json: Any) -> Any:
     def handler(exc: Exception) -> Any:

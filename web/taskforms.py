@@ -114,7 +114,7 @@ def values_from_request(session: Session, req: Request, form: list[dict[str, Any
             raw = req.form.get(fid, "").strip() or "[]"
             try:
                 values[fid] = json.loads(raw)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 raise FormError({fid: f"“{f['label']}”表格数据格式不正确"}) from None
         elif ftype == "boolean":
             values[fid] = req.form.get(fid, "false")

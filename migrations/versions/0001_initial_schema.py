@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 06:38:09.599109
+Create Date: 2026-11-28 07:13:27.477484
 """
 from alembic import op
 import sqlalchemy as sa
@@ -435,7 +435,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_resolution_items_lead_unit'), ['lead_unit'], unique=False)
         batch_op.create_index(batch_op.f('ix_resolution_items_major_issue_id'), ['major_issue_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_resolution_items_meeting_id'), ['meeting_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_resolution_items_status'), ['status'], unique=False)
         batch_op.create_index('ix_resolution_items_status_deadline', ['status', 'deadline'], unique=False)
         batch_op.create_index(batch_op.f('ix_resolution_items_topic_id'), ['topic_id'], unique=False)
 
@@ -594,7 +593,6 @@ def downgrade() -> None:
     with op.batch_alter_table('resolution_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_resolution_items_topic_id'))
         batch_op.drop_index('ix_resolution_items_status_deadline')
-        batch_op.drop_index(batch_op.f('ix_resolution_items_status'))
         batch_op.drop_index(batch_op.f('ix_resolution_items_meeting_id'))
         batch_op.drop_index(batch_op.f('ix_resolution_items_major_issue_id'))
         batch_op.drop_index(batch_op.f('ix_resolution_items_lead_unit'))

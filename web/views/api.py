@@ -10,6 +10,7 @@ from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
 from engine.errors import Forbidden, FormError
+from engine.forms import clean_comment, unstorable
 from engine.models import HumanTask
 from web.auth import me
 
@@ -25,6 +26,15 @@ def csrf_for_sessions() -> Any:
         except ValidationError:
             return jsonify(error="csrf", message="缺少有效的 CSRF 令牌（X-CSRFToken）或 API 令牌。"), 400
     return None
+
+
+def _json_body() -> Any:
+    """The request's JSON, or None when it is none (not JSON, malformed, or nested deeper than the parser goes:
+    Werkzeug turns only a ValueError into None, a RecursionError would be a 500)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
 
 
 def _task_json(t: HumanTask) -> dict[str, Any]:
@@ -64,13 +74,13 @@ def claim(task_id: str) -> Any:
 @bp.post("/tasks/<task_id>/complete")
 @login_required
 def complete(task_id: str) -> Any:
-    body = request.get_json(silent=True)
+    body = _json_body()
     if not isinstance(body, dict):
         raise FormError({"_body": "请求体须为 JSON 对象（字段标识 → 值）"})
     service = current_app.extensions["workflow"]
     service.get_task(task_id, me().actor)
-    comment = body.pop("_comment", None)
-    result = service.complete(task_id, me().actor, body, comment=str(comment)[:2000] if comment else None)
+    comment = clean_comment(body.pop("_comment", None))
+    result = service.complete(task_id, me().actor, body, comment=comment)
     return jsonify(instance_id=result.instance_id, status=result.status, business_key=result.business_key,
                    ready_tasks=result.ready_tasks)
 
@@ -78,7 +88,7 @@ def complete(task_id: str) -> Any:
 @bp.post("/processes/<key>/start")
 @login_required
 def start(key: str) -> Any:
-    body = request.get_json(silent=True) or {}
+    body = _json_body() or {}
     if not isinstance(body, dict):
         raise FormError({"_body": "请求体须为 JSON 对象"})
     service = current_app.extensions["workflow"]
@@ -99,10 +109,13 @@ def deploy_model() -> Any:
     if not me().has("designer", "admin"):
         raise Forbidden("只有流程设计人员可以部署流程")
     if request.is_json:
-        body = request.get_json(silent=True)
+        body = _json_body()
         if not isinstance(body, dict) or not isinstance(body.get("xml"), str):
             raise FormError({"xml": "请求体须为 JSON 对象 {\"xml\": \"…\"}，或直接发送 BPMN XML"})
-        xml, file_name = body["xml"].encode("utf-8"), body.get("file_name")
+        # a lone surrogate stays invalid UTF-8, which the loader refuses like any malformed file (not a 500)
+        xml, file_name = body["xml"].encode("utf-8", "surrogatepass"), body.get("file_name")
+        if file_name is not None and (not isinstance(file_name, str) or unstorable(file_name)):
+            raise FormError({"file_name": "文件名应为不含控制字符的文字"})
     else:
         xml, file_name = request.get_data(cache=False)[: MAX_BPMN_BYTES + 1], request.args.get("file_name")
     if not xml:

@@ -64,7 +64,10 @@ def _key(key: str) -> str:
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes (Werkzeug's silent covers only ValueError)
+        body = None
     if not isinstance(body, dict) or not isinstance(body.get("xml"), str):
         abort(_json_error(400, "请求体须为 JSON：{\"xml\": \"<bpmn:definitions …>\"}"))
     return body
@@ -77,7 +80,7 @@ def _json_error(status: int, message: str, **extra: Any) -> Response:
 
 
 def _xml_bytes(body: dict[str, Any]) -> bytes:
-    data = str(body["xml"]).encode("utf-8")
+    data = str(body["xml"]).encode("utf-8", "surrogatepass")  # a lone surrogate: invalid UTF-8, refused by the loader
     if len(data) > MAX_BPMN_BYTES:
         abort(_json_error(413, f"流程图过大：上限 {MAX_BPMN_BYTES // 1_000_000} MB"))
     return data

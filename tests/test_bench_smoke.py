@@ -1,0 +1,38 @@
+"""The benchmark harness (bench/run.py, ``make bench``) in its smoke mode: N = 5 and small bulk sizes.
+
+It must produce every figure of issue 7 with a positive value, its N and the machine's cores. How fast the
+figures are is what ``make bench`` reports; no speed is asserted here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # bench/ is a folder of the repository, not an installed package
+    sys.path.insert(0, str(ROOT))
+
+from bench.run import FIGURES, PG_FIGURES, TARGETS, Plan, run  # noqa: E402
+
+
+def test_quick_run_writes_every_figure_with_its_n(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    run(Plan.make(quick=True), out)
+    data = json.loads(out.read_text(encoding="utf-8"))
+
+    assert data["quick"] is True
+    cores = data["machine"]["cores"]
+    assert isinstance(cores, int) and cores >= 1
+    for name in FIGURES:
+        if name in PG_FIGURES and name in data["skipped"]:
+            assert "PostgreSQL" in data["skipped"][name]  # no server here: said so, not silently left out
+            continue
+        figure = data["figures"][name]
+        assert isinstance(figure["value"], int | float) and figure["value"] > 0, (name, figure)
+        assert isinstance(figure["n"], int) and figure["n"] > 0, (name, figure)
+        assert figure["cores"] == cores
+        assert figure["unit"] and figure["stat"]
+        if name in TARGETS:
+            assert figure["target"] == f"<= {TARGETS[name]:g}" and isinstance(figure["met"], bool)
+    assert set(data["figures"]) | set(data["skipped"]) == set(FIGURES)
