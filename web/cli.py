@@ -14,10 +14,11 @@ from engine.errors import DeployError
 from engine.loader import SourceFile
 from engine.migrate import upgrade
 from meeting import directory
-from meeting.mailer import SmtpSettings, send_pending
+from meeting.mailer import send_pending
 from meeting.passwords import hash_password
 from meeting.runtime import deploy_defaults
 from web import get_db, get_workflow
+from web.embedded import smtp_settings
 from web.worker_cli import schedule_group, worker_command
 
 
@@ -116,17 +117,8 @@ def token_create(username: str, name: str) -> None:
     click.echo(token)
 
 
-def _smtp_settings() -> SmtpSettings | None:
-    host = current_app.config.get("SMTP_HOST")
-    if not host:
-        return None
-    return SmtpSettings(host, int(current_app.config.get("SMTP_PORT") or 25),
-                        current_app.config.get("MAIL_FROM") or "joint-meeting@localhost",
-                        current_app.config.get("BASE_URL") or "http://127.0.0.1:5000")
-
-
 def _send_mail() -> int:
-    settings = _smtp_settings()
+    settings = smtp_settings(current_app)
     if settings is None:
         return 0
     return send_pending(get_db(current_app), settings, get_workflow(current_app).now())
@@ -135,7 +127,7 @@ def _send_mail() -> int:
 @click.command("mail")
 def mail_command() -> None:
     """Send the e-mail copies of pending notifications once (needs SMTP_HOST)."""
-    if _smtp_settings() is None:
+    if smtp_settings(current_app) is None:
         click.echo("SMTP_HOST is not set; nothing sent", err=True)
         sys.exit(1)
     click.echo(f"sent {_send_mail()}")
