@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,8 @@ from meeting.directory import lead_unit_code, unit_name
 from meeting.models import ExtensionRequest, ProgressReport, ResolutionItem
 from meeting.notify import notify, notify_groups
 from meeting.timeutil import as_date, end_of_day, format_day, iso_local, local_today
+
+SUPERVISE_PERIOD = timedelta(days=7)  # the P7D of the overdue timers in processes/resolution_item.bpmn
 
 
 def _item(ctx: ActionContext) -> ResolutionItem:
@@ -85,12 +88,26 @@ def _reminded_for_this_deadline(ctx: ActionContext, item: ResolutionItem) -> boo
 )
 def supervise(ctx: ActionContext) -> None:
     item = _item(ctx)
+    if _supervised_this_week(ctx, item):
+        return  # a task re-entered while overdue (rework, extension) re-arms its timer: one 督办 per occurrence
     item.supervised_at = ctx.now
     item.supervise_count += 1
     lead = unit_name(ctx.session, item.lead_unit)
     body = f"牵头单位{lead}，办理时限{format_day(item.deadline)}，已逾期（第{item.supervise_count}次督办）。"
     notify_groups(ctx.session, [unit_group(item.lead_unit), "office", "convener"], "supervision",
                   f"督办：{_headline(item)}", body, link("resolutions", item.id), ctx.now)
+
+
+def _supervised_this_week(ctx: ActionContext, item: ResolutionItem) -> bool:
+    """A 督办 was already sent for the current occurrence of ``R/deadline/P7D`` (the deadline, then every 7 days).
+
+    The overdue timers on 落实并报告, 审批延期申请 and 按意见整改 share that cycle; a timer armed when its task
+    opens after the deadline fires at once for the occurrence already past, which another task's timer may have
+    covered."""
+    if item.supervised_at is None or ctx.now < item.deadline:
+        return False
+    weeks = (ctx.now - item.deadline) // SUPERVISE_PERIOD
+    return item.supervised_at >= item.deadline + weeks * SUPERVISE_PERIOD
 
 
 def _request_extension(ctx: ActionContext, item: ResolutionItem) -> None:
