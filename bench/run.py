@@ -1,3 +1,4 @@
+
 """``make bench``: how fast the product is, and whether it stays fast as the work grows (issue 7).
 
     python -m bench.run            # the full run (N >= 200 per figure, 10k and 100k open instances)
@@ -20,12 +21,12 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from engine.db import private_schema
 
 BENCH = Path(__file__).resolve().parent
 DIAGRAMS = BENCH / "diagrams"
@@ -193,19 +194,8 @@ def pg_unreachable(url: str) -> str | None:
         return f"PostgreSQL not reachable at {url}: {type(exc).__name__}"
 
 
-@contextmanager
-def pg_schema(url: str) -> Iterator[str]:
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+def pg_schema(url: str) -> AbstractContextManager[str]:
+    return private_schema(url, "bench")
 
 
 # ---------------------------------------------------------------------------------------------------- figures

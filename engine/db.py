@@ -103,3 +103,23 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
         self.read_engine.dispose()
+
+
+@contextmanager
+def private_schema(url: str, prefix: str = "s") -> Iterator[str]:
+    """A fresh schema on the PostgreSQL server at ``url``, dropped afterwards. Yields the URL with the schema
+    in its search_path option, so child processes given it as DATABASE_URL work there too."""
+    import uuid
+
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")

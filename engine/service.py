@@ -610,10 +610,7 @@ class WorkflowService:
 
     def instance(self, instance_id: str) -> Instance:
         with self.db.sessions() as s:
-            inst = s.get(Instance, instance_id)
-            if inst is None:
-                raise NotFound("流程实例不存在")
-            return inst
+            return self._existing(s, instance_id)
 
     def instance_tasks(self, instance_id: str) -> list[HumanTask]:
         with self.db.sessions() as s:
@@ -623,10 +620,14 @@ class WorkflowService:
     def workflow(self, instance_id: str) -> BpmnWorkflow:
         """The live workflow of an instance, read-only use (monitoring, tests)."""
         with self.db.sessions() as s:
-            inst = s.get(Instance, instance_id)
-            if inst is None:
-                raise NotFound("流程实例不存在")
-            return self._restore(s, inst)
+            return self._restore(s, self._existing(s, instance_id))
+
+    @staticmethod
+    def _existing(s: Session, instance_id: str) -> Instance:
+        inst = s.get(Instance, instance_id)
+        if inst is None:
+            raise NotFound("流程实例不存在")
+        return inst
 
     # ------------------------------------------------------------------ internals
     def _lock(self, s: Session, instance_id: str) -> Instance:

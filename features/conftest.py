@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from engine.clock import ManualClock
-from engine.db import Base, Database
+from engine.db import Base, Database, private_schema
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -45,15 +44,11 @@ def features_pg_url() -> Iterator[str]:
     try:
         import psycopg
 
-        with psycopg.connect(url, connect_timeout=3, autocommit=True) as conn:
-            schema = f"f_{uuid.uuid4().hex[:10]}"
-            conn.execute(f"CREATE SCHEMA {schema}")
+        psycopg.connect(url, connect_timeout=3).close()
     except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
         pytest.skip(f"PostgreSQL not reachable at {url}: {type(exc).__name__}: {exc}")
-    sep = "&" if "?" in url else "?"
-    yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with private_schema(url, "f") as schema_url:
+        yield schema_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

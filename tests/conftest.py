@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.clock import ManualClock
-from engine.db import Base, Database
+from engine.db import Base, Database, private_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
@@ -40,15 +39,8 @@ def pg_schema_url() -> Iterator[str]:
     reason = _pg_reachable(url)
     if reason:
         pytest.skip(reason)
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in url else "?"
-    yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with private_schema(url, "t") as schema_url:
+        yield schema_url
 
 
 def _import_models() -> None:

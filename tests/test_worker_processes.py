@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.clock import ManualClock
-from engine.db import Base, Database
+from engine.db import Base, Database, private_schema
 from engine.loader import SourceFile
 from engine.models import AuditEvent, HumanTask, Instance
 from engine.service import Actor
@@ -49,13 +48,8 @@ def pg_url() -> Iterator[str]:
         psycopg.connect(url, connect_timeout=3).close()
     except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
         pytest.skip(f"PostgreSQL not reachable at {url}: {exc}")
-    schema = f"w_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in url else "?"
-    yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with private_schema(url, "w") as schema_url:
+        yield schema_url
 
 
 @pytest.fixture

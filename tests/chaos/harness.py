@@ -25,10 +25,8 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,8 @@ from typing import Any
 import requests
 from SpiffWorkflow import TaskState
 from sqlalchemy import select
+
+from engine.db import private_schema as _private_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 DIAGRAM = Path(__file__).with_name("chaos_chain.bpmn")
@@ -64,21 +64,8 @@ def pg_unreachable(url: str) -> str | None:
         return f"PostgreSQL not reachable at {url}: {type(exc).__name__}: {exc}"
 
 
-@contextmanager
-def private_schema(url: str) -> Iterator[str]:
-    """A fresh schema on the PostgreSQL server at ``url``, named in the URL's search_path option (so child
-    processes given it as DATABASE_URL work there too); dropped afterwards."""
-    import psycopg
-
-    schema = f"chaos_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+def private_schema(url: str) -> AbstractContextManager[str]:
+    return _private_schema(url, "chaos")
 
 
 def free_port() -> int:
