@@ -20,7 +20,7 @@ FRONTEND := web/frontend
 NODE_STAMP := $(FRONTEND)/node_modules/.npm-ci-stamp
 DIST_STAMP := web/static/dist/.built
 FRONTEND_SRC := $(FRONTEND)/build.mjs $(wildcard $(FRONTEND)/src/*) $(wildcard $(FRONTEND)/src/*/*) \
-	$(wildcard $(FRONTEND)/src/*/*/*)
+	$(wildcard $(FRONTEND)/src/*/*/*) engine/lint_rules.json
 CHROMIUM := /usr/bin/chromium
 
 $(NODE_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
@@ -53,10 +53,12 @@ run: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
@@ -66,17 +68,19 @@ test-workers: install
 	WORKER_TIMERS=$${WORKER_TIMERS:-10000} $(BIN)/python -m pytest -q -s -p no:cacheprovider \
 	  tests/test_worker_processes.py
 
-# Benchmarks (issue 7): a fresh temporary SQLite file and, when DATABASE_URL names PostgreSQL or the local
-# server answers, a private schema there. Prints a table, writes bench/results.json (git-ignored).
+# Benchmarks (bench/run.py): how fast the product is and whether it stays fast as the work grows, each figure
+# with its N and its target. On a fresh temporary SQLite file and, when DATABASE_URL names PostgreSQL or the
+# local server answers, a private schema there. Prints a table, writes bench/results.json (git-ignored).
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_loader.py
 
-# Crash safety and races at full size (issue 8), on SQLite and on PostgreSQL: CHAOS_KILLS SIGKILLs of the web
-# server and the worker per backend (default 24) under at least CHAOS_COMPLETIONS acknowledged completions
-# (default 1500), and RACE_ROUNDS rounds of ten simultaneous submissions of one task (default 20).
+# Crash safety and races at full size (no acknowledged completion lost or done twice, one winner per task), on
+# SQLite and on PostgreSQL: CHAOS_KILLS SIGKILLs of the web server and the worker per backend (default 24)
+# under at least CHAOS_COMPLETIONS acknowledged completions (default 1500), and RACE_ROUNDS rounds of ten
+# simultaneous submissions of one task (default 20).
 # CHAOS_SEED repeats a run's random moments. `make test` runs the smoke sizes (6 kills, 120 completions, 2 rounds).
 chaos: install
 	CHAOS_KILLS=$${CHAOS_KILLS:-24} CHAOS_COMPLETIONS=$${CHAOS_COMPLETIONS:-1500} RACE_ROUNDS=$${RACE_ROUNDS:-20} \

@@ -1,1 +1,2 @@
-"""Benchmarks (issue 7): ``make bench`` runs :mod:`bench.run`; ``--quick`` is the N = 5 smoke mode."""
+"""Benchmarks: ``make bench`` runs :mod:`bench.run`; ``--quick`` is the N = 5 smoke mode. :mod:`bench.world`
+builds the demo world that the benchmarks and the tests share."""

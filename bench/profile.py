@@ -28,15 +28,8 @@ def count_statements(db: Any) -> Counter[str]:
 def main(argv: list[str] | None = None) -> int:
     from pyinstrument import Profiler
 
-    from bench.run import (
-        PASSWORD,
-        pg_schema,
-        pg_unreachable,
-        pg_url,
-        prepare,
-        run_lifecycle,
-        run_three_task,
-    )
+    from bench.run import pg_schema, prepare, run_lifecycle, run_three_task
+    from bench.world import PASSWORD, pg_unreachable, postgres_url
     from meeting.passwords import hash_password
 
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
@@ -52,9 +45,9 @@ def main(argv: list[str] | None = None) -> int:
             print(profiler.output_text(unicode=True, color=False, show_all=False))
             return 0
         if args.pg:
-            if reason := pg_unreachable(pg_url()):
+            if reason := pg_unreachable(postgres_url()):
                 raise SystemExit(reason)
-            ctx: Any = pg_schema(pg_url())
+            ctx: Any = pg_schema(postgres_url())
             url = ctx.__enter__()
         else:
             ctx, url = None, f"sqlite:///{tmp}/profile.db"

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.models import ActivityTokens, Instance, ProcessModel, ProcessSpec
@@ -78,7 +78,7 @@ class Scope:
 
     @property
     def data(self) -> dict[str, Any]:
-        """The call-activity task's data (what the run was started with: ``resolution_id`` …)."""
+        """The call-activity task's data (what the run was started with)."""
         return dict(self.call_task.data) if self.call_task is not None else {}
 
 
@@ -142,13 +142,14 @@ def sync(s: Session, inst: Instance, wf: BpmnWorkflow) -> None:
     called = inst.model.called if inst.model is not None else []
     wanted = totals(scope_states(wf, inst.process_key, called))
     if inst.status not in ("running", "suspended"):
-        for c in wanted.values():  # an ended instance holds no tokens (a cancelled one keeps its history)
-            c.active = 0
-    # Plain statements on the command's connection, no ORM rows: this runs on every save (bench/, issue 7).
+        for counts in wanted.values():  # an ended instance holds no tokens (a cancelled one keeps its history)
+            counts.active = 0
+    # Plain statements on the command's connection, no ORM rows: this runs on every save of every command.
     conn = s.connection()
-    gone, changed = [], []
+    gone: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for pk, bpmn_id, model_id, active, completed, failed in conn.execute(_ROWS, {"iid": inst.id}):
-        c = wanted.pop((pk, bpmn_id), None)
+        c = wanted.pop((pk, bpmn_id)) if (pk, bpmn_id) in wanted else None
         key = {"iid": inst.id, "pk": pk, "bid": bpmn_id}
         if c is None:
             gone.append(key)
@@ -164,7 +165,7 @@ def sync(s: Session, inst: Instance, wf: BpmnWorkflow) -> None:
                                 "failed": c.failed} for (process_key, bpmn_id), c in wanted.items()])
 
 
-_T = ActivityTokens.__table__
+_T = cast(Table, ActivityTokens.__table__)
 _ROW_KEY = and_(_T.c.instance_id == bindparam("iid"), _T.c.process_key == bindparam("pk"),
                 _T.c.bpmn_id == bindparam("bid"))
 _ROWS = select(_T.c.process_key, _T.c.bpmn_id, _T.c.model_id, _T.c.active, _T.c.completed, _T.c.failed).where(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -60,36 +60,14 @@ def get_clock() -> Clock:
 
 
 def set_clock(clock: Clock) -> None:
-    """Install the clock process-wide, including inside SpiffWorkflow's timer code."""
+    """Install the clock process-wide. Our timer event definitions (engine/timers.py) read it through :func:`now`;
+    SpiffWorkflow itself is not touched."""
     global _current
     _current = clock
-    _install_in_spiff()
 
 
 def now() -> datetime:
     return _current.now()
-
-
-def _install_in_spiff() -> None:
-    from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
-
-    from engine import timers
-
-    timers.install()  # calendar-true durations and cycles (engine/timers.py)
-    if getattr(spiff_timer.datetime, "_app_clock", False):
-        return
-
-    class ClockDateTime(datetime):
-        _app_clock = True
-
-        @classmethod
-        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
-            current = _current.now()
-            return current.astimezone(tz) if tz is not None else current.astimezone(SHANGHAI).replace(tzinfo=None)
-
-    spiff_timer.datetime = ClockDateTime
-    # Dates written without an offset are read as Beijing time, whatever the server's zone.
-    spiff_timer.LOCALTZ = timezone(timedelta(hours=8))
 
 
 def local(dt: datetime) -> datetime:

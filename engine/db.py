@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import JSON, DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -67,7 +69,7 @@ def make_engine(url: str, echo: bool = False, read_only: bool = False) -> Engine
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            # straight to the driver: this runs at the start of every transaction (bench/, issue 7)
+            # straight to the driver, past SQLAlchemy's layers: this runs at the start of every transaction
             conn.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
@@ -109,10 +111,6 @@ class Database:
 def private_schema(url: str, prefix: str = "s") -> Iterator[str]:
     """A fresh schema on the PostgreSQL server at ``url``, dropped afterwards. Yields the URL with the schema
     in its search_path option, so child processes given it as DATABASE_URL work there too."""
-    import uuid
-
-    import psycopg
-
     plain = url.replace("postgresql+psycopg://", "postgresql://")
     schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
 from engine.errors import FormError
 
-FIELD_TYPES = {
-    "string", "long", "boolean", "date", "enum",
-    "text", "unit", "units", "topic", "topics", "resolution_items", "attachment",
-}
 KNOWN_CONSTRAINTS = {"required", "minlength", "maxlength", "min", "max", "readonly"}
 DEFAULT_MAX_LENGTH = {"string": 500, "text": 20000}
 MAX_LIST = 200
@@ -26,12 +23,8 @@ MAX_LONG = 2**53
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-class FieldLookups(Protocol):
-    """What the domain knows that the engine does not: which units, topics and files exist."""
-
-    def unknown_units(self, codes: list[str]) -> list[str]: ...
-
-    def unknown_topics(self, ids: list[int]) -> list[int]: ...
+class AttachmentLookups(Protocol):
+    """Whether an uploaded file exists (the attachment type asks; a domain's lookups answer it too)."""
 
     def attachment_exists(self, attachment_id: str) -> bool: ...
 
@@ -99,12 +92,12 @@ def _attr(obj: Any, name: str) -> Any:
     return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
-def _empty(value: Any) -> bool:
+def is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or (
         isinstance(value, list | tuple | dict) and len(value) == 0)
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     if isinstance(value, list | tuple):
         return list(value)
     if isinstance(value, str):
@@ -121,7 +114,7 @@ def _as_list(value: Any) -> list[Any]:
     raise ValueError
 
 
-def _as_int(value: Any) -> int:
+def as_int(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError
     if isinstance(value, int):
@@ -137,7 +130,7 @@ def _as_int(value: Any) -> int:
     return result
 
 
-def _as_date(value: Any) -> date:
+def as_date(value: Any) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -147,158 +140,119 @@ def _as_date(value: Any) -> date:
     raise ValueError
 
 
-class _Coercer:
-    def __init__(self, lookups: FieldLookups | None) -> None:
-        self.lookups = lookups
+def coerce_text(f: Field, value: Any, lookups: Any) -> str:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise FormFieldError("应为文字")
+    text = str(value).replace("\r\n", "\n").strip()
+    if "\x00" in text:
+        raise FormFieldError("含有不允许的控制字符")
+    if f.type == "string" and "\n" in text:
+        raise FormFieldError("不能换行")
+    max_len = f.number("maxlength") or DEFAULT_MAX_LENGTH.get(f.type, 500)
+    min_len = f.number("minlength")
+    if len(text) > max_len:
+        raise FormFieldError(f"不能超过 {int(max_len)} 个字")
+    if min_len is not None and len(text) < min_len:
+        raise FormFieldError(f"至少需要 {int(min_len)} 个字")
+    return text
 
-    def text(self, f: Field, value: Any) -> str:
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise FormFieldError("应为文字")
-        text = str(value).replace("\r\n", "\n").strip()
-        if "\x00" in text:
-            raise FormFieldError("含有不允许的控制字符")
-        if f.type == "string" and "\n" in text:
-            raise FormFieldError("不能换行")
-        max_len = f.number("maxlength") or DEFAULT_MAX_LENGTH.get(f.type, 500)
-        min_len = f.number("minlength")
-        if len(text) > max_len:
-            raise FormFieldError(f"不能超过 {int(max_len)} 个字")
-        if min_len is not None and len(text) < min_len:
-            raise FormFieldError(f"至少需要 {int(min_len)} 个字")
-        return text
 
-    def long(self, f: Field, value: Any) -> int:
-        try:
-            number = _as_int(value)
-        except (ValueError, TypeError):
-            raise FormFieldError("应为整数") from None
-        low, high = f.number("min"), f.number("max")
-        if low is not None and number < low:
-            raise FormFieldError(f"不能小于 {int(low)}")
-        if high is not None and number > high:
-            raise FormFieldError(f"不能大于 {int(high)}")
-        return number
+def coerce_long(f: Field, value: Any, lookups: Any) -> int:
+    try:
+        number = as_int(value)
+    except (ValueError, TypeError):
+        raise FormFieldError("应为整数") from None
+    low, high = f.number("min"), f.number("max")
+    if low is not None and number < low:
+        raise FormFieldError(f"不能小于 {int(low)}")
+    if high is not None and number > high:
+        raise FormFieldError(f"不能大于 {int(high)}")
+    return number
 
-    def boolean(self, f: Field, value: Any) -> bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in {"true", "on", "1", "yes", "是"}:
-            return True
-        if isinstance(value, str) and value.strip().lower() in {"false", "off", "0", "no", "否", ""}:
-            return False
-        if isinstance(value, int) and value in (0, 1):
-            return bool(value)
-        raise FormFieldError("应为“是”或“否”")
 
-    def date(self, f: Field, value: Any) -> date:
-        try:
-            return _as_date(value)
-        except (ValueError, TypeError):
-            raise FormFieldError("日期格式应为 YYYY-MM-DD") from None
-
-    def enum(self, f: Field, value: Any) -> str:
-        ids = [i for i, _ in f.options]
-        if not isinstance(value, str) or value not in ids:
-            names = "、".join(n for _, n in f.options)
-            raise FormFieldError(f"请从以下选项中选择：{names}")
+def coerce_boolean(f: Field, value: Any, lookups: Any) -> bool:
+    if isinstance(value, bool):
         return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "on", "1", "yes", "是"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"false", "off", "0", "no", "否", ""}:
+        return False
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise FormFieldError("应为“是”或“否”")
 
-    def unit(self, f: Field, value: Any) -> str:
-        if not isinstance(value, str) or not value.strip() or len(value) > 64:
-            raise FormFieldError("请选择单位")
-        self._check_units([value.strip()])
-        return value.strip()
 
-    def units(self, f: Field, value: Any) -> list[str]:
-        try:
-            codes = [str(c).strip() for c in _as_list(value)]
-        except (ValueError, TypeError):
-            raise FormFieldError("单位列表格式不正确") from None
-        if len(codes) > MAX_LIST or any(not c or len(c) > 64 for c in codes):
-            raise FormFieldError("单位列表格式不正确")
-        codes = list(dict.fromkeys(codes))
-        self._check_units(codes)
-        return codes
+def coerce_date(f: Field, value: Any, lookups: Any) -> date:
+    try:
+        return as_date(value)
+    except (ValueError, TypeError):
+        raise FormFieldError("日期格式应为 YYYY-MM-DD") from None
 
-    def topic(self, f: Field, value: Any) -> int:
-        try:
-            tid = _as_int(value)
-        except (ValueError, TypeError):
-            raise FormFieldError("请选择议题") from None
-        self._check_topics([tid])
-        return tid
 
-    def topics(self, f: Field, value: Any) -> list[int]:
-        try:
-            ids = [_as_int(v) for v in _as_list(value)]
-        except (ValueError, TypeError, json.JSONDecodeError):
-            raise FormFieldError("议题列表格式不正确") from None
-        if len(ids) > MAX_LIST:
-            raise FormFieldError("议题过多")
-        ids = list(dict.fromkeys(ids))
-        self._check_topics(ids)
-        return ids
+def coerce_enum(f: Field, value: Any, lookups: Any) -> str:
+    ids = [i for i, _ in f.options]
+    if not isinstance(value, str) or value not in ids:
+        names = "、".join(n for _, n in f.options)
+        raise FormFieldError(f"请从以下选项中选择：{names}")
+    return value
 
-    def attachment(self, f: Field, value: Any) -> str:
-        if not isinstance(value, str) or len(value) > 64:
-            raise FormFieldError("附件无效")
-        if self.lookups is not None and not self.lookups.attachment_exists(value):
-            raise FormFieldError("附件不存在或已失效，请重新上传")
-        return value
 
-    def resolution_items(self, f: Field, value: Any) -> list[dict[str, Any]]:
-        try:
-            rows = _as_list(value) if not isinstance(value, str) or value.strip().startswith("[") else None
-        except (ValueError, json.JSONDecodeError):
-            rows = None
-        if rows is None or len(rows) > MAX_TABLE_ROWS or not all(isinstance(r, dict) for r in rows):
-            raise FormFieldError("议定事项表格格式不正确")
-        result = []
-        for n, row in enumerate(rows, start=1):
-            content = row.get("content")
-            lead = row.get("lead_unit")
-            if _empty(content) and _empty(lead) and _empty(row.get("deadline")):
-                continue
-            prefix = f"第 {n} 行："
-            if not isinstance(content, str) or not content.strip():
-                raise FormFieldError(prefix + "请填写事项内容")
-            if len(content) > 2000:
-                raise FormFieldError(prefix + "事项内容不能超过 2000 个字")
-            if not isinstance(lead, str) or not lead.strip():
-                raise FormFieldError(prefix + "请选择牵头单位")
-            try:
-                co = [str(c).strip() for c in _as_list(row.get("co_units") or [])]
-            except (ValueError, TypeError):
-                raise FormFieldError(prefix + "配合单位格式不正确") from None
-            co = [c for c in dict.fromkeys(co) if c and c != lead.strip()]
-            try:
-                deadline = _as_date(row.get("deadline"))
-            except (ValueError, TypeError):
-                raise FormFieldError(prefix + "请填写完成时限（YYYY-MM-DD）") from None
-            topic_id = row.get("topic_id")
-            try:
-                topic_id = None if _empty(topic_id) else _as_int(topic_id)
-            except (ValueError, TypeError):
-                raise FormFieldError(prefix + "议题编号不正确") from None
-            try:
-                self._check_units([lead.strip(), *co])
-            except FormFieldError as exc:
-                raise FormFieldError(prefix + exc.message) from None
-            result.append({"content": content.strip(), "lead_unit": lead.strip(), "co_units": co,
-                           "deadline": deadline, "topic_id": topic_id})
-        return result
+def coerce_attachment(f: Field, value: Any, lookups: AttachmentLookups | None) -> str:
+    if not isinstance(value, str) or len(value) > 64:
+        raise FormFieldError("附件无效")
+    if lookups is not None and not lookups.attachment_exists(value):
+        raise FormFieldError("附件不存在或已失效，请重新上传")
+    return value
 
-    def _check_units(self, codes: list[str]) -> None:
-        if self.lookups is not None and codes:
-            unknown = self.lookups.unknown_units(codes)
-            if unknown:
-                raise FormFieldError(f"单位不存在：{'、'.join(unknown)}")
 
-    def _check_topics(self, ids: list[int]) -> None:
-        if self.lookups is not None and ids:
-            unknown = self.lookups.unknown_topics(ids)
-            if unknown:
-                raise FormFieldError(f"议题不存在：{'、'.join(map(str, unknown))}")
+def _none() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """A form field type: how a submitted value is checked and coerced.
+
+    ``coerce(field, raw, lookups)`` returns the clean value or raises FormFieldError; ``lookups`` is what the
+    composition root built for the transaction (it answers questions about the domain's records)."""
+
+    name: str
+    coerce: Callable[[Field, Any, Any], Any]
+    empty: Callable[[], Any] = _none  # the value of an optional field left empty
+    choice: bool = False  # a missing value asks to choose (请选择) rather than to fill in (请填写)
+    rows: bool = False  # a table: required means at least one row left after cleaning
+
+
+class FieldTypes:
+    """The registry of field types the loader accepts and the forms coerce."""
+
+    def __init__(self, types: Iterable[FieldType] = ()) -> None:
+        self._types: dict[str, FieldType] = {}
+        for t in types:
+            self.register(t)
+
+    def register(self, field_type: FieldType) -> None:
+        if field_type.name in self._types:
+            raise ValueError(f"field type {field_type.name!r} registered twice")
+        self._types[field_type.name] = field_type
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def get(self, name: str) -> FieldType:
+        return self._types[name]
+
+    def names(self) -> list[str]:
+        return sorted(self._types)
+
+
+def generic_field_types() -> FieldTypes:
+    """The types the engine itself knows; a domain registers its own on top (see meeting/fields.py)."""
+    return FieldTypes([
+        FieldType("string", coerce_text), FieldType("text", coerce_text), FieldType("long", coerce_long),
+        FieldType("boolean", coerce_boolean), FieldType("date", coerce_date),
+        FieldType("enum", coerce_enum, choice=True), FieldType("attachment", coerce_attachment),
+    ])
 
 
 def unstorable(value: Any, depth: int = 0) -> bool:
@@ -326,33 +280,37 @@ def clean_comment(value: Any, limit: int = 2000) -> str | None:
 
 
 class FormFieldError(ValueError):
-    def __init__(self, message: str) -> None:
+    """A field's value is refused. The message follows the field's label unless ``standalone`` (e.g. it
+    names a table row itself)."""
+
+    def __init__(self, message: str, standalone: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.standalone = standalone
 
 
-_COERCE = {"string": "text", "text": "text", "long": "long", "boolean": "boolean", "date": "date",
-           "enum": "enum", "unit": "unit", "units": "units", "topic": "topic", "topics": "topics",
-           "attachment": "attachment", "resolution_items": "resolution_items"}
-
-
-def validate(form: FormSpec, values: dict[str, Any], lookups: FieldLookups | None = None) -> dict[str, Any]:
+def validate(form: FormSpec, values: dict[str, Any], lookups: Any = None, types: FieldTypes | None = None
+             ) -> dict[str, Any]:
     """Coerce submitted values; raise FormError with a Chinese message per field. Undeclared keys are dropped."""
-    coercer = _Coercer(lookups)
+    types = types or generic_field_types()
     errors: dict[str, str] = {}
     result: dict[str, Any] = {}
     for f in form.fields:
-        raw = values.get(f.id)
         if f.readonly:
             continue  # shown, never submitted: the value the process holds stays as it is
-        if _empty(raw) and f.type != "boolean":
-            if f.default not in (None, "") and not f.readonly:
+        ftype = types.get(f.type) if f.type in types else None
+        if ftype is None:
+            errors[f.id] = f"“{f.label}”的类型“{f.type}”不受支持"
+            continue
+        raw = values.get(f.id)
+        if is_empty(raw) and f.type != "boolean":
+            if f.default not in (None, ""):
                 raw = f.default
             elif f.required:
-                errors[f.id] = f"请填写“{f.label}”" if f.type not in {"enum", "unit", "topic"} else f"请选择“{f.label}”"
+                errors[f.id] = f"请选择“{f.label}”" if ftype.choice else f"请填写“{f.label}”"
                 continue
             else:
-                result[f.id] = [] if f.type in {"units", "topics", "resolution_items"} else None
+                result[f.id] = ftype.empty()
                 continue
         if f.type == "boolean" and raw is None:
             raw = f.default if f.default not in (None, "") else False
@@ -360,10 +318,11 @@ def validate(form: FormSpec, values: dict[str, Any], lookups: FieldLookups | Non
             errors[f.id] = f"“{f.label}”含有不允许的控制字符或无效字符"
             continue
         try:
-            result[f.id] = getattr(coercer, _COERCE[f.type])(f, raw)
+            result[f.id] = ftype.coerce(f, raw, lookups)
         except FormFieldError as exc:
-            errors[f.id] = f"“{f.label}”{exc.message}" if not exc.message.startswith("第") else exc.message
-        if f.type == "resolution_items" and f.required and not errors.get(f.id) and not result.get(f.id):
+            errors[f.id] = exc.message if exc.standalone else f"“{f.label}”{exc.message}"
+            continue
+        if ftype.rows and f.required and not result[f.id]:
             errors[f.id] = f"请至少填写一项“{f.label}”"
     if errors:
         raise FormError(errors)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from importlib import resources
 from typing import Any
 
 from lxml import etree
@@ -24,7 +26,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from engine import expressions
 from engine.actions import ActionRegistry
 from engine.errors import DeployError, Problem
-from engine.forms import FIELD_TYPES, KNOWN_CONSTRAINTS
+from engine.forms import FieldTypes, generic_field_types
 from engine.specs import AppParser, make_serializer
 
 MAX_BPMN_BYTES = 2_000_000
@@ -35,25 +37,6 @@ NS = {"bpmn": BPMN, "camunda": CAMUNDA}
 
 _HARDENED = dict(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
                  huge_tree=False, remove_comments=True, remove_pis=True)
-_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-_FORBIDDEN_TAGS = {
-    "scriptTask": "不允许脚本任务（scriptTask）：请改用服务任务并选择已登记的动作",
-    "businessRuleTask": "不支持业务规则任务（businessRuleTask）",
-    "sendTask": "不支持发送任务（sendTask）",
-    "complexGateway": "不支持复杂网关（complexGateway）",
-    "transaction": "不支持事务子流程（transaction）",
-}
-_FORBIDDEN_CAMUNDA = {
-    "script": "不允许脚本（camunda:script）",
-    "taskListener": "不支持任务监听器：完成任务时的动作请用 onComplete 属性",
-    "executionListener": "不支持执行监听器",
-    "inputOutput": "不支持 camunda:inputOutput 输入输出映射",
-    "in": "不支持 camunda:in 变量映射",
-    "out": "不支持 camunda:out 变量映射",
-    "connector": "不支持 camunda:connector",
-}
-_FORBIDDEN_CAMUNDA_ATTRS = ("class", "expression", "delegateExpression", "resultVariable", "resource")
-ASSIGNMENT_ATTRS = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority")
 
 
 @dataclass
@@ -162,42 +145,6 @@ def _check_xsd(tree: etree._ElementTree, out: _Collector) -> None:
             out.problems.append(Problem(out.file, err.line, None, f"不符合 BPMN 2.0 规范：{msg}"))
 
 
-def _check_expr(out: _Collector, el: etree._Element, text: str | None, what: str, template: bool = True) -> None:
-    if text is None or not text.strip():
-        out.add(el, f"{what}为空")
-        return
-    try:
-        if template:
-            expressions.check_template(text)
-        else:
-            expressions.compile_expression(text)
-    except expressions.ExpressionError as exc:
-        out.add(el, f"{what}“{text.strip()[:80]}”无效：{exc}")
-
-
-def _check_timer(out: _Collector, el: etree._Element) -> None:
-    for kind in ("timeDate", "timeDuration", "timeCycle"):
-        node = el.find(_q(kind))
-        if node is None:
-            continue
-        text = (node.text or "").strip()
-        label = {"timeDate": "定时日期", "timeDuration": "定时时长", "timeCycle": "循环定时"}[kind]
-        if not text:
-            out.add(node, f"{label}为空")
-        elif expressions.is_template(text):
-            if expressions.strip_braces(text) is None:
-                out.add(node, f"{label}“{text}”必须是一个完整的 ${{...}} 表达式")
-            else:
-                _check_expr(out, node, text, label)
-        else:
-            try:
-                _parse_timer_literal(kind, text)
-            except Exception:  # noqa: BLE001 - any parse failure is the designer's literal
-                out.add(node, f"{label}“{text}”不是有效的 ISO 8601 值")
-        return
-    out.add(el, "定时事件缺少 timeDate、timeDuration 或 timeCycle")
-
-
 def _parse_assignment_literal(attr: str, text: str) -> None:
     """What the service's due/follow-up/priority reading accepts, so a literal can never fail at run time."""
     if attr == "priority":
@@ -219,116 +166,307 @@ def _parse_timer_literal(kind: str, text: str) -> None:
         TimerEventDefinition.parse_iso_recurring_interval(text)
 
 
-def _check_form(out: _Collector, task: etree._Element, registry: ActionRegistry) -> None:
+# ---------------------------------------------------------------- lint
+#
+# The rules, their messages and their data live in engine/lint_rules.json, which the modeler's bpmnlint plugin
+# (web/frontend/src/bpmnlint-plugin-jm/, one rules/<id>.js per rule) reads too, so the two cannot drift apart;
+# tests/test_lint_rules.py holds both to exactly the table's rules. Each rule below is registered under its id.
+
+LINT_TABLE: dict[str, Any] = json.loads(
+    resources.files("engine").joinpath("lint_rules.json").read_text(encoding="utf-8"))
+_RULE_DEFS: dict[str, dict[str, Any]] = {r["id"]: r for r in LINT_TABLE["rules"]}
+_IDENT = re.compile(LINT_TABLE["identifier_pattern"])
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
+ASSIGNMENT_ATTRS = tuple(_RULE_DEFS["assignment-attributes"]["data"]["attributes"])
+
+
+def _fill(template: str, values: dict[str, object]) -> str:
+    """The table's templates: ``{name}`` takes a value and nothing else is special, so ``${...}`` stays as is
+    (the plugin's util.js fills them the same way)."""
+    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), template)
+
+
+@dataclass
+class _Lint:
+    """One file's lint: where its problems go, what the server knows, and the state rules share."""
+
+    out: _Collector
+    registry: ActionRegistry
+    known_keys: set[str]
+    field_types: FieldTypes
+    rule: str = ""
+    ids: dict[str, etree._Element] = field(default_factory=dict)
+    process_ids: set[str] = field(default_factory=set)
+
+    @property
+    def messages(self) -> dict[str, str]:
+        return _RULE_DEFS[self.rule]["messages"]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return _RULE_DEFS[self.rule].get("data", {})
+
+    def apply(self, rules: list[LintRule], el: etree._Element) -> None:
+        for rule in rules:
+            self.rule = rule.id
+            rule.check(self, el)
+
+    def say(self, el: etree._Element, key: str, **values: object) -> None:
+        self.out.add(el, _fill(self.messages[key], values))
+
+    def say_expr(self, el: etree._Element, key: str, **values: object) -> None:
+        self.out.add(el, _fill(LINT_TABLE["expression_messages"][key], values))
+
+    def check_expr(self, el: etree._Element, text: str | None, what: str, template: bool = True) -> None:
+        if text is None or not text.strip():
+            self.say_expr(el, "empty", what=what)
+            return
+        try:
+            if template:
+                expressions.check_template(text)
+            else:
+                expressions.compile_expression(text)
+        except expressions.ExpressionError as exc:
+            self.say_expr(el, "invalid", what=what, text=text.strip()[:80], error=exc)
+
+
+LintCheck = Callable[[_Lint, etree._Element], None]
+
+
+@dataclass(frozen=True)
+class LintRule:
+    """A rule of the table and the function that checks one element for it."""
+
+    id: str
+    scope: str  # "*": every element of the file; "definitions": the root; else a BPMN tag, checked per process
+    check: LintCheck
+
+
+LINT_RULES: list[LintRule] = []
+
+
+def _rule(rule_id: str, scope: str) -> Callable[[LintCheck], LintCheck]:
+    def register(check: LintCheck) -> LintCheck:
+        LINT_RULES.append(LintRule(rule_id, scope, check))
+        return check
+    return register
+
+
+def _properties(el: etree._Element, name: str) -> list[etree._Element]:
+    return [p for p in el.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS)
+            if p.get("name") == name]
+
+
+@_rule("duplicate-id", "*")
+def _duplicate_id(lint: _Lint, el: etree._Element) -> None:
+    eid = el.get("id")
+    if eid is None or not el.tag.startswith(f"{{{BPMN}}}"):
+        return
+    if eid in lint.ids:
+        lint.say(el, "duplicate", id=eid)
+    lint.ids[eid] = el
+
+
+@_rule("unsupported-elements", "*")
+def _unsupported_element(lint: _Lint, el: etree._Element) -> None:
+    if el.tag.startswith(f"{{{BPMN}}}") and _local(el) in lint.messages:
+        lint.say(el, _local(el))
+
+
+@_rule("unsupported-extensions", "*")
+def _unsupported_extension(lint: _Lint, el: etree._Element) -> None:
+    if el.tag.startswith(f"{{{CAMUNDA}}}") and _local(el) in lint.messages:
+        lint.say(el, _local(el))
+
+
+@_rule("delegate-attributes", "*")
+def _delegate_attributes(lint: _Lint, el: etree._Element) -> None:
+    if _local(el) in lint.data["allowed_on"]:
+        return
+    for attr in lint.data["attributes"]:
+        if el.get(_q(attr, CAMUNDA)) is not None:
+            lint.say(el, "refused", attribute=attr)
+
+
+@_rule("executable-process", "definitions")
+def _executable_process(lint: _Lint, root: etree._Element) -> None:
+    if not any(p.get("isExecutable") == "true" for p in root.findall(_q("process"))):
+        lint.say(root, "none")
+
+
+# The per-process rules run grouped by the tag they check, in the order the tags first appear below.
+
+@_rule("sequence-flow-refs", "sequenceFlow")
+def _sequence_flow_refs(lint: _Lint, flow: etree._Element) -> None:
+    for ref, end in lint.data["ends"].items():
+        target = flow.get(ref)
+        if not target or target not in lint.process_ids:
+            lint.say(flow, "missing", end=end, ref=target)
+
+
+@_rule("condition-expression", "sequenceFlow")
+def _condition_expression(lint: _Lint, flow: etree._Element) -> None:
+    cond = flow.find(_q("conditionExpression"))
+    if cond is None:
+        return
+    text = (cond.text or "").strip()
+    label = lint.data["label"]
+    if expressions.is_template(text) and expressions.strip_braces(text) is None:
+        lint.say_expr(cond, "not_whole", what=label, text=text)
+    else:
+        lint.check_expr(cond, expressions.strip_braces(text) or text, label, template=False)
+
+
+@_rule("user-task-assignment", "userTask")
+def _user_task_assignment(lint: _Lint, task: etree._Element) -> None:
+    if not any(task.get(_q(a, CAMUNDA)) for a in lint.data["attributes"]):
+        lint.say(task, "missing", name=task.get("name") or task.get("id"))
+
+
+@_rule("assignment-attributes", "userTask")
+def _assignment_attributes(lint: _Lint, task: etree._Element) -> None:
+    kinds = lint.data["literal_kinds"]
+    for attr in lint.data["attributes"]:
+        value = task.get(_q(attr, CAMUNDA))
+        if not value:
+            continue
+        lint.check_expr(task, value, f"camunda:{attr}")
+        if attr in kinds and not expressions.is_template(value):
+            try:
+                _parse_assignment_literal(attr, value.strip())
+            except Exception:  # noqa: BLE001 - any parse failure is the designer's literal
+                lint.say(task, "bad_literal", attribute=attr, value=value, kind=kinds[attr])
+
+
+@_rule("form-fields", "userTask")
+def _form_fields(lint: _Lint, task: etree._Element) -> None:
     seen: set[str] = set()
     for f in task.iterfind(".//camunda:formData/camunda:formField", NS):
         fid = f.get("id") or ""
-        if not _IDENT.match(fid) or fid in {"typename", "initiator", "initiator_unit"}:
-            out.add(f, f"表单字段标识“{fid}”无效：须以字母开头，只含字母、数字、下划线，且不能是保留名")
+        if not _IDENT.match(fid) or fid in lint.data["reserved_ids"]:
+            lint.say(f, "bad_id", field=fid)
             continue
         if fid in seen:
-            out.add(f, f"表单字段标识“{fid}”重复")
+            lint.say(f, "duplicate_id", field=fid)
         seen.add(fid)
-        ftype = f.get("type") or "string"
-        if ftype not in FIELD_TYPES:
-            out.add(f, f"表单字段“{fid}”的类型“{ftype}”不受支持（可用：{', '.join(sorted(FIELD_TYPES))}）")
-        if ftype == "enum" and not f.findall(_q("value", CAMUNDA)):
-            out.add(f, f"枚举字段“{fid}”没有可选值")
-        for c in f.iterfind("camunda:validation/camunda:constraint", NS):
-            name = c.get("name") or ""
-            if name not in KNOWN_CONSTRAINTS:
-                out.add(c, f"表单字段“{fid}”的校验规则“{name}”不受支持")
-            elif name in {"minlength", "maxlength", "min", "max"}:
-                try:
-                    float(c.get("config") or "")
-                except ValueError:
-                    out.add(c, f"表单字段“{fid}”的校验规则 {name} 需要数字参数")
-    for p in task.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS):
-        if p.get("name") == "onComplete" and (p.get("value") or "") not in registry:
-            out.add(p, f"完成动作“{p.get('value')}”未登记")
+        _form_field_type(lint, f, fid)
+        _form_field_constraints(lint, f, fid)
 
 
-def _lint(tree: etree._ElementTree, out: _Collector, registry: ActionRegistry, known_keys: set[str]) -> None:
+def _form_field_type(lint: _Lint, f: etree._Element, fid: str) -> None:
+    ftype = f.get("type") or lint.data["default_type"]
+    if ftype not in lint.field_types:
+        lint.say(f, "bad_type", field=fid, type=ftype, available=", ".join(lint.field_types.names()))
+    if ftype == "enum" and not f.findall(_q("value", CAMUNDA)):
+        lint.say(f, "enum_without_values", field=fid)
+
+
+def _form_field_constraints(lint: _Lint, f: etree._Element, fid: str) -> None:
+    for c in f.iterfind("camunda:validation/camunda:constraint", NS):
+        name = c.get("name") or ""
+        if name not in lint.data["constraints"]:
+            lint.say(c, "unknown_constraint", field=fid, constraint=name)
+        elif name in lint.data["numeric_constraints"]:
+            try:
+                float(c.get("config") or "")
+            except ValueError:
+                lint.say(c, "constraint_not_number", field=fid, constraint=name)
+
+
+@_rule("on-complete-action", "userTask")
+def _on_complete_action(lint: _Lint, task: etree._Element) -> None:
+    for p in _properties(task, lint.data["property"]):
+        if (p.get("value") or "") not in lint.registry:
+            lint.say(p, "unregistered", action=p.get("value"))
+
+
+@_rule("service-task-action", "serviceTask")
+def _service_task_action(lint: _Lint, svc: etree._Element) -> None:
+    topic = svc.get(_q("topic", CAMUNDA))
+    if svc.get(_q("type", CAMUNDA)) != "external" or not topic:
+        lint.say(svc, "not_external")
+    elif topic not in lint.registry:
+        lint.say(svc, "unregistered", topic=topic)
+
+
+@_rule("timer-definition", "timerEventDefinition")
+def _timer_definition(lint: _Lint, timer: etree._Element) -> None:
+    for kind, label in lint.data["labels"].items():
+        node = timer.find(_q(kind))
+        if node is not None:
+            _timer_value(lint, node, kind, label)
+            return
+    lint.say(timer, "missing")
+
+
+def _timer_value(lint: _Lint, node: etree._Element, kind: str, label: str) -> None:
+    text = (node.text or "").strip()
+    if not text:
+        lint.say_expr(node, "empty", what=label)
+    elif expressions.is_template(text):
+        if expressions.strip_braces(text) is None:
+            lint.say_expr(node, "not_whole", what=label, text=text)
+        else:
+            lint.check_expr(node, text, label)
+    else:
+        try:
+            _parse_timer_literal(kind, text)
+        except Exception:  # noqa: BLE001 - any parse failure is the designer's literal
+            lint.say(node, "not_iso", what=label, text=text)
+
+
+@_rule("multi-instance-variables", "multiInstanceLoopCharacteristics")
+def _multi_instance_variables(lint: _Lint, mi: etree._Element) -> None:
+    for attr in lint.messages:  # collection, elementVariable
+        value = mi.get(_q(attr, CAMUNDA))
+        if value is not None and not _IDENT.match(value):
+            lint.say(mi, attr, value=value)
+
+
+@_rule("multi-instance-expressions", "multiInstanceLoopCharacteristics")
+def _multi_instance_expressions(lint: _Lint, mi: etree._Element) -> None:
+    for tag, label in lint.data["labels"].items():
+        node = mi.find(_q(tag))
+        if node is not None:
+            text = (node.text or "").strip()
+            lint.check_expr(node, expressions.strip_braces(text) or text, label, template=False)
+
+
+@_rule("call-activity-target", "callActivity")
+def _call_activity_target(lint: _Lint, ca: etree._Element) -> None:
+    called = ca.get("calledElement")
+    if not called:
+        lint.say(ca, "missing")
+    elif called not in lint.known_keys:
+        lint.say(ca, "unknown", called=called)
+
+
+@_rule("starter-groups", "startEvent")
+def _starter_groups(lint: _Lint, ev: etree._Element) -> None:
+    for p in _properties(ev, lint.data["property"]):
+        if not (p.get("value") or "").strip():
+            lint.say(p, "empty")
+
+
+def _lint(tree: etree._ElementTree, out: _Collector, registry: ActionRegistry, known_keys: set[str],
+          field_types: FieldTypes) -> None:
+    """Every rule of LINT_RULES, reporting in a fixed order: each element of the file in document order, then
+    the definitions, then per process the elements of each checked tag."""
     root = tree.getroot()
-    ids: dict[str, etree._Element] = {}
+    lint = _Lint(out, registry, known_keys, field_types)
+    by_scope: dict[str, list[LintRule]] = {}
+    for rule in LINT_RULES:
+        by_scope.setdefault(rule.scope, []).append(rule)
+    every, definitions = by_scope.pop("*", []), by_scope.pop("definitions", [])
     for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        eid = el.get("id")
-        if eid is not None and el.tag.startswith(f"{{{BPMN}}}"):
-            if eid in ids:
-                out.add(el, f"元素标识“{eid}”重复")
-            ids[eid] = el
-        ln = _local(el)
-        if el.tag.startswith(f"{{{BPMN}}}") and ln in _FORBIDDEN_TAGS:
-            out.add(el, _FORBIDDEN_TAGS[ln])
-        if el.tag.startswith(f"{{{CAMUNDA}}}") and ln in _FORBIDDEN_CAMUNDA:
-            out.add(el, _FORBIDDEN_CAMUNDA[ln])
-        for attr in _FORBIDDEN_CAMUNDA_ATTRS:
-            if el.get(_q(attr, CAMUNDA)) is not None and ln != "formField":
-                out.add(el, f"不允许使用 camunda:{attr}：自动步骤请用 camunda:type=\"external\" 与已登记的动作")
-
-    processes = root.findall(_q("process"))
-    if not any(p.get("isExecutable") == "true" for p in processes):
-        out.add(root, "文件中没有可执行的流程（isExecutable=\"true\"）")
-    for proc in processes:
-        flow_ids = {el.get("id") for el in proc.iter() if isinstance(el.tag, str) and el.get("id")}
-        for flow in proc.iter(_q("sequenceFlow")):
-            for ref, label in (("sourceRef", "起点"), ("targetRef", "终点")):
-                target = flow.get(ref)
-                if not target or target not in flow_ids:
-                    out.add(flow, f"顺序流的{label}“{target}”在流程中不存在")
-            cond = flow.find(_q("conditionExpression"))
-            if cond is not None:
-                text = (cond.text or "").strip()
-                if expressions.is_template(text) and expressions.strip_braces(text) is None:
-                    out.add(cond, f"条件“{text}”必须是一个完整的 ${{...}} 表达式")
-                else:
-                    _check_expr(out, cond, expressions.strip_braces(text) or text, "条件", template=False)
-        for task in proc.iter(_q("userTask")):
-            attrs = {a: task.get(_q(a, CAMUNDA)) for a in ASSIGNMENT_ATTRS}
-            if not (attrs["assignee"] or attrs["candidateGroups"] or attrs["candidateUsers"]):
-                out.add(task, f"用户任务“{task.get('name') or task.get('id')}”没有指定办理人或候选组")
-            for a, v in attrs.items():
-                if v:
-                    _check_expr(out, task, v, f"camunda:{a}")
-                if v and a in ("dueDate", "followUpDate", "priority") and not expressions.is_template(v):
-                    try:
-                        _parse_assignment_literal(a, v.strip())
-                    except Exception:  # noqa: BLE001 - any parse failure is the designer's literal
-                        kind = "整数" if a == "priority" else "ISO 8601 日期、日期时间或时长"
-                        out.add(task, f"camunda:{a}“{v}”不是有效的{kind}")
-            _check_form(out, task, registry)
-        for svc in proc.iter(_q("serviceTask")):
-            topic = svc.get(_q("topic", CAMUNDA))
-            if svc.get(_q("type", CAMUNDA)) != "external" or not topic:
-                out.add(svc, "服务任务须设置 camunda:type=\"external\" 和 camunda:topic（已登记的动作名）")
-            elif topic not in registry:
-                out.add(svc, f"动作“{topic}”未登记")
-        for timer in proc.iter(_q("timerEventDefinition")):
-            _check_timer(out, timer)
-        for mi in proc.iter(_q("multiInstanceLoopCharacteristics")):
-            coll = mi.get(_q("collection", CAMUNDA))
-            if coll is not None and not _IDENT.match(coll):
-                out.add(mi, f"多实例集合“{coll}”须是变量名（不要写成 ${{...}}）")
-            var = mi.get(_q("elementVariable", CAMUNDA))
-            if var is not None and not _IDENT.match(var):
-                out.add(mi, f"多实例元素变量“{var}”须是变量名")
-            for tag, label in (("loopCardinality", "循环次数"), ("completionCondition", "完成条件")):
-                node = mi.find(_q(tag))
-                if node is not None:
-                    text = (node.text or "").strip()
-                    _check_expr(out, node, expressions.strip_braces(text) or text, label, template=False)
-        for ca in proc.iter(_q("callActivity")):
-            called = ca.get("calledElement")
-            if not called:
-                out.add(ca, "调用活动缺少 calledElement")
-            elif called not in known_keys:
-                out.add(ca, f"调用活动的目标流程“{called}”不存在")
-        for ev in proc.iter(_q("startEvent")):
-            for p in ev.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS):
-                if p.get("name") == "starterGroups" and not (p.get("value") or "").strip():
-                    out.add(p, "starterGroups 不能为空")
+        if isinstance(el.tag, str):
+            lint.apply(every, el)
+    lint.apply(definitions, root)
+    for proc in root.findall(_q("process")):
+        lint.process_ids = {el.get("id") for el in proc.iter() if isinstance(el.tag, str) and el.get("id")}
+        for tag, rules in by_scope.items():
+            for el in proc.iter(_q(tag)):
+                lint.apply(rules, el)
 
 
 def _normalize(tree: etree._ElementTree) -> None:
@@ -358,9 +496,8 @@ def _start_events(proc: etree._Element) -> list[StartEventInfo]:
         elif ev.find(_q("timerEventDefinition")) is not None:
             kind = "timer"
         groups = None
-        for p in ev.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS):
-            if p.get("name") == "starterGroups":
-                groups = _split(p.get("value"))
+        for p in _properties(ev, "starterGroups"):
+            groups = _split(p.get("value"))
         result.append(StartEventInfo(ev.get("id") or "", ev.get("name") or "", kind, message, groups))
     return result
 
@@ -380,10 +517,53 @@ def load(
     sources: list[SourceFile],
     registry: ActionRegistry,
     deployed_xml: dict[str, tuple[str, str]] | None = None,
+    field_types: FieldTypes | None = None,
 ) -> list[LoadedProcess]:
     """Check and parse a batch of files. ``deployed_xml`` maps already deployed process keys to
     (file name, XML) so call activities can reach them. Raises DeployError listing every problem."""
     deployed_xml = deployed_xml or {}
+    field_types = field_types or generic_field_types()
+    trees, problems = _check(sources, registry, deployed_xml, field_types)
+    if problems:
+        raise DeployError(problems)
+
+    originals = {src.name: src.data.decode("utf-8") for src, _ in trees}
+    parser = _parser(trees, deployed_xml)
+    serializer = make_serializer()
+    loaded: list[LoadedProcess] = []
+    for src, tree in trees:
+        for proc in tree.getroot().findall(_q("process")):
+            if proc.get("isExecutable") != "true":
+                continue
+            try:
+                state = _parse_process(parser, serializer, proc.get("id") or "")
+            except ValidationException as exc:
+                eid = getattr(exc, "id", None)
+                problems.append(Problem(exc.file_name or src.name, _line_of(tree, eid), eid,
+                                        f"流程解析失败：{_spiff_message(exc)}"))
+                continue
+            except Exception as exc:  # noqa: BLE001 - report, never crash on a hostile diagram
+                problems.append(Problem(src.name, None, proc.get("id") or "",
+                                        f"流程解析失败：{type(exc).__name__}: {exc}"))
+                continue
+            loaded.append(_loaded(src, proc, originals[src.name], state))
+    if problems:
+        raise DeployError(problems)
+    return loaded
+
+
+def _executable_keys(trees: list[tuple[SourceFile, etree._ElementTree]]) -> set[str | None]:
+    return {p.get("id") for _, t in trees for p in t.getroot().findall(_q("process"))
+            if p.get("isExecutable") == "true"}
+
+
+def _check(
+    sources: list[SourceFile],
+    registry: ActionRegistry,
+    deployed_xml: dict[str, tuple[str, str]],
+    field_types: FieldTypes,
+) -> tuple[list[tuple[SourceFile, etree._ElementTree]], list[Problem]]:
+    """Parse, validate and lint every file; the trees that parsed, and every problem found."""
     problems: list[Problem] = []
     trees: list[tuple[SourceFile, etree._ElementTree]] = []
     for src in sources:
@@ -393,17 +573,18 @@ def load(
             _check_xsd(tree, out)
             trees.append((src, tree))
         problems.extend(out.problems)
-    batch_keys = {p.get("id") for _, t in trees for p in t.getroot().findall(_q("process"))
-                  if p.get("isExecutable") == "true"}
-    known = batch_keys | set(deployed_xml)
+    known = _executable_keys(trees) | set(deployed_xml)
     for src, tree in trees:
         out = _Collector(src.name)
-        _lint(tree, out, registry, {k for k in known if k})
+        _lint(tree, out, registry, {k for k in known if k}, field_types)
         problems.extend(out.problems)
-    if problems:
-        raise DeployError(problems)
+    return trees, problems
 
-    originals = {src.name: src.data.decode("utf-8") for src, _ in trees}
+
+def _parser(trees: list[tuple[SourceFile, etree._ElementTree]],
+            deployed_xml: dict[str, tuple[str, str]]) -> AppParser:
+    """A parser holding the batch (normalized in place) and the deployed processes the batch does not replace."""
+    batch_keys = _executable_keys(trees)
     parser = AppParser()
     for src, tree in trees:
         _normalize(tree)
@@ -416,45 +597,32 @@ def load(
         if dep_tree is not None:
             _normalize(dep_tree)
             parser.add_bpmn_xml(dep_tree, filename=fname)
+    return parser
 
-    serializer = make_serializer()
-    loaded: list[LoadedProcess] = []
-    for src, tree in trees:
-        for proc in tree.getroot().findall(_q("process")):
-            key = proc.get("id") or ""
-            if proc.get("isExecutable") != "true":
-                continue
-            try:
-                spec = parser.get_spec(key)
-                subs = parser.get_subprocess_specs(key)
-                wf = BpmnWorkflow(spec, subs)
-                state = json.loads(serializer.serialize_json(wf))
-            except ValidationException as exc:
-                eid = getattr(exc, "id", None)
-                problems.append(Problem(exc.file_name or src.name, _line_of(tree, eid), eid,
-                                        f"流程解析失败：{_spiff_message(exc)}"))
-                continue
-            except Exception as exc:  # noqa: BLE001 - report, never crash on a hostile diagram
-                problems.append(Problem(src.name, None, key, f"流程解析失败：{type(exc).__name__}: {exc}"))
-                continue
-            spec_blob = {"spec": state["spec"], "subprocess_specs": state["subprocess_specs"]}
-            blob_text = json.dumps(spec_blob, sort_keys=True, ensure_ascii=False)
-            xml = originals[src.name]
-            loaded.append(LoadedProcess(
-                key=key,
-                name=proc.get("name") or key,
-                file=src.name,
-                xml=xml,
-                source_sha=hashlib.sha256(xml.encode()).hexdigest(),
-                starter_groups=_split(proc.get(_q("candidateStarterGroups", CAMUNDA))),
-                start_events=_start_events(proc),
-                called=sorted({ca.get("calledElement") or "" for ca in proc.iter(_q("callActivity"))}),
-                spec=spec_blob,
-                spec_sha=hashlib.sha256(blob_text.encode()).hexdigest(),
-            ))
-    if problems:
-        raise DeployError(problems)
-    return loaded
+
+def _parse_process(parser: AppParser, serializer: Any, key: str) -> dict[str, Any]:
+    spec = parser.get_spec(key)
+    subs = parser.get_subprocess_specs(key)
+    wf = BpmnWorkflow(spec, subs)
+    return json.loads(serializer.serialize_json(wf))
+
+
+def _loaded(src: SourceFile, proc: etree._Element, xml: str, state: dict[str, Any]) -> LoadedProcess:
+    key = proc.get("id") or ""
+    spec_blob = {"spec": state["spec"], "subprocess_specs": state["subprocess_specs"]}
+    blob_text = json.dumps(spec_blob, sort_keys=True, ensure_ascii=False)
+    return LoadedProcess(
+        key=key,
+        name=proc.get("name") or key,
+        file=src.name,
+        xml=xml,
+        source_sha=hashlib.sha256(xml.encode()).hexdigest(),
+        starter_groups=_split(proc.get(_q("candidateStarterGroups", CAMUNDA))),
+        start_events=_start_events(proc),
+        called=sorted({ca.get("calledElement") or "" for ca in proc.iter(_q("callActivity"))}),
+        spec=spec_blob,
+        spec_sha=hashlib.sha256(blob_text.encode()).hexdigest(),
+    )
 
 
 _SPIFF_MESSAGES = {

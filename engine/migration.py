@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff, migrate_workflow
 from sqlalchemy import select
 
 from engine.errors import Conflict, NotFound
+from engine.locks import existing_instance
 from engine.models import Instance, ProcessModel
 from engine.service import Actor, WorkflowService
 
@@ -93,7 +94,7 @@ def _blockers(workflow: Any, diff: SpecDiff) -> list[str]:
 class Migrator:
     def __init__(self, service: WorkflowService) -> None:
         self.service = service
-        self.registry = service.codec.serializer.registry
+        self.registry = service.runner.codec.serializer.registry
 
     def _target(self, s: Any, key: str, version: int | None) -> ProcessModel:
         stmt = select(ProcessModel).where(ProcessModel.key == key)
@@ -123,14 +124,14 @@ class Migrator:
         service = self.service
         with service.db.sessions() as s:
             target = self._target(s, key, target_version)
-            new_spec, new_subs = service._specs(s, target)
+            new_spec, new_subs = service.runner.specs(s, target)
             rows = list(s.scalars(select(Instance).join(ProcessModel, Instance.model_id == ProcessModel.id)
                                   .where(Instance.process_key == key, Instance.status.in_(("running", "suspended")),
                                          ProcessModel.version < target.version)
                                   .order_by(Instance.started_at)))
             plans = []
             for inst in rows:
-                wf = service._restore(s, inst)
+                wf = service.runner.restore(s, inst)
                 blockers, _, _ = self._check(wf, new_spec, new_subs)
                 plans.append(InstancePlan(inst.id, inst.business_key, inst.title, inst.model.version, inst.status,
                                           blockers))
@@ -143,15 +144,15 @@ class Migrator:
         for instance_id in instance_ids:
             with self.service.db.transaction() as s:
                 target = self._target(s, key, target_version)
-                inst = self.service._lock(s, instance_id)
+                inst = existing_instance(s, instance_id, self.service.db.is_postgres)
                 if inst.process_key != key or inst.status not in ("running", "suspended"):
                     raise Conflict("流程实例已结束或不属于该流程，未迁移")
                 source = s.get(ProcessModel, inst.model_id)
                 assert source is not None
                 if source.version >= target.version:
                     continue
-                wf = self.service._restore(s, inst)
-                new_spec, new_subs = self.service._specs(s, target)
+                wf = self.service.runner.restore(s, inst)
+                new_spec, new_subs = self.service.runner.specs(s, target)
                 blockers, top, sub_diffs = self._check(wf, new_spec, new_subs)
                 if blockers:
                     raise Conflict(f"流程实例{inst.business_key or inst.id}不能迁移：" + "；".join(blockers[:3]))
@@ -162,10 +163,10 @@ class Migrator:
                 wf.subprocess_specs = new_subs
                 inst.model_id = target.id
                 inst.model = target
-                self.service._audit(s, actor, "migrate", inst, None, None, key,
-                                    {"from_version": source.version, "to_version": target.version,
-                                     "repredicted_tasks": len(dropped)})
-                self.service._save(s, inst, wf)
+                self.service.projector.audit(s, "migrate", actor=actor, instance=inst, process_key=key,
+                                             data={"from_version": source.version, "to_version": target.version,
+                                                   "repredicted_tasks": len(dropped)})
+                self.service.projector.save(s, inst, wf)
                 moved.append(inst.id)
         return moved
 

@@ -72,9 +72,10 @@ class HumanTask(Base):
     """Projection of every user task the engine has made ready; the inbox reads only this."""
 
     __tablename__ = "wf_task"
-    # Inbox indexes (bench/, issue 7): a user's own tasks by assignee (only assigned rows, so a query for the
-    # unassigned never scans them), due dates across all tasks by range; "claimable" goes through the
-    # candidate rows. The queries in WorkflowService.task_query start from the actor's rows.
+    # Inbox indexes, so the inbox stays fast with 100k open instances (bench/run.py): a user's own tasks by
+    # assignee (only assigned rows, so a query for the unassigned never scans them), due dates across all
+    # tasks by range; "claimable" goes through the candidate rows. The queries in WorkflowService.task_query
+    # start from the actor's rows.
     __table_args__ = (
         Index("ix_wf_task_due_state", "due_at", "state"),
         Index("ix_wf_task_assignee_state", "assignee", "state", "due_at",
@@ -103,7 +104,8 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(100))
     completed_at: Mapped[datetime | None]
 
-    # Loaded only when touched: the inbox and the commands never read them row by row (bench/, issue 7).
+    # Loaded only when touched: the inbox and the commands never read them row by row, and loading them with
+    # every task would cost each inbox page a query.
     candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan", lazy="select")
 
 
@@ -160,7 +162,7 @@ class ActivityTokens(Base):
     a heatmap over all instances of a version is one aggregate query, never a walk over workflows.
 
     ``model_id`` is the model the instance runs; ``process_key`` the diagram the activity belongs to (the
-    instance's own process, or a process it calls: resolution_item inside joint_meeting)."""
+    instance's own process, or a process it calls through a call activity)."""
 
     __tablename__ = "wf_activity"
     __table_args__ = (Index("ix_wf_activity_heat", "process_key", "model_id", "bpmn_id"),)

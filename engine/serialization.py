@@ -46,6 +46,14 @@ class StateCodec:
         self._lock = threading.Lock()
         self._cache_size = cache_size
 
+    def cached(self, sha: str) -> tuple[Any, dict[str, Any]] | None:
+        """The spec objects of ``sha`` when in memory (no blob needed)."""
+        with self._lock:
+            hit = self._specs.get(sha)
+            if hit is not None:
+                self._specs.move_to_end(sha)
+            return hit
+
     def specs(self, sha: str, blob: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         with self._lock:
             hit = self._specs.get(sha)
@@ -64,7 +72,8 @@ class StateCodec:
 
     def dumps(self, workflow: BpmnWorkflow) -> str:
         """``serialize_json`` written compactly: UTF-8 text as is (not ``\\uXXXX``) and no spaces after
-        separators, about a third smaller for Chinese data (bench/, issue 7); ``loads`` reads both forms."""
+        separators, about a third smaller for Chinese data (bench/run.py's state_kib figures); ``loads`` reads
+        both forms."""
         serializer = self.serializer
         serializer.registry._encoder_mode = True
         try:

@@ -4,6 +4,8 @@
   ``priority`` (the stock parser drops them) in ``task_spec.extensions``;
 * ``serviceTask camunda:type="external" camunda:topic="<action>"`` becomes an :class:`ActionTask` that calls a
   registered action;
+* timer events get our timer event definitions (:mod:`engine.timers`: the app clock, calendar-true durations and
+  cycles), which the serializer writes and reads under SpiffWorkflow's own type names;
 * every expression is evaluated by :mod:`engine.expressions` (simpleeval), scripts are refused.
 """
 
@@ -12,17 +14,32 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import EventDefinitionParser
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    StartEvent,
+)
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser,
+    CamundaIntermediateCatchEventParser,
+    CamundaIntermediateThrowEventParser,
+    CamundaStartEventParser,
+)
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from engine import expressions
+from engine.timers import APP_TIMER_CLASSES, app_timer
 
 USER_TASK_ATTRIBUTES = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority")
 
@@ -65,11 +82,40 @@ class ActionTaskConverter(BpmnTaskSpecConverter):
         return dct
 
 
+class AppTimerParserMixin(EventDefinitionParser):
+    """Builds our timer event definitions where SpiffWorkflow builds its own (the same checks and messages)."""
+
+    def parse_timer_event(self, event: Any) -> Any:
+        return app_timer(super().parse_timer_event(event))
+
+
+# Every event a timer can sit on. End events take no timer, and an event-based gateway only points at the
+# intermediate catch events that hold them.
+class AppStartEventParser(AppTimerParserMixin, CamundaStartEventParser):
+    pass
+
+
+class AppIntermediateCatchEventParser(AppTimerParserMixin, CamundaIntermediateCatchEventParser):
+    pass
+
+
+class AppIntermediateThrowEventParser(AppTimerParserMixin, CamundaIntermediateThrowEventParser):
+    pass
+
+
+class AppBoundaryEventParser(AppTimerParserMixin, CamundaBoundaryEventParser):
+    pass
+
+
 class AppParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (AssignmentAwareUserTaskParser, UserTask),
         full_tag("serviceTask"): (ActionTaskParser, ActionTask),
+        full_tag("startEvent"): (AppStartEventParser, StartEvent),
+        full_tag("intermediateCatchEvent"): (AppIntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("intermediateThrowEvent"): (AppIntermediateThrowEventParser, IntermediateThrowEvent),
+        full_tag("boundaryEvent"): (AppBoundaryEventParser, BoundaryEvent),
     }
 
 
@@ -102,9 +148,24 @@ class AppScriptEngine(PythonScriptEngine):
         return self.action_runner(topic, task)
 
 
+class AppTimerConverter(TimerConditionalEventDefinitionConverter):
+    """Our timer classes under SpiffWorkflow's type names (``DurationTimerEventDefinition`` …), the way its Camunda
+    serializer writes its own ``MessageEventDefinition``. Specs and state stored before these classes existed
+    restore into them, and a diagram's serialized spec, hence its hash and whether a redeploy makes a new
+    version, is what it was."""
+
+    def __init__(self, target_class: Any, registry: Any, typename: str | None = None) -> None:
+        super().__init__(target_class, registry, typename or target_class.stock_name)
+
+
 def make_serializer(overrides: dict[type, type] | None = None) -> BpmnWorkflowSerializer:
     config = dict(CAMUNDA_CONFIG)
     config[ActionTask] = ActionTaskConverter
+    for stock, ours in APP_TIMER_CLASSES.items():
+        # Only ours may own the stock type names; a stock instance, which our parser never builds, then fails
+        # to serialize instead of coming back as ours.
+        config.pop(stock)
+        config[ours] = AppTimerConverter
     config.update(overrides or {})
     registry = BpmnWorkflowSerializer.configure(config)
     from datetime import date

@@ -1,23 +1,26 @@
-"""Timer arithmetic on the Beijing calendar, and the fixes we apply to SpiffWorkflow's timers.
+"""Timer arithmetic on the Beijing calendar, and our timer event definitions that use it.
 
 SpiffWorkflow 3.2.0 turns a months-based duration into a fixed number of days once (``R/P6M`` steps 184 days, so
 1 September is followed by 4 March), counts months on the UTC calendar (a ``P1M`` started at 07:00 on 1 April in
 Beijing ends on 2 May), fires every missed cycle of a cycle timer one refresh at a time, and leaves a timer that
 became due during the final ``refresh_timers()`` of ``do_engine_steps()`` READY but unrun — it is then in no
-``waiting_events()`` and would never fire. Here:
+``waiting_events()`` and would never fire. It also reads the system clock and the server's time zone. Here:
 
+* our subclasses of its timer event definitions, which our parser builds (engine/specs.py), read the app clock
+  (``engine.clock.now()``: tests move it, nothing sleeps); SpiffWorkflow's own classes stay untouched;
 * durations are added on the Asia/Shanghai calendar: years and months keep the day of the month (clamped to the
   month's last day: 31 January + P1M = 28 February), days and weeks keep the wall-clock time;
 * cycle occurrences are computed from the anchor, ``start + k × period``, so they never drift (31 January,
   28 February, 31 March, 30 April …);
 * a cycle that missed occurrences (the worker was down) fires once and continues at the next future occurrence;
 * :func:`run_engine_steps` runs the engine until no automatic task is left READY;
-* dates written without an offset are Beijing time (see also ``engine.clock``).
+* dates written without an offset are Beijing time, whatever the server's zone.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,8 +30,10 @@ from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
+    TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.util import PendingBpmnEvent
 
 from engine import clock
 from engine.clock import SHANGHAI
@@ -116,20 +121,66 @@ def parse_cycle(text: str, armed_at: datetime) -> Cycle:
     raise ValueError(f"unsupported repeating interval {text!r} (use R[n]/start/period or R[n]/period)")
 
 
-# ---------------------------------------------------------------------------------------------- Spiff patches
+# ---------------------------------------------------------------------------------------------- our timer classes
+# The parser (engine/specs.py) builds these instead of SpiffWorkflow's own, and the serializer restores them from
+# the stock type names, so SpiffWorkflow itself stays untouched: no module global or method of it is replaced.
 def _now() -> datetime:
     return clock.now().astimezone(UTC)
 
 
-def _duration_has_fired(self: DurationTimerEventDefinition, my_task: Any) -> bool:
-    event_value = my_task._get_internal_data("event_value")
-    if event_value is None:
-        expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-        event_value = add_duration(_now(), str(expression)).isoformat()
-        my_task._set_internal_data(event_value=event_value)
-    if parse_instant(event_value) < _now():
-        my_task._set_internal_data(event_fired=True)
-    return bool(my_task._get_internal_data("event_fired", False))
+def parse_time_date(value: Any) -> datetime:
+    """A ``timeDate`` value as SpiffWorkflow reads it (an ISO date-time or ISO week date), with naive values in
+    Beijing time rather than in the server's zone. Returns an aware UTC datetime."""
+    text = str(value).strip()
+    if "W" in text.upper():
+        match = re.match(r"(\d{4})W(\d{2})(\d)(T.+)?", text.upper().replace("-", ""))
+        if match is None:
+            raise ValueError(f"invalid ISO week date {text!r}")
+        year, week, day, time_part = match.groups()
+        text = datetime.fromisocalendar(int(year), int(week), int(day)).strftime("%Y-%m-%d") + (time_part or "")
+    return parse_instant(text)
+
+
+class _StockName(TimerEventDefinition):
+    """``waiting_events()`` reports the stock class name as the event type, as before these classes existed:
+    callers (``next_timer_at``, the worker) recognise timers by those names."""
+
+    stock_name: str
+
+    def details(self, my_task: Any) -> PendingBpmnEvent:
+        event = super().details(my_task)
+        return PendingBpmnEvent(event.name, self.stock_name, event.value, event.correlations)
+
+
+class AppTimeDateEventDefinition(_StockName, TimeDateEventDefinition):
+    """A ``timeDate`` read on the app clock; a date without an offset is Beijing time."""
+
+    stock_name = TimeDateEventDefinition.__name__
+
+    def has_fired(self, my_task: Any) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            my_task._set_internal_data(event_value=event_value)
+        if parse_time_date(event_value) < _now():
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+class AppDurationTimerEventDefinition(_StockName, DurationTimerEventDefinition):
+    """A ``timeDuration`` added on the Beijing calendar to the app clock's time when the timer is armed."""
+
+    stock_name = DurationTimerEventDefinition.__name__
+
+    def has_fired(self, my_task: Any) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            event_value = add_duration(_now(), str(expression)).isoformat()
+            my_task._set_internal_data(event_value=event_value)
+        if parse_instant(event_value) < _now():
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
 
 
 def _arm_cycle(text: str, now: datetime) -> dict[str, Any]:
@@ -139,49 +190,58 @@ def _arm_cycle(text: str, now: datetime) -> dict[str, Any]:
             "anchor": cycle.anchor.isoformat(), "first": cycle.first, "period": cycle.period, "k": k}
 
 
-def _cycle_complete(self: CycleTimerEventDefinition, my_task: Any) -> bool:
-    now = _now()
-    event_value = my_task._get_internal_data("event_value")
-    if event_value is None:
-        expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-        event_value = _arm_cycle(str(expression), now)
-    ready = False
-    if event_value["cycles"] != 0:
-        if parse_instant(event_value["next"]) < now:
-            ready = True
-            if "period" in event_value:
-                cycle = Cycle(event_value["cycles"], parse_instant(event_value["anchor"]), event_value["first"],
-                              event_value["period"])
-                k = cycle.first_at_or_after(now, event_value["k"] + 1)
-                consumed = k - event_value["k"]  # this firing plus the occurrences missed meanwhile
-                event_value["k"] = k
-                event_value["next"] = cycle.occurrence(k).isoformat()
-            else:  # state armed by the stock implementation: fixed steps, still one firing for all missed
-                step = timedelta(seconds=event_value["duration"])
-                nxt, consumed = parse_instant(event_value["next"]) + step, 1
-                while nxt < now:
-                    nxt, consumed = nxt + step, consumed + 1
-                event_value["next"] = nxt.isoformat()
-            if event_value["cycles"] > 0:
-                event_value["cycles"] = max(0, event_value["cycles"] - consumed)
-    else:
-        my_task.internal_data.pop("event_value", None)
-        my_task.internal_data["event_fired"] = True
-    my_task._set_internal_data(event_value=event_value)
-    return ready
+class AppCycleTimerEventDefinition(_StockName, CycleTimerEventDefinition):
+    """A ``timeCycle`` whose occurrences are ``anchor + k × period`` on the app clock; missed occurrences give one
+    firing. ``update_task`` (stock) adds a branch each time :meth:`cycle_complete` says so."""
+
+    stock_name = CycleTimerEventDefinition.__name__
+
+    def cycle_complete(self, my_task: Any) -> bool:
+        now = _now()
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            event_value = _arm_cycle(str(expression), now)
+        ready = False
+        if event_value["cycles"] != 0:
+            if parse_instant(event_value["next"]) < now:
+                ready = True
+                if "period" in event_value:
+                    cycle = Cycle(event_value["cycles"], parse_instant(event_value["anchor"]), event_value["first"],
+                                  event_value["period"])
+                    k = cycle.first_at_or_after(now, event_value["k"] + 1)
+                    consumed = k - event_value["k"]  # this firing plus the occurrences missed meanwhile
+                    event_value["k"] = k
+                    event_value["next"] = cycle.occurrence(k).isoformat()
+                else:  # state armed by the stock implementation: fixed steps, still one firing for all missed
+                    step = timedelta(seconds=event_value["duration"])
+                    nxt, consumed = parse_instant(event_value["next"]) + step, 1
+                    while nxt < now:
+                        nxt, consumed = nxt + step, consumed + 1
+                    event_value["next"] = nxt.isoformat()
+                if event_value["cycles"] > 0:
+                    event_value["cycles"] = max(0, event_value["cycles"] - consumed)
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        my_task._set_internal_data(event_value=event_value)
+        return ready
 
 
-_installed = False
+# Stock class -> ours: what the parser builds and what stored specs and state are restored into.
+APP_TIMER_CLASSES: dict[type[TimerEventDefinition], type[TimerEventDefinition]] = {
+    TimeDateEventDefinition: AppTimeDateEventDefinition,
+    DurationTimerEventDefinition: AppDurationTimerEventDefinition,
+    CycleTimerEventDefinition: AppCycleTimerEventDefinition,
+}
 
 
-def install() -> None:
-    """Replace SpiffWorkflow's duration and cycle arithmetic with ours (idempotent, process-wide)."""
-    global _installed
-    if _installed:
-        return
-    DurationTimerEventDefinition.has_fired = _duration_has_fired  # type: ignore[method-assign]
-    CycleTimerEventDefinition.cycle_complete = _cycle_complete  # type: ignore[method-assign]
-    _installed = True
+def app_timer(definition: TimerEventDefinition) -> TimerEventDefinition:
+    """Ours in place of a stock timer definition (anything else is returned as is)."""
+    app_class = APP_TIMER_CLASSES.get(type(definition))
+    if app_class is None:
+        return definition
+    return app_class(definition.name, definition.expression, description=definition.description)
 
 
 # ---------------------------------------------------------------------------------------------- running

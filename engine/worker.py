@@ -26,14 +26,17 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import schedule
+from engine.access import Actor
 from engine.models import AuditEvent, Instance, ProcessModel, Schedule
-from engine.service import Actor, WorkflowService
+
+if TYPE_CHECKING:
+    from engine.service import WorkflowService
 
 log = logging.getLogger("engine.worker")
 
@@ -218,7 +221,7 @@ class Worker:
             return None
         actor = Actor(row.run_as or "system", frozenset({"system"}))
         data = {**(row.data or {}), "scheduled_at": (row.next_run_at or now).isoformat(), "schedule": row.name}
-        started = self.service._start_instance(s, model, actor, data, event, None)
+        started = self.service.starts.start_in(s, model, actor, data, event, None)
         row.runs += 1
         row.last_run_at, row.last_instance_id = now, started.instance_id
         schedule.advance(row, now)

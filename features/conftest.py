@@ -1,6 +1,8 @@
 """The features run every scenario twice: on a real SQLite file (WAL) and on the machine's PostgreSQL server (a
 private schema). Each scenario starts from a fresh database with the directory of the rules, the demo users and
-the five deployed processes; time moves only through the ManualClock.
+the five deployed processes; time moves only through the ManualClock. The ``database`` and ``clock`` fixtures
+(a SQLite file per scenario, the session's private PostgreSQL schema; the clock at Monday 2 March 2026, 09:00 in
+Beijing) are the ones the tests use, declared once in the root conftest.py.
 
 A command a scenario expects to be refused is kept by the world; the very next step must check it (steps
 marked with ``checks_refusal``). Any other step finding an unchecked refusal fails the scenario there.
@@ -8,16 +10,13 @@ marked with ``checks_refusal``). Any other step finding an unchecked refusal fai
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from engine.clock import ManualClock
-from engine.db import Base, Database, private_schema
+from engine.db import Database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -26,49 +25,6 @@ from steps.common import UNCHANGED  # noqa: E402
 from steps.domain import *  # noqa: E402,F403
 from steps.timing import *  # noqa: E402,F403
 from steps.world import World  # noqa: E402
-
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
-# Monday 2 March 2026, 09:00 in Beijing.
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-
-
-def _postgres_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith("postgresql") else PG_DEFAULT
-
-
-@pytest.fixture(scope="session")
-def features_pg_url() -> Iterator[str]:
-    """A private schema on the PostgreSQL server for this session's features."""
-    url = _postgres_url()
-    try:
-        import psycopg
-
-        psycopg.connect(url, connect_timeout=3).close()
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
-        pytest.skip(f"PostgreSQL not reachable at {url}: {type(exc).__name__}: {exc}")
-    with private_schema(url, "f") as schema_url:
-        yield schema_url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    import engine.models  # noqa: F401
-    import meeting.models  # noqa: F401
-
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path}/features.db")
-    else:
-        db = Database(request.getfixturevalue("features_pg_url"))
-        Base.metadata.drop_all(db.engine)
-    db.create_all()
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(T0)
 
 
 @pytest.fixture(autouse=True)

@@ -12,15 +12,11 @@ from steps.world import World, local_day, names_in
 from engine.clock import SHANGHAI
 from meeting.models import Attendance, ImplementationReport, Minutes, Unit
 from meeting.queries import topic_pool
+from meeting.statuses import MeetingStatus, MinutesStatus, ReportStatus
 
 scenarios("联席会议.feature")
 
 MEETING_KINDS = {"例会": "regular", "临时会议": "adhoc"}
-MEETING_STATUSES = {"待审定": "planned", "已审定": "approved", "已通知召开": "convened", "已召开": "held",
-                    "纪要已印发": "minutes_issued", "已报区政府": "reported", "已办结": "closed"}
-MINUTES_STATUSES = {"待审签": "draft", "退回修改": "returned", "已审签": "approved", "已印发": "issued"}
-REPORT_STATUSES = {"待审核": "draft", "退回修改": "returned", "已审核": "approved", "已报送": "submitted",
-                   "已接收": "received"}
 OUTCOMES = {"一致意见", "暂缓", "报区政府决定"}
 
 
@@ -28,7 +24,7 @@ OUTCOMES = {"一致意见", "暂缓", "报区政府决定"}
 @then(parsers.parse('会议"{title}"为"{kind}"，状态为"{status}"'))
 def meeting_kind_status(world: World, title: str, kind: str, status: str) -> None:
     meeting = world.meeting(title)
-    assert (meeting.kind, meeting.status) == (MEETING_KINDS[kind], MEETING_STATUSES[status])
+    assert (meeting.kind, meeting.status) == (MEETING_KINDS[kind], MeetingStatus.from_label(status))
 
 
 @then(parsers.parse('{who}各有1件本单位的"{task}"'))
@@ -144,7 +140,7 @@ def _minutes(world: World) -> Minutes:
 
 @then(parsers.parse('会议纪要的状态为"{status}"'))
 def minutes_status(world: World, status: str) -> None:
-    assert _minutes(world).status == MINUTES_STATUSES[status]
+    assert _minutes(world).status == MinutesStatus.from_label(status)
 
 
 @then(parsers.parse('会议纪要的收文单位为{n:d}个成员单位、承办单位{extra}和全部抄送单位'))
@@ -169,7 +165,7 @@ def _report(world: World) -> ImplementationReport:
 
 @then(parsers.parse('落实情况报告的状态为"{status}"'))
 def report_status(world: World, status: str) -> None:
-    assert _report(world).status == REPORT_STATUSES[status]
+    assert _report(world).status == ReportStatus.from_label(status)
 
 
 @then(parsers.parse('落实情况报告由"{who}"接收，批示意见为"{comment}"'))

@@ -8,10 +8,10 @@ from steps.common import rows
 from steps.world import World
 
 from meeting.models import MajorIssue
+from meeting.statuses import MajorIssueStatus
 
 scenarios("重大问题.feature")
 
-MAJOR_STATUSES = {"待起草请示": "raised", "待签发": "drafted", "已签发": "signed", "已决定": "decided"}
 DECISIONS = {"同意": "approve", "不同意": "reject", "作出指示": "instruct"}
 
 
@@ -50,7 +50,7 @@ def approve_with_items(world: World, who: str, datatable: list[list[str]]) -> No
 
 @then(parsers.parse('重大问题"{title}"的状态为"{status}"'))
 def issue_status(world: World, title: str, status: str) -> None:
-    assert _issue(world, title).status == MAJOR_STATUSES[status]
+    assert _issue(world, title).status == MajorIssueStatus.from_label(status)
 
 
 @then(parsers.parse('重大问题"{title}"的请示已由"{who}"签发'))

@@ -8,12 +8,11 @@ from steps.world import World
 
 from meeting import directory
 from meeting.models import MembershipChange
+from meeting.statuses import ChangeStatus
 
 scenarios("成员单位调整.feature")
 
 NEW_DUTIES = "负责巩固拓展脱贫攻坚成果同乡村振兴有效衔接，做好防止返贫动态监测和帮扶工作。"
-CHANGE_STATUSES = {"待审核": "submitted", "退回修改": "returned", "已呈报召集人": "forwarded",
-                   "已报区政府": "reported", "已同意": "approved", "未同意": "rejected", "已调整": "applied"}
 
 
 @when(parsers.parse('"{unit}"提出更名为"{new_name}"的调整申请，理由为"{reason}"'))
@@ -26,7 +25,7 @@ def propose_rename(world: World, unit: str, new_name: str, reason: str) -> None:
 
 @then(parsers.parse('调整申请的状态为"{status}"'))
 def change_status(world: World, status: str) -> None:
-    assert world.change().status == CHANGE_STATUSES[status], world.change().status
+    assert world.change().status == ChangeStatus.from_label(status), world.change().status
 
 
 @then(parsers.parse('共有{n:d}份调整申请，调整理由为"{reason}"'))

@@ -10,17 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import SHANGHAI
 from meeting.models import MajorIssue, Meeting, MembershipChange, ResolutionItem, Topic, Unit
-
-STATUS_LABELS = {
-    # topics
-    "submitted": "已提交", "returned": "已退回", "accepted": "已受理（待上会）", "rejected": "不予受理",
-    "scheduled": "已列入会议", "resolved": "已审议", "deferred": "暂缓", "escalated": "报区政府决定",
-    # meetings
-    "planned": "拟定方案", "approved": "已审定", "convened": "已通知召开", "held": "已召开",
-    "minutes_issued": "纪要已印发", "reported": "已报送落实情况", "closed": "已办结",
-    # resolution items
-    "draft": "待印发", "in_progress": "落实中",
-}
+from meeting.statuses import MeetingStatus, ResolutionStatus, TopicStatus
 
 
 @dataclass
@@ -55,8 +45,8 @@ def subject_titles(session: Session, contexts: list[dict[str, Any]]) -> list[str
         for t in session.scalars(select(Topic).where(Topic.id.in_(ids["topic_id"]))):
             names[("topic_id", t.id)] = f"议题：{t.title}"
     if ids["meeting_id"]:
-        for m in session.scalars(select(Meeting).where(Meeting.id.in_(ids["meeting_id"]))):
-            names[("meeting_id", m.id)] = m.title
+        for meeting in session.scalars(select(Meeting).where(Meeting.id.in_(ids["meeting_id"]))):
+            names[("meeting_id", meeting.id)] = meeting.title
     if ids["change_id"]:
         for c in session.scalars(select(MembershipChange).where(MembershipChange.id.in_(ids["change_id"]))):
             names[("change_id", c.id)] = f"成员单位调整：{c.unit_code}"
@@ -81,7 +71,7 @@ def subjects(session: Session, ctx: dict[str, Any]) -> list[Subject]:
             ("牵头单位", units.get(r.lead_unit, r.lead_unit)),
             ("配合单位", "、".join(units.get(c, c) for c in r.co_units) or "无"),
             ("完成时限", r.deadline.astimezone(SHANGHAI).strftime("%Y-%m-%d")),
-            ("状态", STATUS_LABELS.get(r.status, r.status)),
+            ("状态", ResolutionStatus.label_of(r.status)),
         ]))
     mid = ctx.get("major_issue_id")
     if isinstance(mid, int) and (m := session.get(MajorIssue, mid)) is not None:
@@ -91,7 +81,7 @@ def subjects(session: Session, ctx: dict[str, Any]) -> list[Subject]:
         out.append(Subject("topic", t.id, "议题", t.title, [
             ("提出单位", units.get(t.unit_code, t.unit_code)), ("背景情况", t.background),
             ("建议处理意见", t.proposal), ("紧急程度", "紧急" if t.urgency == "urgent" else "一般"),
-            ("状态", STATUS_LABELS.get(t.status, t.status))]))
+            ("状态", TopicStatus.label_of(t.status))]))
     cid = ctx.get("change_id")
     if isinstance(cid, int) and (c := session.get(MembershipChange, cid)) is not None:
         out.append(Subject("membership", c.id, "成员单位调整", units.get(c.unit_code, c.unit_code),
@@ -101,6 +91,6 @@ def subjects(session: Session, ctx: dict[str, Any]) -> list[Subject]:
         out.append(Subject("meeting", mt.id, "会议", mt.title, [
             ("会议类型", "临时会议" if mt.kind == "adhoc" else "例会"),
             ("时间", mt.meeting_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")),
-            ("地点", mt.place), ("状态", STATUS_LABELS.get(mt.status, mt.status))]))
+            ("地点", mt.place), ("状态", MeetingStatus.label_of(mt.status))]))
     return out
 

@@ -20,6 +20,7 @@ from engine.service import Actor, WorkflowService
 from meeting import directory
 from meeting.models import ExtensionRequest, MajorIssue, Notification, ResolutionItem
 from meeting.runtime import actor_for, build_service, deploy_defaults
+from meeting.statuses import ExtensionStatus, InstanceStatus, MajorIssueStatus, ResolutionStatus
 
 DEMO_START = datetime(2026, 6, 1, 9, 0, tzinfo=SHANGHAI).astimezone(UTC)
 
@@ -86,7 +87,20 @@ def run_demo(url: str) -> dict[str, Any]:
 
 
 def _run(w: Walkthrough) -> dict[str, Any]:
-    # 议题征集: three units propose; the office returns one once, then accepts all three.
+    topic_ids = _collect_topics(w)
+    meeting_instance = _hold_meeting(w, topic_ids)
+    _decide_major_issue(w)
+    _issue_minutes(w)
+    _implement(w)
+    # 落实结果报告: compiled, approved, received by the district leader.
+    w.do("office", "compile_report", {"report_body": "三项议定事项均已办结。"})
+    w.do("convener", "approve_report", {"report_decision": "approve"})
+    w.do("district", "receive_report", {"receipt_comment": "很好，继续抓好落实。"})
+    return summary(w.db, meeting_instance)
+
+
+def _collect_topics(w: Walkthrough) -> list[int]:
+    """议题征集: three units propose; the office returns one once, then accepts all three."""
     topics = {
         "caizheng": _propose(w, "caizheng", "统筹社会救助资金预算"),
         "renshe": _propose(w, "renshe", "低保家庭就业援助衔接"),
@@ -98,9 +112,12 @@ def _run(w: Walkthrough) -> dict[str, Any]:
                                "proposal": "建议建立就业援助台账。", "urgency": "urgent"})
     for unit in topics:
         w.do("office", "screen", {"screen_decision": "accept"}, topic_id=_topic_id(w, topics[unit]))
-    topic_ids = [_topic_id(w, topics[u]) for u in ("caizheng", "renshe", "yibao")]
+    return [_topic_id(w, topics[u]) for u in ("caizheng", "renshe", "yibao")]
 
-    # 联席会议: plan, approval, attendance of all seventeen units (one asks for leave).
+
+def _hold_meeting(w: Walkthrough, topic_ids: list[int]) -> str:
+    """联席会议: plan, approval, attendance of all seventeen units (one asks for leave); on the meeting day the
+    office records the outcome, one topic goes to the district as a major issue."""
     meeting_instance = w.start("office", "joint_meeting")
     w.do("office", "draft_plan", {"meeting_kind": "regular", "meeting_title": "2026年第一次社会救助联席会议",
                                   "meeting_date": w.today(7), "meeting_place": "区民政局三楼会议室",
@@ -113,7 +130,6 @@ def _run(w: Walkthrough) -> dict[str, Any]:
                  else {"attendance": "attend", "attendee_name": f"{code}分管负责人"})
         w.do(code, "confirm_attendance", reply, attendee=code)
 
-    # The meeting day comes; the office records the outcome, one topic goes to the district as a major issue.
     w.advance(7.1)
     w.do("office", "record_outcome", {
         "resolution_items": [
@@ -128,20 +144,28 @@ def _run(w: Walkthrough) -> dict[str, Any]:
         "deferred_topics": [],
         "outcome_summary": "会议听取了三个议题的汇报，形成一致意见三项，重大问题一项报区政府决定。",
     })
+    return meeting_instance
 
-    # 重大问题报区政府决定.
+
+def _decide_major_issue(w: Walkthrough) -> None:
+    """重大问题报区政府决定."""
     w.do("office", "draft_request", {"request_title": "关于医疗救助一站式结算资金的请示",
                                      "request_body": "拟请区政府统筹安排专项资金。"})
     w.do("convener", "sign_request", {"sign_decision": "approve"})
     w.do("district", "decide", {"district_decision": "approve", "district_instructions": "同意，由区医保局牵头落实。",
                                 "instruction_items": []})
 
-    # 会议纪要: drafted, returned once, approved, issued.
+
+def _issue_minutes(w: Walkthrough) -> None:
+    """会议纪要: drafted, returned once, approved, issued."""
     w.do("office", "draft_minutes", {"minutes_no": "汉社救联〔2026〕1号", "minutes_body": "会议议定事项如下……"})
     w.do("convener", "approve_minutes", {"minutes_decision": "return", "minutes_comment": "请写明完成时限。"})
     w.do("office", "draft_minutes", {"minutes_no": "汉社救联〔2026〕1号", "minutes_body": "会议议定事项及完成时限如下……"})
     w.do("convener", "approve_minutes", {"minutes_decision": "approve"})
 
+
+def _implement(w: Walkthrough) -> None:
+    """Three items: one closed on time, one extended, one late with 催办 and 督办."""
     items = _items(w)
     fiscal, jobs, medical = items["caizheng"], items["renshe"], items["yibao"]
     # Item 1 closed on time, with the co-operating unit's input.
@@ -165,12 +189,6 @@ def _run(w: Walkthrough) -> dict[str, Any]:
          resolution_id=medical)
     w.do("office", "verify", {"verify_decision": "accept"}, resolution_id=medical)
 
-    # 落实结果报告: compiled, approved, received by the district leader.
-    w.do("office", "compile_report", {"report_body": "三项议定事项均已办结。"})
-    w.do("convener", "approve_report", {"report_decision": "approve"})
-    w.do("district", "receive_report", {"receipt_comment": "很好，继续抓好落实。"})
-    return summary(w.db, meeting_instance)
-
 
 def _items(w: Walkthrough) -> dict[str, int]:
     with w.db.sessions() as s:
@@ -181,20 +199,20 @@ def _items(w: Walkthrough) -> dict[str, int]:
 def summary(db: Database, meeting_instance: str | None = None) -> dict[str, Any]:
     with db.sessions() as s:
         by_status = dict(s.execute(select(Instance.status, func.count()).group_by(Instance.status)).all())
-        completed = by_status.get("completed", 0)
+        completed = by_status.get(InstanceStatus.COMPLETED, 0)
         total = sum(by_status.values())
         notes = dict(s.execute(select(Notification.kind, func.count()).group_by(Notification.kind)).all())
         return {
             "instances_completed": completed,
-            "instances_open": total - completed - by_status.get("cancelled", 0),
+            "instances_open": total - completed - by_status.get(InstanceStatus.CANCELLED, 0),
             "resolutions_closed": s.scalar(select(func.count()).select_from(ResolutionItem)
-                                           .where(ResolutionItem.status == "closed")),
+                                           .where(ResolutionItem.status == ResolutionStatus.CLOSED)),
             "major_issues_decided": s.scalar(select(func.count()).select_from(MajorIssue)
-                                             .where(MajorIssue.status == "decided")),
+                                             .where(MajorIssue.status == MajorIssueStatus.DECIDED)),
             "reminders_sent": notes.get("reminder", 0),
             "overdue_escalations": s.scalar(select(func.coalesce(func.sum(ResolutionItem.supervise_count), 0))),
             "extensions_approved": s.scalar(select(func.count()).select_from(ExtensionRequest)
-                                            .where(ExtensionRequest.status == "approved")),
+                                            .where(ExtensionRequest.status == ExtensionStatus.APPROVED)),
             "notifications": sum(notes.values()),
             "audit_events": s.scalar(select(func.count()).select_from(AuditEvent)),
             "all_completed": total > 0 and completed == total,

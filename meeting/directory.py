@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from meeting.models import MembershipChange, Unit, User, UserRole
+from meeting.statuses import ChangeStatus
 
 DEMO_PASSWORD = "demo123"
 SEED_FILE = Path(__file__).resolve().parent / "seed" / "units.json"
@@ -171,6 +172,6 @@ def apply_membership_change(session: Session, change: MembershipChange) -> Unit:
         unit.name = change.new_unit_name
     if change.new_duties:
         unit.duties = change.new_duties
-    change.status = "applied"
+    change.status = ChangeStatus.APPLIED
     session.flush()
     return unit

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -9,7 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import forms
 from engine.errors import FormError
+from engine.forms import MAX_TABLE_ROWS, FormFieldError, as_int, as_list, is_empty
 from meeting.models import Meeting, ResolutionCoUnit, ResolutionItem, Unit
 from meeting.timeutil import as_date, end_of_day
 
@@ -24,6 +28,56 @@ class ItemDraft:
     co_units: list[str]
     deadline: datetime
     topic_id: int | None
+
+
+def clean_item_rows(value: Any, check_units: Callable[[list[str]], None]) -> list[dict[str, Any]]:
+    """The rows of a submitted resolution-item table, cleaned: empty rows dropped, co-units without the lead
+    unit. ``check_units`` raises FormFieldError for codes that are not in the directory. Raises
+    FormFieldError naming the row. Business rules that depend on the meeting (deadline not in the past, the
+    meeting's topics) are checked when the items are created (``check_item_rows``)."""
+    try:
+        rows = as_list(value) if not isinstance(value, str) or value.strip().startswith("[") else None
+    except (ValueError, json.JSONDecodeError):
+        rows = None
+    if rows is None or len(rows) > MAX_TABLE_ROWS or not all(isinstance(r, dict) for r in rows):
+        raise FormFieldError("议定事项表格格式不正确")
+    result = []
+    for n, row in enumerate(rows, start=1):
+        if is_empty(row.get("content")) and is_empty(row.get("lead_unit")) and is_empty(row.get("deadline")):
+            continue  # the empty row the browser always sends
+        try:
+            result.append(_clean_row(row, check_units))
+        except FormFieldError as exc:
+            raise FormFieldError(f"第 {n} 行：{exc.message}", standalone=True) from None
+    return result
+
+
+def _clean_row(row: dict[str, Any], check_units: Callable[[list[str]], None]) -> dict[str, Any]:
+    content, lead = row.get("content"), row.get("lead_unit")
+    if not isinstance(content, str) or not content.strip():
+        raise FormFieldError("请填写事项内容")
+    if len(content) > 2000:
+        raise FormFieldError("事项内容不能超过 2000 个字")
+    if not isinstance(lead, str) or not lead.strip():
+        raise FormFieldError("请选择牵头单位")
+    lead = lead.strip()
+    try:
+        co = [str(c).strip() for c in as_list(row.get("co_units") or [])]
+    except (ValueError, TypeError):
+        raise FormFieldError("配合单位格式不正确") from None
+    co = [c for c in dict.fromkeys(co) if c and c != lead]
+    try:
+        deadline = forms.as_date(row.get("deadline"))
+    except (ValueError, TypeError):
+        raise FormFieldError("请填写完成时限（YYYY-MM-DD）") from None
+    topic_id = row.get("topic_id")
+    try:
+        topic_id = None if is_empty(topic_id) else as_int(topic_id)
+    except (ValueError, TypeError):
+        raise FormFieldError("议题编号不正确") from None
+    check_units([lead, *co])
+    return {"content": content.strip(), "lead_unit": lead, "co_units": co, "deadline": deadline,
+            "topic_id": topic_id}
 
 
 def assignable_units(session: Session) -> set[str]:

@@ -24,12 +24,14 @@ from engine.clock import SHANGHAI
 from meeting.items import ASSIGNABLE_KINDS
 from meeting.models import Meeting, ResolutionCoUnit, ResolutionItem, Unit
 from meeting.queries import LIGHTS, light_clause
+from meeting.statuses import OPEN_ITEMS_LABEL, Light, ResolutionStatus
 from meeting.timeutil import at_local, end_of_day, local_today
 
-STATUS_LABELS = {"draft": "待印发", "in_progress": "办理中", "reported": "已报告", "returned": "退回整改",
-                 "closed": "已办结", "open": "未办结（全部）"}
-FILTER_STATUSES = ("open", "in_progress", "reported", "returned", "closed")
-LIGHT_LABELS = {"green": "正常", "yellow": "即将到期", "red": "已逾期", "closed": "已办结"}
+# The status filter: every open item at once, or one status of an issued item (drafts are not in the ledger).
+OPEN_FILTER = "open"
+FILTER_STATUSES: dict[str, str] = {OPEN_FILTER: f"{OPEN_ITEMS_LABEL}（全部）"} | {
+    s.value: s.label for s in ResolutionStatus.issued()}
+LIGHT_FILTERS: dict[str, str] = {light.value: light.label for light in LIGHTS}
 COLUMNS: dict[str, str] = {
     "number": "编号", "meeting": "会议", "content": "议定事项", "lead": "牵头单位", "co": "配合单位",
     "deadline": "完成时限", "light": "督办灯", "status": "办理状态", "days_left": "剩余天数",
@@ -139,7 +141,7 @@ class LedgerFilter:
         return self.query_string(with_columns=False) == ""
 
     # ------------------------------------------------------------------ SQL
-    def statement(self, now: datetime) -> Select[tuple[ResolutionItem]]:
+    def statement(self, now: datetime) -> Select[ResolutionItem]:
         stmt = select(ResolutionItem)
         if self.meeting_id is not None:
             stmt = stmt.where(ResolutionItem.meeting_id == self.meeting_id)
@@ -151,12 +153,12 @@ class LedgerFilter:
         if self.unit:
             as_co = select(ResolutionCoUnit.resolution_id).where(ResolutionCoUnit.unit_code == self.unit)
             stmt = stmt.where(or_(ResolutionItem.lead_unit == self.unit, ResolutionItem.id.in_(as_co)))
-        if self.status == "open":
-            stmt = stmt.where(ResolutionItem.status.in_(("in_progress", "reported", "returned")))
+        if self.status == OPEN_FILTER:
+            stmt = stmt.where(ResolutionItem.status.in_(ResolutionStatus.open()))
         elif self.status:
             stmt = stmt.where(ResolutionItem.status == self.status)
         else:
-            stmt = stmt.where(ResolutionItem.status.in_(("in_progress", "reported", "returned", "closed")))
+            stmt = stmt.where(ResolutionItem.status.in_(ResolutionStatus.issued()))
         if self.light:
             stmt = stmt.where(light_clause(self.light, now))
         if self.due_from:
@@ -171,7 +173,7 @@ class LedgerFilter:
 
     def _order(self) -> list[Any]:
         item = ResolutionItem
-        return {
+        orders: dict[str, list[Any]] = {
             "deadline": [item.deadline, item.id],
             "-deadline": [item.deadline.desc(), item.id.desc()],
             "number": [item.meeting_id, item.id],
@@ -179,7 +181,8 @@ class LedgerFilter:
             "status": [item.status, item.deadline, item.id],
             "-closed_at": [item.closed_at.desc().nulls_last(), item.id.desc()],
             "-created_at": [item.created_at.desc(), item.id.desc()],
-        }[self.sort]
+        }
+        return orders[self.sort]
 
 
 @dataclass(frozen=True)
@@ -202,8 +205,8 @@ class LedgerRow:
             "lead": self.lead_name,
             "co": "、".join(self.co_names),
             "deadline": local_today(item.deadline).isoformat(),
-            "light": LIGHT_LABELS[self.light],
-            "status": STATUS_LABELS.get(item.status, item.status),
+            "light": Light.label_of(self.light),
+            "status": ResolutionStatus.label_of(item.status),
             "days_left": self.days_left,
             "supervise_count": item.supervise_count,
             "closed_at": local_today(item.closed_at).isoformat() if item.closed_at else "",
@@ -241,7 +244,7 @@ def _rows(session: Session, items: list[ResolutionItem], now: datetime) -> list[
     out = []
     for item in items:
         meeting = meetings.get(item.meeting_id) if item.meeting_id is not None else None
-        days = None if item.status == "closed" else (local_today(item.deadline) - today).days
+        days = None if item.status == ResolutionStatus.CLOSED else (local_today(item.deadline) - today).days
         out.append(LedgerRow(item, item.light(now), names.get(item.lead_unit, item.lead_unit),
                              [names.get(c, c) for c in item.co_units], meeting.key if meeting else "",
                              meeting.title if meeting else "", days))

@@ -39,7 +39,7 @@ def recipients(session: Session, group: str) -> list[str]:
     return sorted({e for e in session.scalars(stmt) if e})
 
 
-def _pending(limit: int) -> Select[tuple[Notification]]:
+def _pending(limit: int) -> Select[Notification]:
     return select(Notification).where(Notification.emailed_at.is_(None)).order_by(Notification.id).limit(limit)
 
 

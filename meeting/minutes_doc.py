@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_SECTION
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 from engine.attachments import store_attachment
 from engine.models import Attachment
 from meeting.models import Attendance, MajorIssue, Meeting, Minutes, ResolutionItem, Unit
+from meeting.statuses import AttendanceReply, MinutesStatus
 from meeting.timeutil import local_today
 
 TITLE = "汉滨区社会救助联席会议纪要"
@@ -79,12 +81,14 @@ def minutes_content(session: Session, meeting_id: int, now: datetime) -> Minutes
     def name(code: str) -> str:
         return units[code].name if code in units else code
 
-    present, leave, attending = [], [], []
+    present: list[str] = []
+    leave: list[str] = []
+    attending: list[str] = []
     rows = session.scalars(select(Attendance).where(Attendance.meeting_id == meeting_id))
     for row in sorted(rows, key=lambda r: (units[r.unit_code].sort if r.unit_code in units else 999, r.unit_code)):
-        if row.reply == "attend":
+        if row.reply == AttendanceReply.ATTEND:
             (attending if row.invited else present).append(_who(name(row.unit_code), row.attendee_name))
-        elif row.reply == "leave":
+        elif row.reply == AttendanceReply.LEAVE:
             leave.append(name(row.unit_code))
     items = []
     for item in session.scalars(select(ResolutionItem).where(ResolutionItem.meeting_id == meeting_id,
@@ -108,7 +112,7 @@ def minutes_content(session: Session, meeting_id: int, now: datetime) -> Minutes
         body=minutes.body if minutes is not None else "",
         items=items, majors=majors, present=present, leave=leave, attending=attending, cc=cc,
         issue_day=_cn_date(issued or now),
-        draft=minutes is None or minutes.status != "issued",
+        draft=minutes is None or minutes.status != MinutesStatus.ISSUED,
     )
 
 
@@ -198,6 +202,22 @@ def _name_list(doc: object, label: str, names: list[str]) -> None:
 
 def build_minutes_docx(content: MinutesContent) -> bytes:
     doc = Document()
+    _setup_page(doc, content)
+    _masthead(doc, content)
+    _body(doc, content)
+    # 出席、请假、列席 (空一行，左空二字).
+    _para(doc)
+    _name_list(doc, "出席", content.present)
+    _name_list(doc, "请假", content.leave)
+    _name_list(doc, "列席", content.attending)
+    _colophon(doc, content)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _setup_page(doc: Any, content: MinutesContent) -> None:
+    """A4, GB/T 9704 margins, page numbers outside on odd and even pages."""
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin, section.bottom_margin = Mm(37), Mm(35)
@@ -212,7 +232,9 @@ def build_minutes_docx(content: MinutesContent) -> bytes:
     doc.core_properties.title = f"{TITLE} {content.number}".strip()
     doc.core_properties.author = ISSUER
 
-    # 版头: 纪要标志, number, red rule.
+
+def _masthead(doc: Any, content: MinutesContent) -> None:
+    """版头: 纪要标志, number, red rule."""
     for _ in range(2):
         _para(doc)
     _para(doc, TITLE, XBS, Pt(26), align=WD_ALIGN_PARAGRAPH.CENTER, color=RED).paragraph_format.line_spacing = Pt(40)
@@ -222,7 +244,9 @@ def build_minutes_docx(content: MinutesContent) -> bytes:
     _rule(number, "bottom", "C00000", 12)
     _para(doc)
 
-    # 主体.
+
+def _body(doc: Any, content: MinutesContent) -> None:
+    """主体: the opening sentence, summary and body, the items table, the major issues."""
     opening = (f"{content.meeting_day}，汉滨区社会救助联席会议在{content.place}召开{content.meeting_title}。"
                if content.place else f"{content.meeting_day}，汉滨区社会救助联席会议召开{content.meeting_title}。")
     _para(doc, opening, indent_chars=2, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
@@ -233,21 +257,7 @@ def build_minutes_docx(content: MinutesContent) -> bytes:
     if content.items:
         _para(doc, f"{CHINESE_NUMERALS[heading]}、议定事项", HEITI, SIZE_3, indent_chars=2)
         heading += 1
-        table = doc.add_table(rows=1, cols=5)
-        table.style = "Table Grid"
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        widths = (Mm(12), Mm(64), Mm(26), Mm(28), Mm(26))
-        for cell, label, width in zip(table.rows[0].cells, ("序号", "议定事项", "牵头单位", "配合单位", "完成时限"),
-                                      widths, strict=True):
-            cell.width = width
-            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _font(cell.paragraphs[0].add_run(label), HEITI, SIZE_TABLE)
-        for index, (_number, text, lead, co, deadline) in enumerate(content.items, start=1):
-            cells = table.add_row().cells
-            for cell, value, width in zip(cells, (str(index), text, lead, co, deadline), widths, strict=True):
-                cell.width = width
-                _font(cell.paragraphs[0].add_run(value), FANGSONG, SIZE_TABLE)
-            cells[0].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _items_table(doc, content)
         _para(doc, "以上事项由牵头单位负责落实，配合单位积极配合，并在完成时限内向联席会议办公室报送落实情况。",
               indent_chars=2, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
     if content.majors:
@@ -255,13 +265,28 @@ def build_minutes_docx(content: MinutesContent) -> bytes:
         for index, title in enumerate(content.majors, start=1):
             _para(doc, f"{index}. {title}", indent_chars=2)
 
-    # 出席、请假、列席 (空一行，左空二字).
-    _para(doc)
-    _name_list(doc, "出席", content.present)
-    _name_list(doc, "请假", content.leave)
-    _name_list(doc, "列席", content.attending)
 
-    # 版记.
+def _items_table(doc: Any, content: MinutesContent) -> None:
+    """序号、议定事项、牵头单位、配合单位、完成时限."""
+    table = doc.add_table(rows=1, cols=5)
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    widths = (Mm(12), Mm(64), Mm(26), Mm(28), Mm(26))
+    for cell, label, width in zip(table.rows[0].cells, ("序号", "议定事项", "牵头单位", "配合单位", "完成时限"),
+                                  widths, strict=True):
+        cell.width = width
+        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _font(cell.paragraphs[0].add_run(label), HEITI, SIZE_TABLE)
+    for index, (_number, text, lead, co, deadline) in enumerate(content.items, start=1):
+        cells = table.add_row().cells
+        for cell, value, width in zip(cells, (str(index), text, lead, co, deadline), widths, strict=True):
+            cell.width = width
+            _font(cell.paragraphs[0].add_run(value), FANGSONG, SIZE_TABLE)
+        cells[0].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _colophon(doc: Any, content: MinutesContent) -> None:
+    """版记: 抄送 and the 印发 line between rules."""
     _para(doc)
     cc = _para(doc, size=SIZE_4, indent_chars=1, hanging_chars=4)
     _rule(cc, "top", "000000", 8)
@@ -272,10 +297,6 @@ def build_minutes_docx(content: MinutesContent) -> bytes:
     _rule(printed, "bottom", "000000", 8)
     printed.paragraph_format.tab_stops.add_tab_stop(Mm(156) - SIZE_4)
     _font(printed.add_run(f"{ISSUER}\t{content.issue_day}印发"), FANGSONG, SIZE_4)
-
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
 
 
 def file_name(content: MinutesContent) -> str:

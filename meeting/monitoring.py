@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 
 from meeting.models import ResolutionItem, Unit
 from meeting.queries import counts_by_light, light_clause
+from meeting.statuses import Light, ResolutionStatus
 from meeting.timeutil import at_local, local_today
 
-OPEN_STATUSES = ("in_progress", "reported", "returned")
-ISSUED_STATUSES = (*OPEN_STATUSES, "closed")
+OPEN_STATUSES = ResolutionStatus.open()
+ISSUED_STATUSES = ResolutionStatus.issued()
+CLOSED = ResolutionStatus.CLOSED
 
 
 def month_start(day: date) -> date:
@@ -61,18 +63,18 @@ def dashboard(session: Session, now: datetime, months: int = 12) -> Dashboard:
     this_month = at_local(month_start(local_today(now)), 0)
     closed_this_month = session.scalar(
         select(func.count()).select_from(ResolutionItem)
-        .where(ResolutionItem.status == "closed", ResolutionItem.closed_at >= this_month)) or 0
+        .where(ResolutionItem.status == CLOSED, ResolutionItem.closed_at >= this_month)) or 0
     durations = [_days(c, d) for c, d in session.execute(
         select(ResolutionItem.created_at, ResolutionItem.closed_at)
-        .where(ResolutionItem.status == "closed", ResolutionItem.closed_at.is_not(None)))]
+        .where(ResolutionItem.status == CLOSED, ResolutionItem.closed_at.is_not(None))) if d is not None]
     avg = round(sum(durations) / len(durations), 1) if durations else None
 
     is_open = ResolutionItem.status.in_(OPEN_STATUSES)
     rows = session.execute(
         select(Unit.code, Unit.name,
                func.sum(case((is_open, 1), else_=0)),
-               func.sum(case((light_clause("red", now), 1), else_=0)),
-               func.sum(case((ResolutionItem.status == "closed", 1), else_=0)))
+               func.sum(case((light_clause(Light.RED, now), 1), else_=0)),
+               func.sum(case((ResolutionItem.status == CLOSED, 1), else_=0)))
         .join(ResolutionItem, ResolutionItem.lead_unit == Unit.code)
         .where(ResolutionItem.status.in_(ISSUED_STATUSES))
         .group_by(Unit.code, Unit.name, Unit.sort).order_by(Unit.sort)
@@ -88,11 +90,12 @@ def dashboard(session: Session, now: datetime, months: int = 12) -> Dashboard:
     for (moment,) in session.execute(select(ResolutionItem.created_at).where(
             ResolutionItem.status.in_(ISSUED_STATUSES), ResolutionItem.created_at >= since)):
         created[index[local_today(moment).strftime("%Y-%m")]] += 1
-    for (moment,) in session.execute(select(ResolutionItem.closed_at).where(
-            ResolutionItem.status == "closed", ResolutionItem.closed_at >= since)):
-        closed[index[local_today(moment).strftime("%Y-%m")]] += 1
+    for (closed_at,) in session.execute(select(ResolutionItem.closed_at).where(
+            ResolutionItem.status == CLOSED, ResolutionItem.closed_at >= since)):
+        if closed_at is not None:
+            closed[index[local_today(closed_at).strftime("%Y-%m")]] += 1
     return Dashboard(
-        open=sum(u.open for u in units), due_soon=lights["yellow"], overdue=lights["red"],
+        open=sum(u.open for u in units), due_soon=lights[Light.YELLOW], overdue=lights[Light.RED],
         closed_this_month=closed_this_month, avg_days_to_close=avg, lights=lights, units=units,
         months=labels, created_per_month=created, closed_per_month=closed,
     )
@@ -132,7 +135,7 @@ def scorecards(session: Session, now: datetime, start: date, end: date) -> list[
     for lead, status, deadline, created, closed_at in rows:
         t = acc.setdefault(lead, _Tally())
         t.assigned += 1
-        if status == "closed" and closed_at is not None:
+        if status == CLOSED and closed_at is not None:
             t.closed += 1
             t.days.append(_days(created, closed_at))
             t.late += closed_at > deadline
@@ -158,6 +161,6 @@ def add_day(day: date) -> date:
 
 def overdue_items(session: Session, now: datetime) -> list[ResolutionItem]:
     """Open items past their deadline, the longest overdue first (the 督办通报's list)."""
-    return list(session.scalars(select(ResolutionItem).where(light_clause("red", now))
+    return list(session.scalars(select(ResolutionItem).where(light_clause(Light.RED, now))
                                 .where(ResolutionItem.status.in_(OPEN_STATUSES))
                                 .order_by(ResolutionItem.deadline, ResolutionItem.id)))

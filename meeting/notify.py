@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Select, and_, func, insert, select
+from sqlalchemy import Select, Table, and_, func, insert, select
 from sqlalchemy.orm import Session
 
 from meeting.models import NOTIFICATION_KINDS, Notification, NotificationRead
@@ -40,7 +41,7 @@ def notify_groups(
     now: datetime,
 ) -> None:
     """One notification per distinct group, in the order given, written at once with one INSERT (no ORM
-    objects to flush: every new task sends some, bench/ issue 7)."""
+    objects to flush): every new task sends some, so this runs inside most commands."""
     if kind not in NOTIFICATION_KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     if any(isinstance(o, Notification) for o in session.new):
@@ -51,7 +52,7 @@ def notify_groups(
         session.connection().execute(_INSERT, rows)
 
 
-_INSERT = insert(Notification.__table__)
+_INSERT = insert(cast(Table, Notification.__table__))
 
 
 def audience(username: str, groups: list[str]) -> list[str]:

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from meeting.directory import unit_names
 from meeting.models import (
-    RESOLUTION_STATUSES,
     YELLOW_BEFORE,
     Attendance,
     ResolutionCoUnit,
@@ -18,20 +17,21 @@ from meeting.models import (
     Topic,
     Unit,
 )
+from meeting.statuses import AttendanceReply, Light, ResolutionStatus, TopicStatus
 
-LIGHTS = ("green", "yellow", "red", "closed")
+LIGHTS = Light.of_items()
 
 
 def light_clause(light: str, now: datetime) -> ColumnElement[bool]:
     """The SQL form of ``ResolutionItem.light(now) == light``."""
-    open_ = ResolutionItem.status != "closed"
-    if light == "closed":
-        return ResolutionItem.status == "closed"
-    if light == "red":
+    open_ = ResolutionItem.status != ResolutionStatus.CLOSED
+    if light == Light.CLOSED:
+        return ResolutionItem.status == ResolutionStatus.CLOSED
+    if light == Light.RED:
         return open_ & (ResolutionItem.deadline < now)
-    if light == "yellow":
+    if light == Light.YELLOW:
         return open_ & (ResolutionItem.deadline >= now) & (ResolutionItem.deadline <= now + YELLOW_BEFORE)
-    if light == "green":
+    if light == Light.GREEN:
         return open_ & (ResolutionItem.deadline > now + YELLOW_BEFORE)
     raise ValueError(f"unknown light {light!r}")
 
@@ -62,7 +62,7 @@ def resolution_ledger(
     if status:
         query = query.where(ResolutionItem.status == status)
     elif not include_drafts:
-        query = query.where(ResolutionItem.status != "draft")
+        query = query.where(ResolutionItem.status != ResolutionStatus.DRAFT)
     if light:
         query = query.where(light_clause(light, now))
     if meeting_id is not None:
@@ -78,17 +78,17 @@ def resolution_ledger(
 def counts_by_status(session: Session) -> dict[str, int]:
     rows = session.execute(select(ResolutionItem.status, func.count()).group_by(ResolutionItem.status)).all()
     found = {status: count for status, count in rows}
-    return {status: found.get(status, 0) for status in RESOLUTION_STATUSES}
+    return {status.value: found.get(status, 0) for status in ResolutionStatus}
 
 
 def counts_by_light(session: Session, now: datetime) -> dict[str, int]:
     """Issued items (drafts excluded) per traffic light."""
     which = case(*((light_clause(light, now), light) for light in LIGHTS))
     rows = session.execute(
-        select(which, func.count()).where(ResolutionItem.status != "draft").group_by(which)
+        select(which, func.count()).where(ResolutionItem.status != ResolutionStatus.DRAFT).group_by(which)
     ).all()
     found = {light: count for light, count in rows}
-    return {light: found.get(light, 0) for light in LIGHTS}
+    return {light.value: found.get(light, 0) for light in LIGHTS}
 
 
 @dataclass(frozen=True)
@@ -106,12 +106,12 @@ class UnitStat:
 
 def unit_statistics(session: Session, now: datetime) -> list[UnitStat]:
     """Per lead unit: items issued, closed and overdue (the 办结率 / 逾期数 of a 通报)."""
-    closed = func.sum(case((ResolutionItem.status == "closed", 1), else_=0))
-    overdue = func.sum(case((light_clause("red", now), 1), else_=0))
+    closed = func.sum(case((ResolutionItem.status == ResolutionStatus.CLOSED, 1), else_=0))
+    overdue = func.sum(case((light_clause(Light.RED, now), 1), else_=0))
     rows = session.execute(
         select(Unit.code, Unit.name, func.count(ResolutionItem.id), closed, overdue)
         .join(ResolutionItem, ResolutionItem.lead_unit == Unit.code)
-        .where(ResolutionItem.status != "draft")
+        .where(ResolutionItem.status != ResolutionStatus.DRAFT)
         .group_by(Unit.code, Unit.name, Unit.sort)
         .order_by(Unit.sort)
     ).all()
@@ -140,8 +140,9 @@ def attendance_summary(session: Session, meeting_id: int) -> AttendanceSummary:
             .order_by(Attendance.invited, Unit.sort)
         )
     ]
-    count = {reply: sum(1 for row, _ in rows if row.reply == reply) for reply in ("attend", "leave", "pending")}
-    return AttendanceSummary(rows, count["attend"], count["leave"], count["pending"])
+    count = {reply: sum(1 for row, _ in rows if row.reply == reply) for reply in AttendanceReply}
+    return AttendanceSummary(rows, count[AttendanceReply.ATTEND], count[AttendanceReply.LEAVE],
+                             count[AttendanceReply.PENDING])
 
 
 def topic_pool(session: Session) -> list[Topic]:
@@ -150,7 +151,7 @@ def topic_pool(session: Session) -> list[Topic]:
     return list(
         session.scalars(
             select(Topic)
-            .where(Topic.status == "accepted", Topic.meeting_id.is_(None))
+            .where(Topic.status == TopicStatus.ACCEPTED, Topic.meeting_id.is_(None))
             .order_by(urgent_first, Topic.created_at, Topic.id)
         )
     )

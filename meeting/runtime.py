@@ -10,35 +10,22 @@ from sqlalchemy.orm import Session
 
 from engine.clock import Clock
 from engine.db import Database
+from engine.designer import designed_keys, executable_keys
 from engine.errors import NotFound
 from engine.loader import SourceFile
-from engine.models import Attachment, HumanTask
+from engine.models import HumanTask
 from engine.service import Actor, DeployResult, WorkflowService
 from meeting import directory
 from meeting.actions import registry
-from meeting.models import Topic, Unit, User
+from meeting.fields import DomainLookups, field_types
+from meeting.models import User
 from meeting.notify import notify_groups
 
 PROCESSES_DIR = Path(__file__).resolve().parent.parent / "processes"
 SUPERVISOR_GROUPS = ("admin", "office", "convener")
-
-
-class DomainLookups:
-    """Answers the engine's form questions from the directory and the topic pool."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def unknown_units(self, codes: list[str]) -> list[str]:
-        known = set(self.session.scalars(select(Unit.code).where(Unit.code.in_(codes), Unit.active)))
-        return [c for c in codes if c not in known]
-
-    def unknown_topics(self, ids: list[int]) -> list[int]:
-        known = set(self.session.scalars(select(Topic.id).where(Topic.id.in_(ids))))
-        return [i for i in ids if i not in known]
-
-    def attachment_exists(self, attachment_id: str) -> bool:
-        return self.session.get(Attachment, attachment_id) is not None
+# Task-data keys shown on task rows (besides every ``*_id``): whom a per-unit task is for.
+CONTEXT_KEYS = ("attendee", "co_unit", "lead_unit")
+MANAGER_GROUPS = ("admin", "convener")  # suspend, resume, cancel instances
 
 
 def _notify_new_task(session: Session, task: HumanTask) -> None:
@@ -51,8 +38,9 @@ def _notify_new_task(session: Session, task: HumanTask) -> None:
 
 
 def build_service(db: Database, clock: Clock | None = None) -> WorkflowService:
-    return WorkflowService(db, registry, clock=clock, lookups=DomainLookups,
-                           supervisor_groups=SUPERVISOR_GROUPS, on_task_created=_notify_new_task)
+    return WorkflowService(db, registry, clock=clock, lookups=DomainLookups, field_types=field_types(),
+                           context_keys=CONTEXT_KEYS, supervisor_groups=SUPERVISOR_GROUPS,
+                           manager_groups=MANAGER_GROUPS, on_task_created=_notify_new_task)
 
 
 def actor_for(db: Database, username: str) -> Actor:
@@ -71,8 +59,6 @@ def deploy_defaults(service: WorkflowService, actor: Actor | None = None) -> lis
     """Deploy the diagrams shipped under processes/ (unchanged ones keep their version). A process whose
     latest version a designer deployed is left as the designer made it: the shipped file is where a process
     starts, and ``flask init`` (run by ``make run``) must not revert the designers' work."""
-    from engine.designer import designed_keys, executable_keys
-
     designed = designed_keys(service)
     sources = [src for src in process_sources() if not set(executable_keys(src.data)) & designed]
     return service.deploy(sources, actor) if sources else []

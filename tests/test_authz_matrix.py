@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import T0
 from figures import count
 from web_support import Browser, LiveApp, live_app
 
+from bench.world import T0, first_meeting
 from engine.attachments import store_attachment
 from engine.clock import ManualClock
-from meeting.demo import Walkthrough, _run
+from meeting.demo import Walkthrough
 
 ROLES = ("anonymous", "unit_a", "unit_b", "office", "convener", "district", "designer", "admin")
 USERS = {"unit_a": "caizheng", "unit_b": "renshe", "office": "office", "convener": "convener",
@@ -130,7 +130,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     path: Path = tmp_path_factory.mktemp("authz")
     with live_app(f"sqlite:///{path}/authz.db", ManualClock(T0)) as live:
         w = Walkthrough(live.db, live.service, live.clock)
-        _run(w)  # a whole meeting: topics, meeting 1, resolution items, minutes document
+        first_meeting(w)  # a whole meeting: topics, meeting 1, resolution items, minutes document
         instance_id = w.start("caizheng", "topic_proposal")
         task = w.task("caizheng", "propose")
         with live.db.transaction() as s:

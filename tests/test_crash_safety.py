@@ -1,4 +1,4 @@
-"""Crash safety (issue 8, item 5): SIGKILL the web server and the timer worker at random moments under a load of
+"""Crash safety: SIGKILL the web server and the timer worker at random moments under a load of
 task completions over HTTP, start them again, and check that every acknowledged completion is stored, none is
 stored twice, and every instance's projections agree with its workflow state — on SQLite and PostgreSQL.
 
@@ -16,8 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from chaos.harness import pg_unreachable, postgres_url, private_schema, run_chaos, verify
+from chaos.harness import private_schema, run_chaos, verify
 from figures import count
+
+from bench.world import pg_unreachable, postgres_url
 
 KILLS = int(os.environ.get("CHAOS_KILLS", "6"))
 COMPLETIONS = int(os.environ.get("CHAOS_COMPLETIONS", "120"))

@@ -11,18 +11,16 @@ from pathlib import Path
 
 import pytest
 import requests
-import web_support
-from conftest import T0
 from sqlalchemy import select
 from web_support import Browser, LiveApp, live_app
 
+from bench.world import T0
 from engine.clock import ManualClock
 from engine.db import Database
 from engine.designer import Designer, DraftConflict, locate
 from engine.diff import diff_versions
 from engine.errors import DeployError, Problem
 from engine.loader import SourceFile
-from engine.migrate import upgrade
 from engine.models import AuditEvent, HumanTask, Instance, ProcessDraft, ProcessModel
 from engine.service import Actor
 from meeting.accounts import create_token
@@ -49,13 +47,9 @@ def line_of(text: str, needle: str, nth: int = 1) -> int:
 
 
 @pytest.fixture
-def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveApp]:
-    def upgrade_and_add_missing_tables(db: Database) -> None:
-        # Stopgap while the Alembic migration lacks newer model tables (wf_draft): create_all adds only those.
-        upgrade(db)
-        db.create_all()
-
-    monkeypatch.setattr(web_support, "upgrade", upgrade_and_add_missing_tables)
+def live(tmp_path: Path) -> Iterator[LiveApp]:
+    """The app on a database built by the Alembic migrations alone (wf_draft included; test_migrations.py
+    checks that they match the models)."""
     with live_app(f"sqlite:///{tmp_path}/designer.db", ManualClock(T0)) as app:
         yield app
 
@@ -327,7 +321,7 @@ def test_diff_page_lists_and_marks_changes(live: LiveApp) -> None:
     assert designer.get("/designer/topic_proposal/diff?from=1&to=9").status_code == 404
 
 
-# ---------------------------------------------------------------------- the designer service on both databases
+# ---------------------------------------------------------------------- the designer service, check, locate and diff
 def test_concurrent_draft_saves_one_wins(database: Database) -> None:
     service = build_service(database, ManualClock(T0))
     deploy_defaults(service)
@@ -365,7 +359,8 @@ def test_check_is_exactly_the_loader(sqlite_db: Database) -> None:
     assert [p["message"] for p in designer.check(NO_GROUP.encode(), "t.bpmn")] == [
         p.message for p in exc.value.problems]
     call = (ROOT / "processes" / "joint_meeting.bpmn").read_text(encoding="utf-8")
-    assert designer.check(call.encode(), "joint_meeting.bpmn") == []  # its call target is deployed
+    # deploy_defaults deployed both processes it calls (major_issue and resolution_item)
+    assert designer.check(call.encode(), "joint_meeting.bpmn") == []
     broken = call.replace('calledElement="resolution_item"', 'calledElement="ghost"')
     assert any("目标流程“ghost”不存在" in p["message"] for p in designer.check(broken.encode(), "j.bpmn"))
 

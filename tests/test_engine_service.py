@@ -13,6 +13,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import func, select
 
+from bench.world import T0  # where the ``clock`` fixture starts: Monday 09:00 in Beijing
 from engine.actions import ActionContext, ActionRegistry
 from engine.clock import ManualClock
 from engine.db import Database
@@ -30,7 +31,6 @@ from engine.models import AuditEvent, HumanTask, Instance, TaskCandidate
 from engine.service import Actor, WorkflowService
 
 DIAGRAMS = Path(__file__).parent / "diagrams"
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # the conftest clock: Monday 09:00 in Beijing
 
 UNITS = ["xuanchuan", "minzheng", "fagai", "fupin", "weijian", "yibao", "zhujian", "jiaoti", "caizheng",
          "renshe", "jingmao", "xinfang", "shenji", "tongji", "gongan", "zonggonghui", "canlian"]

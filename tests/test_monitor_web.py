@@ -15,16 +15,16 @@ from pathlib import Path
 from statistics import mean
 
 import pytest
-from monitor_support import SECOND_TITLE, Scenario, build_scenario
 from openpyxl import load_workbook
 from sqlalchemy import event, select
 from web_support import LiveApp, live_app
 
+from bench.world import SECOND_TITLE, Scenario, monitoring_scenario
 from engine.activity import Counts, heatmap, scope_states, totals
 from engine.clock import SHANGHAI, ManualClock
 from engine.models import ActivityTokens, AuditEvent, HumanTask, Instance, ProcessModel
 from meeting.accounts import create_token
-from meeting.demo import DEMO_START
+from meeting.demo import DEMO_START, Walkthrough
 from meeting.models import ResolutionItem, SavedFilter, Unit, User
 
 OPEN = ("in_progress", "reported", "returned")
@@ -35,7 +35,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveApp, S
     clock = ManualClock(DEMO_START)
     path = tmp_path_factory.mktemp("monitor")
     with live_app(f"sqlite:///{path}/monitor.db", clock) as app:
-        yield app, build_scenario(app.db, app.service, clock)
+        yield app, monitoring_scenario(Walkthrough(app.db, app.service, clock))
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +160,7 @@ def test_exports_hold_exactly_the_filtered_rows(live: LiveApp) -> None:
     page_numbers = _row_numbers(b.get("/resolutions?" + query).text)
     assert [r["number"] for r in api] == page_numbers and len(page_numbers) == 4
     light_names = {"green": "正常", "yellow": "即将到期", "red": "已逾期"}
-    status_names = {"in_progress": "办理中", "reported": "已报告", "returned": "退回整改"}
+    status_names = {"in_progress": "落实中", "reported": "已报告", "returned": "退回整改"}
     expected = [["编号", "议定事项", "牵头单位", "配合单位", "完成时限", "督办灯", "办理状态"]] + [
         [r["number"], ("'" + r["content"]) if r["content"][0] in "=+-@" else r["content"], r["lead_unit_name"],
          "、".join(r["co_unit_names"]), r["deadline_date"], light_names[r["light"]], status_names[r["status"]]]

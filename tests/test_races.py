@@ -1,4 +1,4 @@
-"""Races (issue 8, item 6): many concurrent submissions of the same task through a live server — exactly one
+"""Races: many concurrent submissions of the same task through a live server — exactly one
 succeeds, every other one gets 409 naming who did it — on SQLite and PostgreSQL.
 
 Ten office users (``RACE_THREADS``) wait at a barrier and then submit the same 审核议题 task at once: through
@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 import requests
-from chaos.harness import Ledger, pg_unreachable, postgres_url, private_schema, verify
-from conftest import T0
+from chaos.harness import Ledger, private_schema, verify
 from figures import count
 from sqlalchemy import func, select
 from web_support import _HASH, Browser, LiveApp, live_app
 
+from bench.world import T0, pg_unreachable, postgres_url
 from engine.clock import ManualClock
 from engine.models import AuditEvent, HumanTask
 from meeting.accounts import create_token

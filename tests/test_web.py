@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import T0
 from web_support import LiveApp, live_app
 
+from bench.world import T0
 from engine.clock import ManualClock
 from meeting.models import User
 
@@ -263,6 +263,39 @@ def test_attachment_upload_type_checks_and_download_permissions(live: LiveApp) -
     assert got.status_code == 200 and got.content == b"%PDF-1.4 test"
     assert "filename*=UTF-8''%E6%8A%A5%E5%91%8A.pdf" in got.headers["Content-Disposition"]
     assert live.client("renshe").get(f"/attachments/{attachment}").status_code == 403
+
+
+def test_a_refused_submission_keeps_no_uploaded_file(live: LiveApp) -> None:
+    """The upload is stored in the same transaction as the completion: refused, nothing of it stays; the form
+    comes back with what was typed."""
+    from sqlalchemy import func, select
+
+    from engine.models import Attachment, AuditEvent
+
+    def rows() -> tuple[int, int]:
+        with live.db.sessions() as s:
+            return (s.scalar(select(func.count()).select_from(Attachment)) or 0,
+                    s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "complete"))
+                    or 0)
+
+    b = live.client("caizheng")
+    r = b.post("/start", {"process_key": "topic_proposal", "start_event": "start"}, token_from="/start")
+    path = r.headers["Location"].replace(live.url, "")
+    before = rows()
+    b.get(path)
+    typed = {"title": "", "background": "背景：材料附后", "proposal": "建议", "urgency": "normal"}
+    r = b.http.post(live.url + path, data={**typed, "csrf_token": b.last_token},
+                    files={"attachment": ("材料.pdf", b"%PDF-1.4 kept only if accepted", "application/pdf")},
+                    allow_redirects=False, timeout=10)
+    assert r.status_code == 422 and 'id="error-title"' in r.text, r.text[:400]
+    assert "背景：材料附后" in r.text and "所选附件未保存" in r.text
+    assert rows() == before
+    b.get(path)
+    r = b.http.post(live.url + path, data={**typed, "title": "附件议题", "csrf_token": b.last_token},
+                    files={"attachment": ("材料.pdf", b"%PDF-1.4 kept only if accepted", "application/pdf")},
+                    allow_redirects=False, timeout=10)
+    assert r.status_code == 302, r.text[:400]
+    assert rows() == (before[0] + 1, before[1] + 1)
 
 
 def test_mail_copies_reach_the_unit_through_smtp(live: LiveApp) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bench.world import pg_unreachable, postgres_url
 from engine.clock import ManualClock
 from engine.db import Base, Database, private_schema
 from engine.loader import SourceFile
@@ -40,14 +41,10 @@ OFFICE = Actor("office", frozenset({"office"}))
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    import psycopg
-
-    url = os.environ.get("DATABASE_URL", "")
-    url = url if url.startswith("postgresql") else "postgresql://postgres@127.0.0.1:5432/test"
-    try:
-        psycopg.connect(url, connect_timeout=3).close()
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
-        pytest.skip(f"PostgreSQL not reachable at {url}: {exc}")
+    """A private schema of this module's own (the worker processes are given its URL)."""
+    url = postgres_url()
+    if reason := pg_unreachable(url):
+        pytest.skip(reason)
     with private_schema(url, "w") as schema_url:
         yield schema_url
 

@@ -1,5 +1,6 @@
-"""A real WSGI server (waitress) in a thread, on a fresh database with the demo directory, and a
-signed-in HTTP client that reads CSRF tokens from pages like a browser does."""
+"""A real WSGI server (waitress) in a thread, on a fresh database (migrated, then bench.world.populate: the
+directory, the demo users with password ``demo123`` and the shipped processes), and a signed-in HTTP client that
+reads CSRF tokens from pages like a browser does."""
 
 from __future__ import annotations
 
@@ -14,15 +15,14 @@ import requests
 from flask import Flask
 from waitress.server import create_server
 
+from bench.world import PASSWORD, populate
 from engine.clock import ManualClock
 from engine.migrate import upgrade
-from meeting import directory
 from meeting.passwords import hash_password
-from meeting.runtime import deploy_defaults
 from web import create_app
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_HASH = hash_password("demo123")
+_HASH = hash_password(PASSWORD)  # once per test process: argon2 is slow on purpose
 
 
 @dataclass
@@ -31,7 +31,7 @@ class LiveApp:
     url: str
     clock: ManualClock
 
-    def client(self, username: str | None = None, password: str = "demo123") -> Browser:
+    def client(self, username: str | None = None, password: str = PASSWORD) -> Browser:
         b = Browser(self.url)
         if username:
             b.login(username, password)
@@ -70,7 +70,7 @@ class Browser:
         return self.http.post(self.base + path, data=data, allow_redirects=kw.pop("allow_redirects", False),
                               timeout=30, **kw)
 
-    def login(self, username: str, password: str = "demo123") -> requests.Response:
+    def login(self, username: str, password: str = PASSWORD) -> requests.Response:
         r = self.post("/login", {"username": username, "password": password}, token_from="/login")
         assert r.status_code == 302, (username, r.status_code, r.text[:500])
         return r
@@ -81,10 +81,7 @@ def live_app(database_url: str, clock: ManualClock) -> Iterator[LiveApp]:
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "CLOCK": clock})
     db = app.extensions["db"]
     upgrade(db)
-    with db.transaction() as s:
-        directory.seed_directory(s)
-        directory.create_demo_users(s, lambda _p: _HASH)
-    deploy_defaults(app.extensions["workflow"])
+    populate(db, app.extensions["workflow"], _HASH)
     server = create_server(app, host="127.0.0.1", port=0, threads=8)
     port = server.effective_port  # type: ignore[union-attr]
     def serve() -> None:

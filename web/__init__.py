@@ -10,8 +10,8 @@ from typing import Any
 from flask import Flask
 
 from engine.db import Database
-from engine.service import WorkflowService
 from meeting.runtime import build_service
+from web.services import install
 
 
 def _secret_key(instance: Path) -> str:
@@ -58,8 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         Path(app.config["DATABASE_URL"][len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
 
     db = Database(app.config["DATABASE_URL"])
-    app.extensions["db"] = db
-    app.extensions["workflow"] = build_service(db, app.config.get("CLOCK"))
+    install(app, db, build_service(db, app.config.get("CLOCK")))
 
     from web.cli import register_cli
     from web.setup import init_extensions, register_blueprints
@@ -68,11 +67,3 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     return app
-
-
-def get_db(app: Flask) -> Database:
-    return app.extensions["db"]
-
-
-def get_workflow(app: Flask) -> WorkflowService:
-    return app.extensions["workflow"]

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy import select
 
-from engine.service import Actor
+from engine.access import Actor
 from meeting import directory
 from meeting.accounts import user_for_token
 from meeting.models import User
+from web.services import database, workflow
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -46,8 +47,7 @@ class WebUser(UserMixin):
 
 
 def load_web_user(username: str) -> WebUser | None:
-    db = current_app.extensions["db"]
-    with db.sessions() as s:
+    with database().sessions() as s:
         user = s.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
             return None
@@ -70,10 +70,8 @@ def _load_from_token(req: Any) -> WebUser | None:
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    db = current_app.extensions["db"]
-    service = current_app.extensions["workflow"]
-    with db.transaction() as s:
-        user = user_for_token(s, header[7:].strip(), service.now())
+    with database().transaction() as s:
+        user = user_for_token(s, header[7:].strip(), workflow().now())
         if user is None:
             return None
         g.token_auth = True

@@ -17,8 +17,8 @@ from meeting import directory
 from meeting.mailer import send_pending
 from meeting.passwords import hash_password
 from meeting.runtime import deploy_defaults
-from web import get_db, get_workflow
 from web.embedded import smtp_settings
+from web.services import database, workflow
 from web.worker_cli import schedule_group, worker_command
 
 
@@ -38,12 +38,12 @@ def register_cli(app: Flask) -> None:
 @click.option("--demo", is_flag=True, help="Also create the demo users (password in the README).")
 def init_command(demo: bool) -> None:
     """Create or upgrade the database, seed the directory and deploy processes/ (idempotent)."""
-    db = get_db(current_app)
+    db = database()
     upgrade(db)
     with db.transaction() as s:
         directory.seed_directory(s)
         created = directory.create_demo_users(s, hash_password) if demo else []
-    results = deploy_defaults(get_workflow(current_app))
+    results = deploy_defaults(workflow())
     for r in results:
         state = "deployed" if r.created else "unchanged"
         click.echo(f"{state} {r.model.key} v{r.model.version}")
@@ -64,7 +64,7 @@ def deploy_command(files: tuple[Path, ...]) -> None:
             click.echo(f"{f}:0: -: 无法读取文件：{exc.strerror}", err=True)
             sys.exit(1)
     try:
-        results = get_workflow(current_app).deploy(sources)
+        results = workflow().deploy(sources)
     except DeployError as exc:
         for p in exc.problems:
             click.echo(p.compiler_line(), err=True)
@@ -107,13 +107,13 @@ def token_create(username: str, name: str) -> None:
     from meeting.accounts import create_token
     from meeting.models import User
 
-    db = get_db(current_app)
+    db = database()
     with db.transaction() as s:
         user = s.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
             click.echo(f"用户“{username}”不存在或已停用", err=True)
             sys.exit(1)
-        token = create_token(s, user, name, get_workflow(current_app).now())
+        token = create_token(s, user, name, workflow().now())
     click.echo(token)
 
 
@@ -121,7 +121,7 @@ def _send_mail() -> int:
     settings = smtp_settings(current_app)
     if settings is None:
         return 0
-    return send_pending(get_db(current_app), settings, get_workflow(current_app).now())
+    return send_pending(database(), settings, workflow().now())
 
 
 @click.command("mail")
@@ -140,7 +140,7 @@ def backup_command(file: Path) -> None:
     from engine.backup import BackupError, backup
 
     try:
-        size = backup(get_db(current_app), file)
+        size = backup(database(), file)
     except BackupError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -158,7 +158,7 @@ def restore_command(file: Path, yes: bool) -> None:
         click.echo("恢复会覆盖当前数据库；确认请加 --yes", err=True)
         sys.exit(1)
     try:
-        restore(get_db(current_app), file)
+        restore(database(), file)
     except BackupError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)

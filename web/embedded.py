@@ -17,7 +17,7 @@ from flask import Flask
 
 from engine.worker import Worker
 from meeting.mailer import SmtpSettings, send_pending
-from web import get_db, get_workflow
+from web.services import database, workflow
 
 log = logging.getLogger("web.embedded")
 
@@ -38,14 +38,14 @@ def mail_hook(app: Flask) -> Callable[[], int]:
         settings = smtp_settings(app)
         if settings is None:
             return 0
-        return send_pending(get_db(app), settings, get_workflow(app).now())
+        return send_pending(database(app), settings, workflow(app).now())
 
     return send
 
 
 class EmbeddedWorker:
     def __init__(self, app: Flask, interval: float) -> None:
-        self.worker = Worker(get_workflow(app), name="embedded-worker")
+        self.worker = Worker(workflow(app), name="embedded-worker")
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self.worker.run, name="embedded-worker", daemon=True,
                                        args=(self.stop_event, interval), kwargs={"after_pass": mail_hook(app)})
@@ -64,7 +64,7 @@ class EmbeddedWorker:
 def wanted(app: Flask) -> bool:
     mode = str(app.config.get("EMBEDDED_WORKER") or os.environ.get("EMBEDDED_WORKER") or "0").strip().lower()
     if mode == "auto":
-        return not get_db(app).is_postgres
+        return not database(app).is_postgres
     return mode in ("1", "true", "yes", "on")
 
 
@@ -74,5 +74,5 @@ def start_embedded_worker(app: Flask) -> EmbeddedWorker | None:
     embedded = EmbeddedWorker(app, float(app.config.get("WORKER_INTERVAL") or 5.0))
     app.extensions["embedded_worker"] = embedded
     embedded.start()
-    log.info("embedded timer worker started (%s)", get_db(app).engine.dialect.name)
+    log.info("embedded timer worker started (%s)", database(app).engine.dialect.name)
     return embedded

@@ -33,7 +33,7 @@ def compile_catalogs() -> int:
 def install_request_gettext(app: Any) -> None:
     """``_()`` in templates with the catalog looked up once per request: flask_babel finds the domain, the
     locale and the catalog again on every call (tens of microseconds; a 50-row inbox makes hundreds of calls,
-    bench/ issue 7). Same catalogs, same locale selector."""
+    which the inbox figures of bench/run.py showed). Same catalogs, same locale selector."""
     from flask import g
     from flask_babel import get_translations
 

@@ -50,7 +50,15 @@ def init_extensions(app: Flask) -> None:
     from web import filters
 
     filters.register(app)
+    _register_request_hooks(app)
+    _register_error_handlers(app)
 
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _register_request_hooks(app: Flask) -> None:
     @app.after_request
     def security_headers(response: Any) -> Any:
         response.headers.setdefault("Content-Security-Policy", CSP)
@@ -62,18 +70,40 @@ def init_extensions(app: Flask) -> None:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    def wants_json() -> bool:
-        return request.path.startswith("/api/")
+    @app.before_request
+    def remember_start() -> None:
+        g.lang = select_locale()
+
+    @app.before_request
+    def refuse_nul_bytes() -> Any:
+        """No form, query or path of ours carries a NUL byte; PostgreSQL text cannot hold one (it would be a 500
+        deep in a query), so such a request is refused here, before anything reads it."""
+        texts = [request.path, *request.args.keys(), *(v for _, v in request.args.items(multi=True))]
+        # Form bodies of the pages only (CSRFProtect parses them anyway); the API reads its own raw bodies.
+        if not _wants_json() and request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+                "application/x-www-form-urlencoded", "multipart/form-data"):
+            texts += [*request.form.keys(), *(v for _, v in request.form.items(multi=True))]
+        if any("\x00" in t for t in texts):
+            message = "请求含有不允许的控制字符（NUL），未作处理。"
+            if _wants_json():
+                return jsonify(error="bad_request", message=message), 400
+            return render_template("error.html", status=400, message=message), 400
+        return None
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """Engine errors carry their status (Forbidden 403, NotFound 404, conflicts 409, form errors 422) and a
+    message for the user: an HTML page, or JSON under /api."""
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:
-        if wants_json():
+        if _wants_json():
             return jsonify(error="csrf", message="请求缺少有效的安全令牌（CSRF），请刷新页面后重试。"), 400
         return render_template("error.html", status=400, message="页面已过期或请求缺少安全令牌，请刷新页面后重试。"), 400
 
     @app.errorhandler(EngineError)
     def engine_error(exc: EngineError) -> Any:
-        if wants_json():
+        if _wants_json():
             body: dict[str, Any] = {"error": type(exc).__name__, "message": exc.message}
             if isinstance(exc, FormError):
                 body["errors"] = exc.errors
@@ -86,32 +116,12 @@ def init_extensions(app: Flask) -> None:
 
     for status, message in ((403, "您无权访问此页面。"), (404, "页面不存在。"), (405, "不支持此操作。"),
                             (413, "上传的文件过大。"), (500, "系统出现错误，请稍后再试；您提交的内容未被保存。")):
-        app.register_error_handler(status, _simple_error(status, message, wants_json))
-
-    @app.before_request
-    def remember_start() -> None:
-        g.lang = select_locale()
-
-    @app.before_request
-    def refuse_nul_bytes() -> Any:
-        """No form, query or path of ours carries a NUL byte; PostgreSQL text cannot hold one (it would be a 500
-        deep in a query), so such a request is refused here, before anything reads it (issue 8)."""
-        texts = [request.path, *request.args.keys(), *(v for _, v in request.args.items(multi=True))]
-        # Form bodies of the pages only (CSRFProtect parses them anyway); the API reads its own raw bodies.
-        if not wants_json() and request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
-                "application/x-www-form-urlencoded", "multipart/form-data"):
-            texts += [*request.form.keys(), *(v for _, v in request.form.items(multi=True))]
-        if any("\x00" in t for t in texts):
-            message = "请求含有不允许的控制字符（NUL），未作处理。"
-            if wants_json():
-                return jsonify(error="bad_request", message=message), 400
-            return render_template("error.html", status=400, message=message), 400
-        return None
+        app.register_error_handler(status, _simple_error(status, message))
 
 
-def _simple_error(status: int, message: str, wants_json: Any) -> Any:
+def _simple_error(status: int, message: str) -> Any:
     def handler(exc: Exception) -> Any:
-        if wants_json():
+        if _wants_json():
             return jsonify(error=status, message=message), status
         return render_template("error.html", status=status, message=message), status
 
@@ -137,7 +147,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def _register_monitoring(app: Flask) -> None:
-    """Dashboard, ledger, instances and meetings (issue 4); the ledger's JSON lives under /api (GET only)."""
+    """The convener's monitoring pages: dashboard, ledger, instances and meetings; the ledger's JSON lives
+    under /api (GET only)."""
     from web.views.instances import bp as instances_bp
     from web.views.ledger import api_bp as ledger_api_bp
     from web.views.ledger import bp as ledger_bp

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import Request
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.attachments import store_attachment
 from engine.errors import FormError
+from engine.models import HumanTask
 from meeting.models import MeetingTopic, Topic, Unit
 
 UNIT_KIND_LABELS = {"member": "成员单位", "town": "镇（街办）", "invited": "列席单位", "cc": "抄送单位"}
@@ -102,10 +103,30 @@ def field_views(session: Session, form: list[dict[str, Any]], data: dict[str, An
     return views
 
 
-def values_from_request(session: Session, req: Request, form: list[dict[str, Any]], username: str, now: Any,
-                        instance_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Form values from a POST (only declared ids), storing uploads. Returns (values, raw for redisplay)."""
+@dataclass(frozen=True)
+class Upload:
+    """A file chosen for an attachment field, not yet checked or stored."""
+
+    field_id: str
+    file_name: str
+    data: bytes
+
+
+@dataclass
+class ParsedForm:
+    """A task form as posted, read without the database: the declared fields' values (an attachment field holds
+    the id of the file it already had, or None), the files to store, and what could not even be read."""
+
+    values: dict[str, Any]
+    uploads: list[Upload]
+    errors: dict[str, str]
+
+
+def parse_form(req: Request, form: list[dict[str, Any]]) -> ParsedForm:
+    """Form values from a POST; only declared ids are read."""
     values: dict[str, Any] = {}
+    uploads: list[Upload] = []
+    errors: dict[str, str] = {}
     for f in form:
         fid, ftype = f["id"], f["type"]
         if ftype in {"units", "topics"}:
@@ -115,18 +136,54 @@ def values_from_request(session: Session, req: Request, form: list[dict[str, Any
             try:
                 values[fid] = json.loads(raw)
             except (json.JSONDecodeError, RecursionError):
-                raise FormError({fid: f"“{f['label']}”表格数据格式不正确"}) from None
+                errors[fid] = f"“{f['label']}”表格数据格式不正确"
         elif ftype == "boolean":
             values[fid] = req.form.get(fid, "false")
         elif ftype == "attachment":
+            values[fid] = req.form.get(f"{fid}__keep") or None
             upload = req.files.get(fid)
             if upload is not None and upload.filename:
-                data = upload.read()
-                row = store_attachment(session, fid, upload.filename, data, username, now, instance_id)
-                values[fid] = row.id
-            else:
-                values[fid] = req.form.get(f"{fid}__keep") or None
+                uploads.append(Upload(fid, upload.filename, upload.read()))
         else:
             values[fid] = req.form.get(fid)
-    raw = dict(values)
-    return values, raw
+    return ParsedForm(values, uploads, errors)
+
+
+def store_uploads(session: Session, uploads: list[Upload], username: str, now: datetime,
+                  instance_id: str) -> dict[str, str]:
+    """Checks and stores each file in ``session``; returns field id -> attachment id. FormError on a bad file."""
+    return {u.field_id: store_attachment(session, u.field_id, u.file_name, u.data, username, now, instance_id).id
+            for u in uploads}
+
+
+class TaskSubmission:
+    """One POST of a task page as the ``prepare`` step of ``WorkflowService.complete``: the request is read
+    against the form of the locked task and its files are stored in the command's own transaction, so a
+    submission that is refused (a field missing, a bad file, a task done meanwhile) leaves no file behind."""
+
+    def __init__(self, req: Request, username: str, now: datetime) -> None:
+        self.req, self.username, self.now = req, username, now
+        self.parsed: ParsedForm | None = None
+        self.task_name = ""
+
+    def prepare(self, session: Session, task: HumanTask) -> dict[str, Any]:
+        self.task_name = task.name
+        self.parsed = parse_form(self.req, task.form)
+        if self.parsed.errors:
+            raise FormError(self.parsed.errors)
+        stored = store_uploads(session, self.parsed.uploads, self.username, self.now, task.instance_id)
+        return {**self.parsed.values, **stored}
+
+    @property
+    def dropped_uploads(self) -> bool:
+        """Files were chosen but, the submission being refused, not kept."""
+        return bool(self.parsed and self.parsed.uploads)
+
+    def redisplay(self) -> dict[str, Any]:
+        """What to put back in the form after a refusal: the values as read, or the text as typed where
+        reading gave nothing; never a file of this refused submission."""
+        if self.parsed is None:
+            return {}
+        values, errors = self.parsed.values, self.parsed.errors
+        typed = {k: v for k, v in self.req.form.items() if k in values and not values[k] and k not in errors}
+        return {**values, **typed}

@@ -18,8 +18,8 @@ from engine import schedule
 from engine.clock import SHANGHAI, OffsetClock, set_clock
 from engine.errors import EngineError
 from engine.worker import Worker
-from web import get_db, get_workflow
 from web.embedded import mail_hook
+from web.services import database, workflow
 
 log = logging.getLogger("engine.worker")
 
@@ -37,7 +37,7 @@ def _apply_now_offset() -> None:
     if not raw:
         return
     clock = OffsetClock(timedelta(seconds=float(raw)))
-    service = get_workflow(current_app)
+    service = workflow()
     service.clock = clock
     set_clock(clock)
     log.warning("WORKFLOW_NOW_OFFSET=%s: this worker's clock runs %s ahead — never in production", raw,
@@ -55,7 +55,7 @@ def worker_command(once: bool, interval: float, batch: int, limit: int, name: st
     --batch); several may run side by side on PostgreSQL. SIGTERM finishes the instance in hand and exits 0."""
     _configure_logging()
     _apply_now_offset()
-    worker = Worker(get_workflow(current_app), batch_size=batch, name=name or f"worker-{os.getpid()}")
+    worker = Worker(workflow(), batch_size=batch, name=name or f"worker-{os.getpid()}")
     send_mail = mail_hook(current_app)
     if once:
         result = worker.run_pass(limit=1_000_000)
@@ -86,7 +86,7 @@ def schedule_group() -> None:
 @schedule_group.command("list")
 def schedule_list() -> None:
     """Every schedule: timer start events of deployed diagrams and configured regular starts."""
-    with get_db(current_app).sessions() as s:
+    with database().sessions() as s:
         rows = schedule.list_schedules(s)
     if not rows:
         click.echo("没有定时计划")
@@ -113,9 +113,9 @@ def schedule_add(name: str, process_key: str, expression: str, run_as: str, star
     except ValueError:
         click.echo("--data 须为 JSON 对象", err=True)
         sys.exit(1)
-    service = get_workflow(current_app)
+    service = workflow()
     try:
-        with get_db(current_app).transaction() as s:
+        with database().transaction() as s:
             row = schedule.add_schedule(s, name, process_key, expression, service.now(), run_as=run_as,
                                         data=values, start_event=start_event, created_by="cli")
             nxt = row.next_run_at
@@ -132,7 +132,7 @@ def schedule_add(name: str, process_key: str, expression: str, run_as: str, star
 def schedule_remove(name: str) -> None:
     """Delete a configured schedule."""
     try:
-        with get_db(current_app).transaction() as s:
+        with database().transaction() as s:
             schedule.remove_schedule(s, name)
     except EngineError as exc:
         click.echo(exc.message, err=True)

@@ -8,11 +8,12 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then, when
 from sqlalchemy import select
-from steps.world import INSTANCE_STATUSES, NOTIFICATION_KINDS, World
+from steps.world import NOTIFICATION_KINDS, World
 
 from engine.errors import Forbidden, FormError, TaskAlreadyDone
 from meeting import directory
 from meeting.models import Unit
+from meeting.statuses import InstanceStatus
 
 
 def checks_refusal(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -187,9 +188,9 @@ def then_unchanged(world: World) -> None:
 # ---------------------------------------------------------------------- then: instances
 @then(parsers.parse('"{process}"流程的状态为"{status}"'))
 def then_instance_status(world: World, process: str, status: str) -> None:
-    wanted = INSTANCE_STATUSES.get(status, status)
+    wanted = InstanceStatus.from_label(status)
     row = world.instance_row(world.last_instance(process))
-    assert row.status == wanted, f"流程状态为{row.status}"
+    assert row.status == wanted, f"流程状态为{InstanceStatus.label_of(row.status)}"
 
 
 def unit_row(world: World, name: str) -> Unit:

@@ -8,10 +8,11 @@ from pytest_bdd import given, parsers, then, when
 from SpiffWorkflow import TaskState
 from sqlalchemy import select
 from steps.common import rows
-from steps.world import ITEM_STATUSES, LIGHTS, TOPIC_STATUSES, World, local_day, names_in
+from steps.world import LIGHTS, World, local_day, names_in
 
 from meeting.models import ExtensionRequest, ProgressReport, ResolutionItem, Unit
 from meeting.queries import attendance_summary, resolution_ledger
+from meeting.statuses import ResolutionStatus, TopicStatus
 
 MEETING_TITLE = "2026年第一次社会救助联席会议"
 
@@ -19,7 +20,7 @@ MEETING_TITLE = "2026年第一次社会救助联席会议"
 # ---------------------------------------------------------------------- topics
 @then(parsers.parse('议题"{title}"的状态为"{status}"'))
 def topic_status(world: World, title: str, status: str) -> None:
-    assert world.topic(title).status == TOPIC_STATUSES[status], world.topic(title).status
+    assert world.topic(title).status == TopicStatus.from_label(status), world.topic(title).status
 
 
 # ---------------------------------------------------------------------- meetings
@@ -159,7 +160,7 @@ def item_units(world: World, item: str, lead: str, co: str, day: str) -> None:
 
 @then(parsers.parse('议定事项"{item}"的状态为"{status}"'))
 def item_status(world: World, item: str, status: str) -> None:
-    assert world.item(item).status == ITEM_STATUSES[status], world.item(item).status
+    assert world.item(item).status == ResolutionStatus.from_label(status), world.item(item).status
 
 
 @then(parsers.parse('议定事项"{item}"亮{light}灯'))

@@ -31,6 +31,7 @@ from meeting.models import (
     Unit,
 )
 from meeting.runtime import build_service, deploy_defaults
+from meeting.statuses import Light
 
 # People of the rules and the demo users who act for them.
 ROLE_USERS = {
@@ -71,24 +72,8 @@ NOTIFICATION_KINDS = {
     "印发": "issued",
     "告知": "info",
 }
-TOPIC_STATUSES = {
-    "待审核": "submitted",
-    "退回修改": "returned",
-    "已受理": "accepted",
-    "不予受理": "rejected",
-    "已安排上会": "scheduled",
-    "已议定": "resolved",
-    "报区政府决定": "escalated",
-}
-ITEM_STATUSES = {
-    "待印发": "draft",
-    "落实中": "in_progress",
-    "已报告": "reported",
-    "退回整改": "returned",
-    "已办结": "closed",
-}
-LIGHTS = {"绿": "green", "黄": "yellow", "红": "red", "已办结": "closed"}
-INSTANCE_STATUSES = {"进行中": "running", "已结束": "completed", "已终止": "cancelled", "已挂起": "suspended"}
+# Statuses are named by their labels (meeting/statuses.py, ``from_label``); lights by their colours.
+LIGHTS = {"绿": Light.GREEN, "黄": Light.YELLOW, "红": Light.RED, Light.CLOSED.label: Light.CLOSED}
 
 RELATIVE_DAY = re.compile(r"^(\d+)天后$")
 GENERATED_TEXT = re.compile(r"^（(\d+)个字）$")

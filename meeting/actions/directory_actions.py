@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from engine.actions import ActionContext
-from engine.errors import ActionError
 from meeting.actions._common import link, load, need_id
 from meeting.actions._registry import registry
 from meeting.directory import apply_membership_change
@@ -19,8 +18,7 @@ from meeting.notify import notify
 )
 def apply_change(ctx: ActionContext) -> None:
     change = load(ctx.session, MembershipChange, need_id(ctx, "change_id"), "成员单位调整申请")
-    if change.status != "approved":
-        raise ActionError("调整申请未经区政府同意，不能更新成员名录。")
+    change.check_approved()
     unit = apply_membership_change(ctx.session, change)
     notify(ctx.session, "office", "info", f"成员名录已更新：{unit.name}", change.reason,
            link("membership", change.id), ctx.now)

@@ -8,21 +8,22 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.actions import ActionContext
-from engine.errors import ActionError, FormError
+from engine.errors import FormError
 from meeting.actions._common import comment_required, decision, link, load, need_id, text, unit_group
 from meeting.actions._registry import registry
 from meeting.items import check_item_rows, create_items
 from meeting.models import MAJOR_DECISIONS, MajorIssue, Meeting, ResolutionItem, Topic
 from meeting.notify import notify, notify_groups
+from meeting.statuses import MajorIssueStatus, ResolutionStatus, TopicStatus
 from meeting.timeutil import local_today
 
 DECISION_NAMES = {"approve": "同意", "reject": "不同意", "instruct": "作出指示"}
 
 
-def _issue(ctx: ActionContext, *statuses: str) -> MajorIssue:
+def _issue(ctx: ActionContext, *statuses: MajorIssueStatus) -> MajorIssue:
     issue = load(ctx.session, MajorIssue, need_id(ctx, "major_issue_id"), "重大问题")
-    if statuses and issue.status not in statuses:
-        raise ActionError(f"重大问题“{issue.title}”当前不能办理此步骤。")
+    if statuses:
+        issue.require(*statuses)
     return issue
 
 
@@ -50,9 +51,7 @@ def save_request(ctx: ActionContext) -> None:
     errors = {f: "此项必填" for f in ("request_title", "request_body") if not text(ctx, f)}
     if errors:
         raise FormError(errors)
-    issue = _issue(ctx, "raised", "drafted")
-    issue.request_title, issue.request_body = text(ctx, "request_title"), text(ctx, "request_body")
-    issue.status = "drafted"
+    _issue(ctx).draft_request(text(ctx, "request_title"), text(ctx, "request_body"))
 
 
 @registry.action(
@@ -66,11 +65,10 @@ def sign(ctx: ActionContext) -> None:
     comment = text(ctx, "sign_comment")
     if choice == "return":
         comment = comment_required(ctx, "sign_comment", "退回修改时请写明意见")
-    issue = _issue(ctx, "drafted")
+    issue = _issue(ctx)
+    issue.sign(approved=choice == "approve", by=ctx.actor, at=ctx.now)
     issue.sign_comment = comment or None
-    if choice == "approve":
-        issue.status, issue.signed_by, issue.signed_at = "signed", ctx.actor, ctx.now
-    else:
+    if choice != "approve":
         notify(ctx.session, "office", "returned", f"请示被退回修改：{issue.request_title or issue.title}",
                comment, link("majors", issue.id), ctx.now)
 
@@ -90,18 +88,18 @@ def record_decision(ctx: ActionContext) -> dict[str, Any]:
         raise FormError({"district_instructions": "不同意或作出指示时请填写决定或指示内容"})
     if rows and choice != "instruct":
         raise FormError({"instruction_items": "只有作出指示时才能据指示交办事项"})
-    issue = _issue(ctx, "signed")
+    issue = _issue(ctx, MajorIssueStatus.SIGNED)
     allowed = {issue.topic_id} if issue.topic_id else set()
     drafts = check_item_rows(ctx.session, rows, "instruction_items", local_today(ctx.now), allowed)
     drafts = [replace(d, topic_id=d.topic_id or issue.topic_id) for d in drafts]
 
-    issue.status, issue.decision, issue.instructions = "decided", choice, instructions or None
-    issue.decided_by, issue.decided_at = ctx.actor, ctx.now
+    issue.decide(choice, instructions or None, ctx.actor, ctx.now)
     if issue.topic_id is not None:
         topic = load(ctx.session, Topic, issue.topic_id, "议题")
-        topic.status, topic.updated_at = "resolved", ctx.now
+        topic.status, topic.updated_at = TopicStatus.RESOLVED, ctx.now
     meeting = load(ctx.session, Meeting, issue.meeting_id, "会议")
-    items = create_items(ctx.session, drafts, meeting, "in_progress", ctx.now, major_issue_id=issue.id)
+    items = create_items(ctx.session, drafts, meeting, ResolutionStatus.IN_PROGRESS, ctx.now,
+                         major_issue_id=issue.id)
     return {"instruction_item_ids": [item.id for item in items]}
 
 
@@ -112,7 +110,7 @@ def record_decision(ctx: ActionContext) -> dict[str, Any]:
     reads=("major_issue_id",),
 )
 def notify_decision(ctx: ActionContext) -> None:
-    issue = _issue(ctx, "decided")
+    issue = _issue(ctx, MajorIssueStatus.DECIDED)
     name = DECISION_NAMES.get(issue.decision or "", issue.decision or "")
     notify_groups(ctx.session, ["office", "convener"], "decision", f"区政府决定（{name}）：{issue.title}",
                   issue.instructions or "", link("majors", issue.id), ctx.now)

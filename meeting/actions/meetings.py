@@ -25,6 +25,14 @@ from meeting.directory import member_unit_codes
 from meeting.items import check_item_rows, create_items
 from meeting.models import MEETING_KINDS, Attendance, MajorIssue, Meeting, MeetingTopic, Topic
 from meeting.notify import notify
+from meeting.statuses import (
+    AttendanceReply,
+    MajorIssueStatus,
+    MeetingStatus,
+    ResolutionStatus,
+    TopicOutcome,
+    TopicStatus,
+)
 from meeting.timeutil import as_date, at_local, format_minute, iso_local, local_today
 
 MEETING_HOUR = 9
@@ -50,7 +58,7 @@ def _plan_topics(ctx: ActionContext, meeting_id: int | None) -> list[Topic]:
     bad = []
     for topic_id in ids:
         topic = topics.get(topic_id)
-        in_pool = topic is not None and topic.status == "accepted" and topic.meeting_id is None
+        in_pool = topic is not None and topic.status == TopicStatus.ACCEPTED and topic.meeting_id is None
         already_here = topic is not None and meeting_id is not None and topic.meeting_id == meeting_id
         if not (in_pool or already_here):
             bad.append(topic.key if topic else f"T-{topic_id:04d}")
@@ -82,13 +90,13 @@ def _schedule(ctx: ActionContext, meeting: Meeting, topics: list[Topic]) -> None
     wanted = {t.id for t in topics}
     for old in ctx.session.scalars(select(Topic).where(Topic.meeting_id == meeting.id)):
         if old.id not in wanted:
-            old.status, old.meeting_id, old.updated_at = "accepted", None, ctx.now
+            old.status, old.meeting_id, old.updated_at = TopicStatus.ACCEPTED, None, ctx.now
     ctx.session.execute(
         delete(MeetingTopic).where(MeetingTopic.meeting_id == meeting.id, MeetingTopic.topic_id.not_in(wanted))
     )
     linked = set(ctx.session.scalars(select(MeetingTopic.topic_id).where(MeetingTopic.meeting_id == meeting.id)))
     for topic in topics:
-        topic.status, topic.meeting_id, topic.updated_at = "scheduled", meeting.id, ctx.now
+        topic.status, topic.meeting_id, topic.updated_at = TopicStatus.SCHEDULED, meeting.id, ctx.now
         if topic.id not in linked:
             ctx.session.add(MeetingTopic(meeting_id=meeting.id, topic_id=topic.id))
 
@@ -104,46 +112,16 @@ def _schedule(ctx: ActionContext, meeting: Meeting, topics: list[Topic]) -> None
 )
 def save_plan(ctx: ActionContext) -> dict[str, Any]:
     adhoc = adhoc_request_of(ctx.data)
-    errors: dict[str, str] = {}
-    # A meeting the district asked for is an ad hoc meeting whatever the form says.
-    kind = "adhoc" if adhoc is not None else text(ctx, "meeting_kind")
-    if kind not in MEETING_KINDS:
-        errors["meeting_kind"] = "请选择会议类型"
-    for field in ("meeting_title", "meeting_place"):
-        if not text(ctx, field):
-            errors[field] = "此项必填"
-    meeting_day: date | None = None
-    try:
-        meeting_day = as_date(ctx.data.get("meeting_date"))
-    except ValueError:
-        errors["meeting_date"] = "请填写有效日期"
-    if meeting_day is None:
-        errors.setdefault("meeting_date", "请填写会议日期")
-    elif at_local(meeting_day, MEETING_HOUR) <= ctx.now:
-        errors["meeting_date"] = "会议日期须晚于当前时间（会议当日9:00开始）"
     meeting_id = optional_id(ctx, "meeting_id")
-    try:
-        invited = known_units(ctx, "invited_units")
-    except FormError as exc:
-        errors.update(exc.errors)
-        invited = []
-    try:
-        topics = _plan_topics(ctx, meeting_id)
-    except FormError as exc:
-        errors.update(exc.errors)
-        topics = []
-    if errors or meeting_day is None:
-        raise FormError(errors)
-
+    kind, meeting_day, invited, topics = _checked_plan(ctx, adhoc, meeting_id)
     meeting_at = at_local(meeting_day, MEETING_HOUR)
     if meeting_id is None:
         meeting = Meeting(year=meeting_day.year, seq=_next_seq(ctx, meeting_day.year),
-                          instance_id=ctx.instance_id, created_at=ctx.now)
+                          instance_id=ctx.instance_id, created_at=ctx.now, status=MeetingStatus.PLANNED)
         ctx.session.add(meeting)
     else:
         meeting = load(ctx.session, Meeting, meeting_id, "会议")
-        if meeting.status != "planned":
-            raise ActionError(f"会议{meeting.key}的方案已审定，不能再修改。")
+        meeting.redraft_plan()
     meeting.kind = kind
     meeting.title = text(ctx, "meeting_title")
     meeting.place = text(ctx, "meeting_place")
@@ -151,7 +129,6 @@ def save_plan(ctx: ActionContext) -> dict[str, Any]:
     reply_deadline = reply_deadline_for(meeting_at, ctx.now)
     meeting.reply_deadline = reply_deadline
     meeting.invited_units = invited
-    meeting.status = "planned"
     if adhoc is not None:
         meeting.request_reason = str(adhoc.get("reason") or "").strip() or None
         try:
@@ -170,6 +147,42 @@ def save_plan(ctx: ActionContext) -> dict[str, Any]:
     }
 
 
+def _checked_plan(ctx: ActionContext, adhoc: dict[str, Any] | None, meeting_id: int | None
+                  ) -> tuple[str, date, list[str], list[Topic]]:
+    """The plan's kind, day, invited units and topics, or FormError naming every bad field."""
+    errors: dict[str, str] = {}
+    # A meeting the district asked for is an ad hoc meeting whatever the form says.
+    kind = "adhoc" if adhoc is not None else text(ctx, "meeting_kind")
+    if kind not in MEETING_KINDS:
+        errors["meeting_kind"] = "请选择会议类型"
+    for field in ("meeting_title", "meeting_place"):
+        if not text(ctx, field):
+            errors[field] = "此项必填"
+    meeting_day: date | None = None
+    try:
+        meeting_day = as_date(ctx.data.get("meeting_date"))
+    except ValueError:
+        errors["meeting_date"] = "请填写有效日期"
+    if meeting_day is None:
+        errors.setdefault("meeting_date", "请填写会议日期")
+    elif at_local(meeting_day, MEETING_HOUR) <= ctx.now:
+        errors["meeting_date"] = "会议日期须晚于当前时间（会议当日9:00开始）"
+    try:
+        invited = known_units(ctx, "invited_units")
+    except FormError as exc:
+        errors.update(exc.errors)
+        invited = []
+    try:
+        topics = _plan_topics(ctx, meeting_id)
+    except FormError as exc:
+        errors.update(exc.errors)
+        topics = []
+    if errors or meeting_day is None:
+        raise FormError(errors)
+    return kind, meeting_day, invited, topics
+
+
+
 @registry.action(
     "meeting.review_plan",
     title="审定会议方案",
@@ -182,12 +195,9 @@ def review_plan(ctx: ActionContext) -> None:
     if choice == "return":
         comment = comment_required(ctx, "plan_comment", "退回修改时请写明意见")
     meeting = load(ctx.session, Meeting, need_id(ctx, "meeting_id"), "会议")
-    if meeting.status != "planned":
-        raise ActionError(f"会议{meeting.key}的方案不在待审定状态。")
+    meeting.review_plan(approved=choice == "approve")
     meeting.plan_comment = comment or None
-    if choice == "approve":
-        meeting.status = "approved"
-    else:
+    if choice != "approve":
         notify(ctx.session, "office", "returned", f"会议方案被退回修改：{meeting.title}", comment,
                link("meetings", meeting.id), ctx.now)
 
@@ -200,8 +210,7 @@ def review_plan(ctx: ActionContext) -> None:
 )
 def convene(ctx: ActionContext) -> None:
     meeting = load(ctx.session, Meeting, need_id(ctx, "meeting_id"), "会议")
-    if meeting.status not in ("approved", "convened"):
-        raise ActionError(f"会议{meeting.key}的方案尚未审定，不能通知召开。")
+    meeting.convene()
     codes = [str(c) for c in (ctx.data.get("attendees") or attendees_of(meeting, member_unit_codes(ctx.session)))]
     existing = set(ctx.session.scalars(select(Attendance.unit_code).where(Attendance.meeting_id == meeting.id)))
     when = format_minute(meeting.meeting_at)
@@ -210,11 +219,10 @@ def convene(ctx: ActionContext) -> None:
         if code in existing:
             continue
         ctx.session.add(Attendance(meeting_id=meeting.id, unit_code=code, invited=code in meeting.invited_units,
-                                   reply="pending"))
+                                   reply=AttendanceReply.PENDING))
         notify(ctx.session, unit_group(code), "info", f"会议通知：{meeting.title}",
                f"会议时间：{when}；地点：{meeting.place}。请于{due}前回复参会回执。",
                link("meetings", meeting.id), ctx.now)
-    meeting.status = "convened"
 
 
 @registry.action(
@@ -224,8 +232,8 @@ def convene(ctx: ActionContext) -> None:
     reads=("meeting_id", "attendee", "attendance", "attendee_name", "leave_reason"),
 )
 def record_attendance(ctx: ActionContext) -> None:
-    reply = decision(ctx, "attendance", ("attend", "leave"))
-    if reply == "attend":
+    reply = AttendanceReply.parse(decision(ctx, "attendance", (AttendanceReply.ATTEND, AttendanceReply.LEAVE)))
+    if reply == AttendanceReply.ATTEND:
         name = comment_required(ctx, "attendee_name", "参会时请填写参会人员")
         reason = None
     else:
@@ -256,7 +264,8 @@ def record_attendance(ctx: ActionContext) -> None:
 def remind_attendance(ctx: ActionContext) -> None:
     meeting = load(ctx.session, Meeting, need_id(ctx, "meeting_id"), "会议")
     pending = ctx.session.scalars(
-        select(Attendance.unit_code).where(Attendance.meeting_id == meeting.id, Attendance.reply == "pending")
+        select(Attendance.unit_code)
+        .where(Attendance.meeting_id == meeting.id, Attendance.reply == AttendanceReply.PENDING)
     )
     due = format_minute(meeting.reply_deadline) if meeting.reply_deadline else ""
     for code in pending:
@@ -277,8 +286,7 @@ def _topic_ids(ctx: ActionContext, field: str) -> list[int]:
 )
 def record_outcomes(ctx: ActionContext) -> dict[str, Any]:
     meeting = load(ctx.session, Meeting, need_id(ctx, "meeting_id"), "会议")
-    if meeting.status not in ("approved", "convened"):
-        raise ActionError(f"会议{meeting.key}的审议结果已记录。")
+    meeting.check_outcomes_open()
     scheduled = {t.id: t for t in ctx.session.scalars(select(Topic).where(Topic.meeting_id == meeting.id))}
     major = _topic_ids(ctx, "major_topics")
     deferred = _topic_ids(ctx, "deferred_topics")
@@ -301,26 +309,26 @@ def record_outcomes(ctx: ActionContext) -> dict[str, Any]:
     if errors:
         raise FormError(errors)
 
-    items = create_items(ctx.session, drafts, meeting, "draft", ctx.now)
+    items = create_items(ctx.session, drafts, meeting, ResolutionStatus.DRAFT, ctx.now)
     issues = []
     for topic_id in major:
         topic = scheduled[topic_id]
         issue = MajorIssue(meeting_id=meeting.id, topic_id=topic.id, title=topic.title,
-                           description=topic.proposal, status="raised")
+                           description=topic.proposal, status=MajorIssueStatus.RAISED)
         ctx.session.add(issue)
         issues.append(issue)
-    outcomes = {i: "major" for i in major} | {i: "deferred" for i in deferred}
+    outcomes = {i: TopicOutcome.MAJOR for i in major} | {i: TopicOutcome.DEFERRED for i in deferred}
     for link_row in ctx.session.scalars(select(MeetingTopic).where(MeetingTopic.meeting_id == meeting.id)):
-        link_row.outcome = outcomes.get(link_row.topic_id, "consensus")
+        link_row.outcome = outcomes.get(link_row.topic_id, TopicOutcome.CONSENSUS)
     for topic in scheduled.values():
-        outcome = outcomes.get(topic.id, "consensus")
-        if outcome == "deferred":
-            topic.status, topic.meeting_id = "accepted", None
+        outcome = outcomes.get(topic.id, TopicOutcome.CONSENSUS)
+        if outcome == TopicOutcome.DEFERRED:
+            topic.status, topic.meeting_id = TopicStatus.ACCEPTED, None
         else:
-            topic.status = "escalated" if outcome == "major" else "resolved"
+            topic.status = TopicStatus.ESCALATED if outcome == TopicOutcome.MAJOR else TopicStatus.RESOLVED
         topic.updated_at = ctx.now
     meeting.outcome_summary = text(ctx, "outcome_summary")
-    meeting.status = "held"
+    meeting.hold()
     ctx.session.flush()
     return {
         "resolution_ids": [item.id for item in items],

@@ -20,6 +20,7 @@ from meeting.actions._registry import registry
 from meeting.directory import groups_of
 from meeting.models import CHANGE_KINDS, MembershipChange, Unit
 from meeting.notify import notify, notify_groups
+from meeting.statuses import ChangeStatus
 
 KIND_NAMES = {"join": "增加成员单位", "leave": "退出", "rename": "职能或名称变更"}
 
@@ -67,16 +68,14 @@ def save(ctx: ActionContext) -> dict[str, Any]:
     change_id = optional_id(ctx, "change_id")
     if change_id is None:
         change = MembershipChange(proposed_by=ctx.actor or text(ctx, "initiator") or None,
-                                  instance_id=ctx.instance_id, created_at=ctx.now)
+                                  instance_id=ctx.instance_id, created_at=ctx.now, status=ChangeStatus.SUBMITTED)
         ctx.session.add(change)
     else:
         change = load(ctx.session, MembershipChange, change_id, "成员单位调整申请")
-        if change.status not in ("submitted", "returned"):
-            raise ActionError("调整申请已在审核中，不能再修改。")
+        change.resubmit()
     change.kind, change.unit_code, change.reason = kind, code, text(ctx, "change_reason")
     change.new_unit_name = text(ctx, "new_unit_name") or None
     change.new_duties = text(ctx, "new_duties") or None
-    change.status = "submitted"
     ctx.session.flush()
     ctx.set_business_key(change.key)
     return {"change_id": change.id}
@@ -84,8 +83,8 @@ def save(ctx: ActionContext) -> dict[str, Any]:
 
 # Which review step a completion belongs to: (decision field, comment field, status when forwarded).
 REVIEW_STEPS = {
-    "office_review": ("office_decision", "office_comment", "forwarded"),
-    "convener_review": ("convener_decision", "convener_comment", "reported"),
+    "office_review": ("office_decision", "office_comment", ChangeStatus.FORWARDED),
+    "convener_review": ("convener_decision", "convener_comment", ChangeStatus.REPORTED),
 }
 
 
@@ -110,11 +109,11 @@ def review(ctx: ActionContext) -> None:
         change.status = forwarded
         return
     if decision_field == "office_decision":
-        change.status = "returned"
+        change.status = ChangeStatus.RETURNED
         target = unit_group(change.unit_code)
     else:
         # Back to the office, which reviews the proposal again.
-        change.status = "submitted"
+        change.status = ChangeStatus.SUBMITTED
         target = "office"
     notify(ctx.session, target, "returned", f"成员单位调整申请被退回：{KIND_NAMES[change.kind]}", comment,
            link("membership", change.id), ctx.now)
@@ -129,10 +128,7 @@ def review(ctx: ActionContext) -> None:
 def decide(ctx: ActionContext) -> None:
     choice = decision(ctx, "membership_decision", ("approve", "reject"))
     change = load(ctx.session, MembershipChange, need_id(ctx, "change_id"), "成员单位调整申请")
-    if change.status != "reported":
-        raise ActionError("调整申请尚未报区政府研究。")
-    change.decision, change.decided_at = choice, ctx.now
-    change.status = "approved" if choice == "approve" else "rejected"
+    change.decide(approved=choice == "approve", at=ctx.now)
     verdict = "同意" if choice == "approve" else "不同意"
     notify_groups(ctx.session, [unit_group(change.unit_code), "office"], "decision",
                   f"区政府{verdict}成员单位调整：{KIND_NAMES[change.kind]}", change.reason,

@@ -12,6 +12,7 @@ from meeting.actions._registry import registry
 from meeting.minutes_doc import attach_issued_minutes
 from meeting.models import Attendance, Meeting, Minutes, ResolutionCoUnit, ResolutionItem, Unit
 from meeting.notify import notify, notify_groups
+from meeting.statuses import MeetingStatus, MinutesStatus, ResolutionStatus
 
 
 def _minutes_of(ctx: ActionContext, meeting_id: int) -> Minutes:
@@ -61,11 +62,10 @@ def save_draft(ctx: ActionContext) -> None:
         raise FormError({"minutes_no": f"纪要编号“{number}”已被其他会议使用"})
     minutes = ctx.session.scalar(select(Minutes).where(Minutes.meeting_id == meeting.id))
     if minutes is None:
-        minutes = Minutes(meeting_id=meeting.id, number=number, body=body, recipients=[])
-        ctx.session.add(minutes)
-    elif minutes.status in ("approved", "issued"):
-        raise ActionError("会议纪要已审签，不能再修改。")
-    minutes.number, minutes.body, minutes.status = number, body, "draft"
+        ctx.session.add(Minutes(meeting_id=meeting.id, number=number, body=body, recipients=[],
+                                status=MinutesStatus.DRAFT))
+    else:
+        minutes.redraft(number, body)
 
 
 @registry.action(
@@ -80,13 +80,9 @@ def review(ctx: ActionContext) -> None:
     if choice == "return":
         comment = comment_required(ctx, "minutes_comment", "退回修改时请写明意见")
     minutes = _minutes_of(ctx, need_id(ctx, "meeting_id"))
-    if minutes.status != "draft":
-        raise ActionError("会议纪要不在待审签状态。")
+    minutes.review(approved=choice == "approve", by=ctx.actor)
     minutes.review_comment = comment or None
-    if choice == "approve":
-        minutes.status, minutes.approved_by = "approved", ctx.actor
-    else:
-        minutes.status = "returned"
+    if choice != "approve":
         notify(ctx.session, "office", "returned", f"会议纪要被退回修改：{minutes.number}", comment,
                link("meetings", minutes.meeting_id), ctx.now)
 
@@ -100,16 +96,15 @@ def review(ctx: ActionContext) -> None:
 def issue(ctx: ActionContext) -> None:
     meeting = load(ctx.session, Meeting, need_id(ctx, "meeting_id"), "会议")
     minutes = _minutes_of(ctx, meeting.id)
-    if minutes.status != "approved":
-        raise ActionError("会议纪要尚未经召集人审签，不能印发。")
     recipients = recipients_of(ctx.session, meeting.id)
-    minutes.status, minutes.issued_at, minutes.recipients = "issued", ctx.now, recipients
+    minutes.issue(ctx.now, recipients)
+    # Issuing the minutes assigns their items (交办): they are implemented from now on.
     ctx.session.execute(
         update(ResolutionItem)
-        .where(ResolutionItem.meeting_id == meeting.id, ResolutionItem.status == "draft")
-        .values(status="in_progress")
+        .where(ResolutionItem.meeting_id == meeting.id, ResolutionItem.status == ResolutionStatus.DRAFT)
+        .values(status=ResolutionStatus.IN_PROGRESS)
     )
-    meeting.status = "minutes_issued"
+    meeting.status = MeetingStatus.MINUTES_ISSUED
     attach_issued_minutes(ctx.session, minutes, ctx.now, ctx.instance_id)
     title = f"会议纪要印发：{minutes.number}"
     body = f"《{meeting.title}》会议纪要已印发，请查阅并抓好落实。"

@@ -10,6 +10,7 @@ from meeting.actions._common import comment_required, decision, link, load, need
 from meeting.actions._registry import registry
 from meeting.models import ImplementationReport, Meeting
 from meeting.notify import notify
+from meeting.statuses import MeetingStatus, ReportStatus
 
 
 def _report_of(ctx: ActionContext) -> ImplementationReport:
@@ -32,11 +33,9 @@ def save(ctx: ActionContext) -> None:
     meeting = load(ctx.session, Meeting, need_id(ctx, "meeting_id"), "会议")
     report = ctx.session.scalar(select(ImplementationReport).where(ImplementationReport.meeting_id == meeting.id))
     if report is None:
-        report = ImplementationReport(meeting_id=meeting.id, body=body)
-        ctx.session.add(report)
-    elif report.status not in ("draft", "returned"):
-        raise ActionError("落实情况报告已审核，不能再修改。")
-    report.body, report.status = body, "draft"
+        ctx.session.add(ImplementationReport(meeting_id=meeting.id, body=body, status=ReportStatus.DRAFT))
+    else:
+        report.redraft(body)
 
 
 @registry.action(
@@ -51,13 +50,9 @@ def review(ctx: ActionContext) -> None:
     if choice == "return":
         comment = comment_required(ctx, "report_comment", "退回修改时请写明意见")
     report = _report_of(ctx)
-    if report.status != "draft":
-        raise ActionError("落实情况报告不在待审核状态。")
+    report.review(approved=choice == "approve")
     report.review_comment = comment or None
-    if choice == "approve":
-        report.status = "approved"
-    else:
-        report.status = "returned"
+    if choice != "approve":
         notify(ctx.session, "office", "returned", "落实情况报告被退回修改", comment,
                link("meetings", report.meeting_id), ctx.now)
 
@@ -70,11 +65,9 @@ def review(ctx: ActionContext) -> None:
 )
 def submit(ctx: ActionContext) -> None:
     report = _report_of(ctx)
-    if report.status != "approved":
-        raise ActionError("落实情况报告尚未经召集人审核，不能报送。")
+    report.submit(ctx.now)
     meeting = load(ctx.session, Meeting, report.meeting_id, "会议")
-    report.status, report.submitted_at = "submitted", ctx.now
-    meeting.status = "reported"
+    meeting.status = MeetingStatus.REPORTED
 
 
 @registry.action(
@@ -85,12 +78,9 @@ def submit(ctx: ActionContext) -> None:
 )
 def receive(ctx: ActionContext) -> None:
     report = _report_of(ctx)
-    if report.status != "submitted":
-        raise ActionError("落实情况报告尚未报送。")
-    meeting = load(ctx.session, Meeting, report.meeting_id, "会议")
     comment = text(ctx, "receipt_comment")
-    report.status, report.received_by, report.received_at = "received", ctx.actor, ctx.now
-    report.receipt_comment = comment or None
-    meeting.status = "closed"
+    report.receive(ctx.actor, ctx.now, comment or None)
+    meeting = load(ctx.session, Meeting, report.meeting_id, "会议")
+    meeting.status = MeetingStatus.CLOSED
     notify(ctx.session, "office", "info", f"区政府已接收落实情况报告：{meeting.title}", comment,
            link("meetings", meeting.id), ctx.now)

@@ -14,6 +14,7 @@ from meeting.actions._registry import registry
 from meeting.directory import lead_unit_code, unit_name
 from meeting.models import ExtensionRequest, ProgressReport, ResolutionItem
 from meeting.notify import notify, notify_groups
+from meeting.statuses import ExtensionStatus
 from meeting.timeutil import as_date, end_of_day, format_day, iso_local, local_today
 
 SUPERVISE_PERIOD = timedelta(days=7)  # the P7D of the overdue timers in processes/resolution_item.bpmn
@@ -21,8 +22,7 @@ SUPERVISE_PERIOD = timedelta(days=7)  # the P7D of the overdue timers in process
 
 def _item(ctx: ActionContext) -> ResolutionItem:
     item = load(ctx.session, ResolutionItem, need_id(ctx, "resolution_id"), "议定事项")
-    if item.status == "closed":
-        raise ActionError(f"议定事项{item.number}已办结销号。")
+    item.check_open()
     return item
 
 
@@ -46,8 +46,7 @@ def _report(
 )
 def start(ctx: ActionContext) -> dict[str, Any]:
     item = _item(ctx)
-    if item.status == "draft":
-        item.status = "in_progress"
+    item.start()
     # Called per item from the meeting (or a major issue): the instance is the caller's, so its business key
     # stays the meeting's.
     item.instance_id = ctx.instance_id
@@ -75,7 +74,7 @@ def _reminded_for_this_deadline(ctx: ActionContext, item: ResolutionItem) -> boo
         return False
     changed = ctx.session.scalar(
         select(ExtensionRequest.decided_at)
-        .where(ExtensionRequest.resolution_id == item.id, ExtensionRequest.status == "approved")
+        .where(ExtensionRequest.resolution_id == item.id, ExtensionRequest.status == ExtensionStatus.APPROVED)
         .order_by(ExtensionRequest.decided_at.desc()).limit(1))
     return changed is None or item.reminded_at > changed
 
@@ -129,7 +128,7 @@ def _request_extension(ctx: ActionContext, item: ResolutionItem) -> None:
     if errors or requested is None:
         raise FormError(errors)
     ctx.session.add(ExtensionRequest(resolution_id=item.id, requested_deadline=end_of_day(requested),
-                                     reason=text(ctx, "extension_reason"), status="pending",
+                                     reason=text(ctx, "extension_reason"), status=ExtensionStatus.PENDING,
                                      requested_by=ctx.actor, requested_at=ctx.now))
 
 
@@ -146,7 +145,7 @@ def record_report(ctx: ActionContext) -> None:
     if ctx.task_bpmn_id == "rework" or text(ctx, "rework_body"):
         body = comment_required(ctx, "rework_body", "请填写整改落实情况")
         _report(ctx, item, "rework", item.lead_unit, body, text(ctx, "attachment") or None)
-        item.status = "reported"
+        item.report()
         return
     action = decision(ctx, "report_action", ("report", "extend"))
     if action == "extend":
@@ -154,7 +153,7 @@ def record_report(ctx: ActionContext) -> None:
         return
     body = comment_required(ctx, "result_body", "报告落实结果时请填写落实情况")
     _report(ctx, item, "result", item.lead_unit, body, text(ctx, "attachment") or None)
-    item.status = "reported"
+    item.report()
 
 
 @registry.action(
@@ -174,13 +173,12 @@ def decide_extension(ctx: ActionContext) -> dict[str, Any]:
     item = _item(ctx)
     request = ctx.session.scalar(
         select(ExtensionRequest)
-        .where(ExtensionRequest.resolution_id == item.id, ExtensionRequest.status == "pending")
+        .where(ExtensionRequest.resolution_id == item.id, ExtensionRequest.status == ExtensionStatus.PENDING)
         .order_by(ExtensionRequest.requested_at.desc(), ExtensionRequest.id.desc())
     )
     if request is None:
         raise ActionError(f"议定事项{item.number}没有待审批的延期申请。")
-    request.status = "approved" if approved else "refused"
-    request.decided_by, request.decided_at, request.comment = ctx.actor, ctx.now, comment or None
+    request.decide(approved, ctx.actor, ctx.now, comment or None)
     if approved:
         if item.original_deadline is None:
             item.original_deadline = item.deadline
@@ -223,7 +221,7 @@ def verify(ctx: ActionContext) -> None:
     item = _item(ctx)
     _report(ctx, item, "verify", lead_unit_code(ctx.session), comment or "核验通过，同意办结销号。")
     if choice == "return":
-        item.status = "returned"
+        item.send_back()
         notify(ctx.session, unit_group(item.lead_unit), "returned", f"退回整改：{_headline(item)}", comment,
                link("resolutions", item.id), ctx.now)
 
@@ -236,6 +234,6 @@ def verify(ctx: ActionContext) -> None:
 )
 def close(ctx: ActionContext) -> None:
     item = _item(ctx)
-    item.status, item.closed_at = "closed", ctx.now
+    item.close(ctx.now)
     notify(ctx.session, unit_group(item.lead_unit), "info", f"已办结销号：{_headline(item)}", "",
            link("resolutions", item.id), ctx.now)

@@ -20,6 +20,7 @@ from meeting.actions._common import (
 from meeting.actions._registry import registry
 from meeting.models import Topic
 from meeting.notify import notify
+from meeting.statuses import TopicStatus
 
 URGENCIES = ("normal", "urgent")
 
@@ -49,19 +50,17 @@ def submit(ctx: ActionContext) -> dict[str, Any]:
         if not unit:
             raise ActionError("提出议题的用户未归属任何单位，请联系管理员设置所属单位。")
         topic = Topic(unit_code=unit, proposer=ctx.actor or text(ctx, "initiator") or None,
-                      instance_id=ctx.instance_id, created_at=ctx.now)
+                      instance_id=ctx.instance_id, created_at=ctx.now, status=TopicStatus.SUBMITTED)
         ctx.session.add(topic)
     else:
         topic = load(ctx.session, Topic, topic_id, "议题")
-        if topic.status not in ("submitted", "returned"):
-            raise ActionError(f"议题{topic.key}已审核，不能再修改。")
+        topic.resubmit()
     topic.title = text(ctx, "title")
     topic.background = text(ctx, "background")
     topic.proposal = text(ctx, "proposal")
     topic.related_units = related
     topic.urgency = urgency
     topic.attachment = text(ctx, "attachment") or None
-    topic.status = "submitted"
     topic.updated_at = ctx.now
     ctx.session.flush()
     ctx.set_business_key(topic.key)
@@ -69,9 +68,9 @@ def submit(ctx: ActionContext) -> dict[str, Any]:
 
 
 SCREEN_RESULTS = {
-    "accept": ("accepted", "decision", "议题已受理"),
-    "return": ("returned", "returned", "议题被退回修改"),
-    "reject": ("rejected", "decision", "议题不予受理"),
+    "accept": (TopicStatus.ACCEPTED, "decision", "议题已受理"),
+    "return": (TopicStatus.RETURNED, "returned", "议题被退回修改"),
+    "reject": (TopicStatus.REJECTED, "decision", "议题不予受理"),
 }
 
 
@@ -87,10 +86,8 @@ def screen(ctx: ActionContext) -> None:
     if choice != "accept":
         comment = comment_required(ctx, "screen_comment", "退回或不予受理时请说明理由")
     topic = load(ctx.session, Topic, need_id(ctx, "topic_id"), "议题")
-    if topic.status != "submitted":
-        raise ActionError(f"议题{topic.key}当前不在待审核状态。")
     status, kind, headline = SCREEN_RESULTS[choice]
-    topic.status = status
+    topic.screen(status)
     topic.screen_comment = comment or None
     topic.updated_at = ctx.now
     notify(ctx.session, unit_group(topic.unit_code), kind, f"{headline}：{topic.title}",

@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from monitor_support import SECOND_MINUTES, Scenario, build_scenario
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from web_support import LiveApp, live_app
 
+from bench.world import SECOND_MINUTES, Scenario, monitoring_scenario
 from engine.activity import heatmap
 from engine.clock import ManualClock
 from engine.models import ProcessModel
-from meeting.demo import DEMO_START
+from meeting.demo import DEMO_START, Walkthrough
 from meeting.models import ResolutionItem
 
 OPEN = ("in_progress", "reported", "returned")
@@ -36,7 +36,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveApp, S
     clock = ManualClock(DEMO_START)
     path = tmp_path_factory.mktemp("monitor-browser")
     with live_app(f"sqlite:///{path}/monitor.db", clock) as app:
-        yield app, build_scenario(app.db, app.service, clock)
+        yield app, monitoring_scenario(Walkthrough(app.db, app.service, clock))
 
 
 class At:

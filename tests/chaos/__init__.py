@@ -1,1 +1,2 @@
-"""Crash-safety harness (issue 8, item 5): real server and worker processes killed under load."""
+"""Crash-safety harness: real server and worker processes killed under load, then the database checked
+(tests/test_crash_safety.py, tests/test_races.py)."""

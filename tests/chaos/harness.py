@@ -44,26 +44,6 @@ USERS = ("caizheng", "renshe", "yibao", "weijian", "zhujian", "jiaoti")
 READY_TIMEOUT = 60.0
 
 
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def postgres_url() -> str:
-    """The PostgreSQL server of the test run (as tests/conftest.py finds it: DATABASE_URL, else the local one).
-    Kept here because ``conftest`` may name features/conftest.py when the whole suite runs."""
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith("postgresql") else PG_DEFAULT
-
-
-def pg_unreachable(url: str) -> str | None:
-    try:
-        import psycopg
-
-        psycopg.connect(url, connect_timeout=3).close()
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
-        return f"PostgreSQL not reachable at {url}: {type(exc).__name__}: {exc}"
-
-
 def private_schema(url: str) -> AbstractContextManager[str]:
     return _private_schema(url, "chaos")
 
@@ -417,7 +397,7 @@ class Findings:
 
 
 def expected_next_timer(wf: Any, status: str) -> Any:
-    from engine.service import TIMER_EVENT_TYPES
+    from engine.projection import TIMER_EVENT_TYPES
     from engine.timers import due_at
 
     if status != "running":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from flask_login import login_required
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
@@ -13,6 +13,8 @@ from engine.errors import Forbidden, FormError
 from engine.forms import clean_comment, unstorable
 from engine.models import HumanTask
 from web.auth import me
+from web.loaders import load_task_or_abort
+from web.services import workflow
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -53,22 +55,21 @@ def tasks() -> Any:
     view = request.args.get("view", "open")
     if view not in ("mine", "claimable", "open", "done"):
         return jsonify(error="bad_request", message="view 只能是 mine、claimable、open 或 done"), 400
-    rows = current_app.extensions["workflow"].tasks_for(me().actor, view)
+    rows = workflow().tasks_for(me().actor, view)
     return jsonify(tasks=[_task_json(t) for t in rows])
 
 
 @bp.get("/tasks/<task_id>")
 @login_required
 def task(task_id: str) -> Any:
-    return jsonify(_task_json(current_app.extensions["workflow"].get_task(task_id, me().actor)))
+    return jsonify(_task_json(load_task_or_abort(task_id)))
 
 
 @bp.post("/tasks/<task_id>/claim")
 @login_required
 def claim(task_id: str) -> Any:
-    service = current_app.extensions["workflow"]
-    service.claim(task_id, me().actor)
-    return jsonify(_task_json(service.get_task(task_id, me().actor)))
+    workflow().claim(task_id, me().actor)
+    return jsonify(_task_json(load_task_or_abort(task_id)))
 
 
 @bp.post("/tasks/<task_id>/complete")
@@ -77,10 +78,9 @@ def complete(task_id: str) -> Any:
     body = _json_body()
     if not isinstance(body, dict):
         raise FormError({"_body": "请求体须为 JSON 对象（字段标识 → 值）"})
-    service = current_app.extensions["workflow"]
-    service.get_task(task_id, me().actor)
     comment = clean_comment(body.pop("_comment", None))
-    result = service.complete(task_id, me().actor, body, comment=comment)
+    # the service decides who may complete (404 / 403 / 409 / 422 as for the pages), in one transaction
+    result = workflow().complete(task_id, me().actor, body, comment=comment)
     return jsonify(instance_id=result.instance_id, status=result.status, business_key=result.business_key,
                    ready_tasks=result.ready_tasks)
 
@@ -91,7 +91,7 @@ def start(key: str) -> Any:
     body = _json_body() or {}
     if not isinstance(body, dict):
         raise FormError({"_body": "请求体须为 JSON 对象"})
-    service = current_app.extensions["workflow"]
+    service = workflow()
     result = service.start(key, me().actor, start_event=body.get("start_event"))
     mine = [t.id for t in service.tasks_for(me().actor, "mine") if t.instance_id == result.instance_id]
     return jsonify(instance_id=result.instance_id, status=result.status, business_key=result.business_key,
@@ -120,7 +120,7 @@ def deploy_model() -> Any:
         xml, file_name = request.get_data(cache=False)[: MAX_BPMN_BYTES + 1], request.args.get("file_name")
     if not xml:
         raise FormError({"xml": "请求体为空：请发送 BPMN XML"})
-    designer = Designer(current_app.extensions["workflow"])
+    designer = Designer(workflow())
     name = str(file_name)[:200] if file_name else designer.file_name_for(None, xml)
     results = designer.deploy(xml, me().actor, file_name=name)
     models = [{"key": r.model.key, "name": r.model.name, "version": r.model.version, "created": r.created,

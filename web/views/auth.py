@@ -10,6 +10,7 @@ from flask_login import login_required, login_user, logout_user
 
 from meeting.accounts import authenticate
 from web.auth import load_web_user
+from web.services import database, workflow
 from web.setup import LANGUAGES
 
 bp = Blueprint("auth", __name__)
@@ -33,9 +34,8 @@ def login() -> Any:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        service = current_app.extensions["workflow"]
-        with current_app.extensions["db"].transaction() as s:
-            result = authenticate(s, username, password, service.now(), request.remote_addr)
+        with database().transaction() as s:
+            result = authenticate(s, username, password, workflow().now(), request.remote_addr)
         if result.user is not None:
             user = load_web_user(result.user.username)
             if user is not None:

@@ -11,7 +11,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -24,9 +23,9 @@ from flask_wtf.csrf import generate_csrf
 
 from engine.designer import KEY_PATTERN, Designer, DraftConflict, executable_keys, locate, process_name
 from engine.errors import Conflict, DeployError, Problem
-from engine.forms import FIELD_TYPES
 from engine.loader import MAX_BPMN_BYTES, SourceFile, _Collector, parse_xml
 from web.auth import login_manager, me
+from web.services import workflow
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 DESIGNER_ROLES = ("designer", "admin")
@@ -54,7 +53,7 @@ def no_store(response: Response) -> Response:
 
 
 def _designer() -> Designer:
-    return Designer(current_app.extensions["workflow"])
+    return Designer(workflow())
 
 
 def _key(key: str) -> str:
@@ -101,7 +100,7 @@ def _problems_response(xml: bytes, problems: list[Problem], message: str) -> Res
 
 def element_templates() -> list[dict[str, Any]]:
     """The registry's element templates, with what each action reads and returns in its description."""
-    registry = current_app.extensions["workflow"].registry
+    registry = workflow().registry
     templates = registry.element_templates()
     for t in templates:
         action = registry.get(t["id"].removeprefix("action."))
@@ -141,7 +140,7 @@ def _modeler_page(key: str, name: str, xml_url: str, mode: str, version: int | N
     designer = _designer()
     draft = designer.draft(key)
     versions = designer.versions(key)
-    registry = current_app.extensions["workflow"].registry
+    registry = workflow().registry
     config = {
         "key": key, "name": name, "mode": mode, "version": version, "fileName": file_name,
         "xmlUrl": xml_url,
@@ -155,7 +154,7 @@ def _modeler_page(key: str, name: str, xml_url: str, mode: str, version: int | N
         "csrfToken": generate_csrf(),
         "actions": registry.names(),
         "processes": designer.deployed_keys(),
-        "fieldTypes": sorted(FIELD_TYPES),
+        "fieldTypes": workflow().field_types.names(),
     }
     return render_template("designer/modeler.html", key=key, name=name, mode=mode, version=version, draft=draft,
                            versions=versions, config=config)
@@ -346,7 +345,7 @@ def import_model() -> Any:
 def migration_plan(key: str) -> Any:
     from engine.migration import Migrator
 
-    plan = Migrator(current_app.extensions["workflow"]).plan(_key(key))
+    plan = Migrator(workflow()).plan(_key(key))
     return render_template("designer/migrate.html", key=key, plan=plan)
 
 
@@ -354,7 +353,7 @@ def migration_plan(key: str) -> Any:
 def migrate(key: str) -> Any:
     from engine.migration import Migrator
 
-    migrator = Migrator(current_app.extensions["workflow"])
+    migrator = Migrator(workflow())
     try:
         target = int(request.form.get("target_version", ""))
     except ValueError:

@@ -8,7 +8,8 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
 from lxml import etree
 from sqlalchemy import func, select
 
@@ -19,22 +20,15 @@ from meeting.context import subject_titles
 from meeting.models import Unit, User
 from meeting.timeutil import at_local
 from web.auth import me, roles_required
+from web.loaders import load_instance_or_abort
+from web.services import database, workflow
 
 bp = Blueprint("instances", __name__)
 INSTANCE_ROLES = ("convener", "office")  # and admin
-LIFECYCLE_ROLES = ("convener",)  # and admin
 STATUSES = ("running", "suspended", "completed", "cancelled", "error")
 PAGE_SIZE = 50
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-
-
-def _svc() -> Any:
-    return current_app.extensions["workflow"]
-
-
-def _db() -> Any:
-    return current_app.extensions["db"]
 
 
 def _date_arg(key: str, errors: dict[str, str]) -> date | None:
@@ -48,10 +42,20 @@ def _date_arg(key: str, errors: dict[str, str]) -> date | None:
         return None
 
 
-@bp.get("/instances")
-@roles_required(*INSTANCE_ROLES)
-def index() -> Any:
-    args, errors = request.args, {}
+def _open_steps(s: Any, ids: list[str]) -> dict[str, list[str]]:
+    """instance id -> the names of its open steps, each once, oldest first."""
+    open_steps: dict[str, list[str]] = {}
+    for instance_id, name in s.execute(select(HumanTask.instance_id, HumanTask.name)
+                                       .where(HumanTask.instance_id.in_(ids), HumanTask.state == "READY")
+                                       .order_by(HumanTask.created_at)):
+        open_steps.setdefault(instance_id, [])
+        if name not in open_steps[instance_id]:
+            open_steps[instance_id].append(name)
+    return open_steps
+
+
+def _filtered(args: Any, errors: dict[str, str]) -> Any:
+    """The instances the list's filters ask for; a filter that cannot be read is reported in ``errors``."""
     process = args.get("process", "").strip()[:100]
     version = args.get("version", "").strip()
     status = args.get("status", "").strip()
@@ -80,37 +84,29 @@ def index() -> Any:
         stmt = stmt.where(Instance.started_at >= at_local(started_from, 0))
     if started_to:
         stmt = stmt.where(Instance.started_at < at_local(started_to + timedelta(days=1), 0))
+    return stmt
+
+
+@bp.get("/instances")
+@roles_required(*INSTANCE_ROLES)
+def index() -> Any:
+    args, errors = request.args, {}
+    stmt = _filtered(args, errors)
     try:
         page = max(1, int(args.get("page", "1")))
     except ValueError:
         page = 1
-    with _db().sessions() as s:
+    with database().sessions() as s:
         total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = list(s.scalars(stmt.order_by(Instance.started_at.desc(), Instance.id)
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-        ids = [r.id for r in rows]
-        open_steps: dict[str, list[str]] = {}
-        for instance_id, name in s.execute(select(HumanTask.instance_id, HumanTask.name)
-                                           .where(HumanTask.instance_id.in_(ids), HumanTask.state == "READY")
-                                           .order_by(HumanTask.created_at)):
-            open_steps.setdefault(instance_id, [])
-            if name not in open_steps[instance_id]:
-                open_steps[instance_id].append(name)
+        open_steps = _open_steps(s, [r.id for r in rows])
         processes = list(s.execute(select(ProcessModel.key, ProcessModel.name).distinct().order_by(ProcessModel.key)))
         names = dict(s.execute(select(User.username, User.display_name)).all())
     pages = max(1, -(-total // PAGE_SIZE))
     return render_template("instances/index.html", rows=rows, total=total, page=page, pages=pages,
                            open_steps=open_steps, processes=processes, names=names, errors=errors,
                            statuses=STATUSES, args=args)
-
-
-def _load(s: Any, instance_id: str) -> tuple[Instance, ProcessModel]:
-    inst = s.get(Instance, instance_id)
-    if inst is None:
-        abort(404)
-    model = s.get(ProcessModel, inst.model_id)
-    assert model is not None
-    return inst, model
 
 
 def _element_names(xml: str) -> dict[str, str]:
@@ -183,10 +179,10 @@ def _diagram_attrs(scope: Scope, calls: list[dict[str, Any]], here: str) -> dict
 
 
 def _page(instance_id: str, scope_id: str) -> Any:
-    user = me()
-    with _db().sessions() as s:
-        inst, model = _load(s, instance_id)
-        wf = _svc().workflow(instance_id)
+    service, user = workflow(), me()
+    with database().sessions() as s:
+        inst, model = load_instance_or_abort(s, instance_id)
+        wf = service.workflow(instance_id)
         scopes = scope_states(wf, inst.process_key, model.called)
         scope = scopes.get(scope_id)
         if scope is None:
@@ -218,7 +214,7 @@ def _page(instance_id: str, scope_id: str) -> Any:
         "instances/show.html", inst=inst, model=model, drawn=drawn, scope=scope, scopes=scopes, calls=calls,
         tasks=tasks, events=_audit_rows(events, _field_labels(all_tasks)), names=names, parent_title=parent_title,
         element_names=_element_names(drawn.xml), diagram=_diagram_attrs(scope, calls, here),
-        may_control=user.has(*LIFECYCLE_ROLES, "admin"), groups=groups,
+        may_control=service.may_manage(user.actor), groups=groups,
         diagram_url=url_for("instances.diagram", instance_id=instance_id, key=drawn.key),
     )
 
@@ -241,8 +237,8 @@ def call(instance_id: str, scope_id: str) -> Any:
 @roles_required(*INSTANCE_ROLES)
 def diagram(instance_id: str, key: str) -> Any:
     """The XML of the diagram an instance runs: its own process, or the version of a process it calls."""
-    with _db().sessions() as s:
-        _inst, model = _load(s, instance_id)
+    with database().sessions() as s:
+        _inst, model = load_instance_or_abort(s, instance_id)
         drawn = bundled_model(s, model, key)
         if drawn is None:
             abort(404)
@@ -250,12 +246,10 @@ def diagram(instance_id: str, key: str) -> Any:
 
 
 def _lifecycle(instance_id: str, action: str) -> Any:
+    """Who may suspend, resume and cancel is the service's rule (managers); its Forbidden is the 403."""
     reason = request.form.get("reason", "").strip()[:2000]
-    service, user = _svc(), me()
-    with _db().sessions() as s:
-        _load(s, instance_id)
     try:
-        getattr(service, action)(instance_id, user.actor, reason)
+        getattr(workflow(), action)(instance_id, me().actor, reason)
     except FormError:
         flash("请填写原因。", "danger")
     except InstanceNotActive as exc:
@@ -266,19 +260,19 @@ def _lifecycle(instance_id: str, action: str) -> Any:
 
 
 @bp.post("/instances/<instance_id>/suspend")
-@roles_required(*LIFECYCLE_ROLES)
+@login_required
 def suspend(instance_id: str) -> Any:
     return _lifecycle(instance_id, "suspend")
 
 
 @bp.post("/instances/<instance_id>/resume")
-@roles_required(*LIFECYCLE_ROLES)
+@login_required
 def resume(instance_id: str) -> Any:
     return _lifecycle(instance_id, "resume")
 
 
 @bp.post("/instances/<instance_id>/cancel")
-@roles_required(*LIFECYCLE_ROLES)
+@login_required
 def cancel(instance_id: str) -> Any:
     return _lifecycle(instance_id, "cancel")
 
@@ -287,7 +281,7 @@ def cancel(instance_id: str) -> Any:
 @bp.get("/instances/heatmap")
 @roles_required(*INSTANCE_ROLES)
 def heat() -> Any:
-    with _db().sessions() as s:
+    with database().sessions() as s:
         models = list(s.scalars(select(ProcessModel).order_by(ProcessModel.key, ProcessModel.version.desc())))
         if not models:
             abort(404)
@@ -313,7 +307,7 @@ def heat() -> Any:
 @bp.get("/instances/models/<int:model_id>/diagram.bpmn")
 @roles_required(*INSTANCE_ROLES)
 def model_diagram(model_id: int) -> Any:
-    with _db().sessions() as s:
+    with database().sessions() as s:
         model = s.get(ProcessModel, model_id)
         if model is None:
             abort(404)

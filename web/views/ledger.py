@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -26,9 +25,8 @@ from engine.clock import SHANGHAI
 from meeting.ledger import (
     COLUMNS,
     FILTER_STATUSES,
-    LIGHT_LABELS,
+    LIGHT_FILTERS,
     SORTS,
-    STATUS_LABELS,
     LedgerFilter,
     filter_choices,
     ledger_page,
@@ -46,6 +44,7 @@ from meeting.models import (
     User,
 )
 from web.auth import me, roles_required
+from web.services import database, workflow
 from web.views.monitor import MONITOR_ROLES
 
 bp = Blueprint("ledger", __name__)
@@ -53,14 +52,6 @@ api_bp = Blueprint("ledger_api", __name__, url_prefix="/api")
 # Saved filters can be shared with the groups that may open the ledger.
 SHARE_GROUPS = {"office": "联席会议办公室", "convener": "召集人", "district": "区政府领导"}
 REPORT_KINDS = {"result": "落实情况报告", "input": "配合单位意见", "rework": "整改情况", "verify": "核验意见"}
-
-
-def _now() -> Any:
-    return current_app.extensions["workflow"].now()
-
-
-def _db() -> Any:
-    return current_app.extensions["db"]
 
 
 def _visible_filters(s: Any) -> Any:
@@ -89,23 +80,23 @@ def _current_filter(s: Any) -> tuple[LedgerFilter, SavedFilter | None]:
 @bp.get("/resolutions")
 @roles_required(*MONITOR_ROLES)
 def index() -> Any:
-    with _db().sessions() as s:
+    with database().sessions() as s:
         flt, saved = _current_filter(s)
-        page = ledger_page(s, flt, _now())
+        page = ledger_page(s, flt, workflow().now())
         choices = filter_choices(s)
         filters = list(s.scalars(_visible_filters(s).order_by(SavedFilter.name)))
         owners = dict(s.execute(select(User.username, User.display_name)).all())
     return render_template(
         "ledger/index.html", flt=flt, page=page, saved=saved, filters=filters, owners=owners, choices=choices,
-        columns=COLUMNS, sorts=SORTS, statuses=[(k, STATUS_LABELS[k]) for k in FILTER_STATUSES],
-        lights=LIGHT_LABELS, share_groups=SHARE_GROUPS,
+        columns=COLUMNS, sorts=SORTS, statuses=list(FILTER_STATUSES.items()),
+        lights=LIGHT_FILTERS, share_groups=SHARE_GROUPS,
         export_query=flt.query_string(),
     )
 
 
 def _export(kind: str) -> Any:
-    now = _now()
-    with _db().sessions() as s:
+    now = workflow().now()
+    with database().sessions() as s:
         flt, _saved = _current_filter(s)
         rows = ledger_rows(s, flt, now)
     stamp = now.astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")
@@ -151,10 +142,10 @@ def save_filter() -> Any:
     if problems:
         flash("；".join(problems), "danger")
         return redirect(url_for("ledger.index") + ("?" + flt.query_string() if flt.query_string() else ""))
-    with _db().transaction() as s:
+    with database().transaction() as s:
         row = s.scalar(select(SavedFilter).where(SavedFilter.owner == user.username, SavedFilter.name == name))
         if row is None:
-            row = SavedFilter(owner=user.username, name=name, created_at=_now())
+            row = SavedFilter(owner=user.username, name=name, created_at=workflow().now())
             s.add(row)
         row.query, row.columns, row.shared_with_group = flt.query_string(with_columns=False), list(flt.columns), share
         s.flush()
@@ -167,7 +158,7 @@ def save_filter() -> Any:
 @roles_required(*MONITOR_ROLES)
 def delete_filter(filter_id: int) -> Any:
     user = me()
-    with _db().transaction() as s:
+    with database().transaction() as s:
         row = s.get(SavedFilter, filter_id)
         if row is None:
             abort(404)
@@ -178,19 +169,26 @@ def delete_filter(filter_id: int) -> Any:
     return redirect(url_for("ledger.index"))
 
 
+def load_item_or_abort(s: Any, item_id: int) -> ResolutionItem:
+    """One item: monitors see every item; a unit sees the items it leads or co-operates on (404 for a draft
+    outside the monitors, so its existence is not told)."""
+    user = me()
+    item = s.get(ResolutionItem, item_id)
+    if item is None or item.status == "draft" and not user.has(*MONITOR_ROLES, "admin"):
+        abort(404)
+    involved = {item.lead_unit, *item.co_units}
+    if not (user.has(*MONITOR_ROLES, "admin") or (user.unit_code and user.unit_code in involved)):
+        abort(403)
+    return item
+
+
 @bp.get("/resolutions/<int:item_id>")
 @login_required
 def show(item_id: int) -> Any:
-    """One item: monitors see every item; a unit sees the items it leads or co-operates on."""
     user = me()
-    now = _now()
-    with _db().sessions() as s:
-        item = s.get(ResolutionItem, item_id)
-        if item is None or item.status == "draft" and not user.has(*MONITOR_ROLES, "admin"):
-            abort(404)
-        involved = {item.lead_unit, *item.co_units}
-        if not (user.has(*MONITOR_ROLES, "admin") or (user.unit_code and user.unit_code in involved)):
-            abort(403)
+    now = workflow().now()
+    with database().sessions() as s:
+        item = load_item_or_abort(s, item_id)
         meeting = s.get(Meeting, item.meeting_id) if item.meeting_id else None
         names = dict(s.execute(select(Unit.code, Unit.name)).all())
         reports = list(s.scalars(select(ProgressReport).where(ProgressReport.resolution_id == item.id)
@@ -200,7 +198,6 @@ def show(item_id: int) -> Any:
         people = dict(s.execute(select(User.username, User.display_name)).all())
     return render_template("ledger/item.html", item=item, light=item.light(now), meeting=meeting, names=names,
                            reports=reports, extensions=extensions, people=people, report_kinds=REPORT_KINDS,
-                           statuses=STATUS_LABELS, lights=LIGHT_LABELS,
                            may_monitor=user.has(*MONITOR_ROLES, "admin"))
 
 
@@ -211,7 +208,7 @@ def api_list() -> Any:
     flt = LedgerFilter.parse(request.args)
     if flt.errors:
         return jsonify(error="bad_request", message="筛选条件有误", errors=flt.errors), 400
-    now = _now()
-    with _db().sessions() as s:
+    now = workflow().now()
+    with database().sessions() as s:
         rows = ledger_rows(s, flt, now)
     return jsonify(count=len(rows), generated_at=now.isoformat(), resolutions=[r.as_json() for r in rows])

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, render_template
 from flask_login import login_required
 from sqlalchemy import or_, select
 
 from engine.models import Attachment
-from meeting.ledger import LIGHT_LABELS, STATUS_LABELS
 from meeting.minutes_doc import DOCX_TYPE, minutes_docx
 from meeting.models import (
     Attendance,
@@ -25,23 +24,13 @@ from meeting.models import (
 )
 from meeting.queries import attendance_summary
 from web.auth import me
+from web.services import database, workflow
 from web.views.monitor import MONITOR_ROLES
 
 bp = Blueprint("meetings", __name__)
 # Who reads every meeting: the monitors, administrators and the 抄送 readers (issued minutes only).
 READ_ALL = (*MONITOR_ROLES, "admin")
 DRAFT_READERS = ("office", "convener", "admin")
-MEETING_STATUS = {"planned": "拟定方案", "approved": "方案已审定", "convened": "已通知召开", "held": "已召开",
-                  "minutes_issued": "纪要已印发", "reported": "已报告落实情况", "closed": "已结束"}
-MINUTES_STATUS = {"draft": "起草中", "returned": "退回修改", "approved": "已审签", "issued": "已印发"}
-
-
-def _db() -> Any:
-    return current_app.extensions["db"]
-
-
-def _now() -> Any:
-    return current_app.extensions["workflow"].now()
 
 
 def _unit_meetings(unit: str) -> Any:
@@ -66,11 +55,21 @@ def _may_read(s: Any, meeting: Meeting) -> bool:
     return False
 
 
+def load_meeting_or_abort(s: Any, meeting_id: int) -> Meeting:
+    """The meeting, if this user may read it: 404 when there is none, 403 when it is not theirs."""
+    meeting = s.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    if not _may_read(s, meeting):
+        abort(403)
+    return meeting
+
+
 @bp.get("/meetings")
 @login_required
 def index() -> Any:
     user = me()
-    with _db().sessions() as s:
+    with database().sessions() as s:
         stmt = select(Meeting).order_by(Meeting.meeting_at.desc())
         if not user.has(*READ_ALL):
             issued = select(Minutes.meeting_id).where(Minutes.status == "issued")
@@ -85,20 +84,15 @@ def index() -> Any:
         meetings = list(s.scalars(stmt.limit(200)))
         minutes = {m.meeting_id: m for m in s.scalars(select(Minutes).where(
             Minutes.meeting_id.in_([m.id for m in meetings])))}
-    return render_template("meetings/index.html", meetings=meetings, minutes=minutes, statuses=MEETING_STATUS,
-                           minutes_statuses=MINUTES_STATUS)
+    return render_template("meetings/index.html", meetings=meetings, minutes=minutes)
 
 
 @bp.get("/meetings/<int:meeting_id>")
 @login_required
 def show(meeting_id: int) -> Any:
-    now = _now()
-    with _db().sessions() as s:
-        meeting = s.get(Meeting, meeting_id)
-        if meeting is None:
-            abort(404)
-        if not _may_read(s, meeting):
-            abort(403)
+    now = workflow().now()
+    with database().sessions() as s:
+        meeting = load_meeting_or_abort(s, meeting_id)
         minutes = s.scalar(select(Minutes).where(Minutes.meeting_id == meeting.id))
         topics = list(s.execute(select(Topic, MeetingTopic.outcome).join(MeetingTopic, MeetingTopic.topic_id == Topic.id)
                                 .where(MeetingTopic.meeting_id == meeting.id).order_by(Topic.id)))
@@ -113,8 +107,7 @@ def show(meeting_id: int) -> Any:
     return render_template(
         "meetings/show.html", meeting=meeting, minutes=minutes, topics=topics, items=items, majors=majors,
         attendance=attendance, names=names, document=document, lights={i.id: i.light(now) for i in items},
-        light_labels=LIGHT_LABELS, item_statuses=STATUS_LABELS, statuses=MEETING_STATUS,
-        minutes_statuses=MINUTES_STATUS, may_download=minutes is not None and (minutes.status == "issued" or may_draft),
+        may_download=minutes is not None and (minutes.status == "issued" or may_draft),
         may_monitor=user.has(*READ_ALL), may_instance=user.has("office", "convener", "admin"),
     )
 
@@ -123,12 +116,8 @@ def show(meeting_id: int) -> Any:
 @login_required
 def minutes_document(meeting_id: int) -> Any:
     """The issued document as it was attached; before issue, a draft generated now (office and convener)."""
-    with _db().sessions() as s:
-        meeting = s.get(Meeting, meeting_id)
-        if meeting is None:
-            abort(404)
-        if not _may_read(s, meeting):
-            abort(403)
+    with database().sessions() as s:
+        meeting = load_meeting_or_abort(s, meeting_id)
         minutes = s.scalar(select(Minutes).where(Minutes.meeting_id == meeting.id))
         if minutes is None:
             abort(404)
@@ -140,7 +129,7 @@ def minutes_document(meeting_id: int) -> Any:
         else:
             if not me().has(*DRAFT_READERS):
                 abort(403)
-            name, data = minutes_docx(s, meeting.id, _now())
+            name, data = minutes_docx(s, meeting.id, workflow().now())
             name = name.replace(".docx", "（草稿）.docx")
     disposition = f"attachment; filename=\"minutes-{meeting_id}.docx\"; filename*=UTF-8''{quote(name)}"
     return Response(data, mimetype=DOCX_TYPE, headers={"Content-Disposition": disposition,

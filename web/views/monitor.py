@@ -5,27 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
-from meeting.ledger import LIGHT_LABELS
 from meeting.models import Unit
 from meeting.monitoring import dashboard, overdue_items, scorecards
+from meeting.statuses import Light, ResolutionStatus
 from meeting.timeutil import local_today
 from web.auth import roles_required
+from web.services import database, workflow
 
 bp = Blueprint("monitor", __name__)
 # Who watches the resolutions (admins always may): the convener, the office and the district leader.
 MONITOR_ROLES = ("convener", "office", "district")
 LIGHT_COLORS = {"green": "#198754", "yellow": "#e0a100", "red": "#d63343", "closed": "#8a929c"}
-
-
-def _now() -> Any:
-    return current_app.extensions["workflow"].now()
-
-
-def _db() -> Any:
-    return current_app.extensions["db"]
 
 
 def _charts(board: Any) -> dict[str, Any]:
@@ -38,11 +31,13 @@ def _charts(board: Any) -> dict[str, Any]:
         "xAxis": {"type": "category", "data": names, "axisLabel": {"interval": 0, "rotate": 30 if len(names) > 6 else 0}},
         "yAxis": {"type": "value", "minInterval": 1},
         "series": [
-            {"name": "办理中", "type": "bar", "stack": "n", "data": [u.open - u.overdue for u in board.units],
+            # Open items split by the deadline: not yet overdue, then overdue (红灯); the closed ones on top.
+            {"name": "未逾期", "type": "bar", "stack": "n", "data": [u.open - u.overdue for u in board.units],
              "itemStyle": {"color": "#1d4e89"}},
-            {"name": "已逾期", "type": "bar", "stack": "n", "data": [u.overdue for u in board.units],
+            {"name": Light.RED.label, "type": "bar", "stack": "n", "data": [u.overdue for u in board.units],
              "itemStyle": {"color": LIGHT_COLORS["red"]}},
-            {"name": "已办结", "type": "bar", "stack": "n", "data": [u.closed for u in board.units],
+            {"name": ResolutionStatus.CLOSED.label, "type": "bar", "stack": "n",
+             "data": [u.closed for u in board.units],
              "itemStyle": {"color": LIGHT_COLORS["closed"]}},
         ],
     }
@@ -63,8 +58,8 @@ def _charts(board: Any) -> dict[str, Any]:
         "tooltip": {"trigger": "item"},
         "legend": {"bottom": 0},
         "series": [{"type": "pie", "radius": ["45%", "70%"], "avoidLabelOverlap": True, "label": {"show": False},
-                    "data": [{"name": LIGHT_LABELS[k], "value": board.lights[k],
-                              "itemStyle": {"color": LIGHT_COLORS[k]}} for k in ("green", "yellow", "red", "closed")]}],
+                    "data": [{"name": k.label, "value": board.lights[k],
+                              "itemStyle": {"color": LIGHT_COLORS[k]}} for k in Light.of_items()]}],
     }
     return {"chart-by-unit": by_unit, "chart-trend": trend, "chart-lights": lights}
 
@@ -72,15 +67,15 @@ def _charts(board: Any) -> dict[str, Any]:
 @bp.get("/monitor")
 @roles_required(*MONITOR_ROLES)
 def index() -> Any:
-    now = _now()
-    with _db().sessions() as s:
+    now = workflow().now()
+    with database().sessions() as s:
         board = dashboard(s, now)
     return render_template("monitor/dashboard.html", board=board, charts=_charts(board), now=now)
 
 
 def _period() -> tuple[date, date, dict[str, str]]:
     """``from`` / ``to`` (Beijing days, inclusive); the current year so far by default."""
-    today = local_today(_now())
+    today = local_today(workflow().now())
     errors: dict[str, str] = {}
     values = {}
     for key, default in (("from", date(today.year, 1, 1)), ("to", today)):
@@ -100,8 +95,8 @@ def _period() -> tuple[date, date, dict[str, str]]:
 @roles_required(*MONITOR_ROLES)
 def units() -> Any:
     start, end, errors = _period()
-    with _db().sessions() as s:
-        cards = scorecards(s, _now(), start, end)
+    with database().sessions() as s:
+        cards = scorecards(s, workflow().now(), start, end)
     return render_template("monitor/units.html", cards=cards, start=start, end=end, errors=errors)
 
 
@@ -109,8 +104,8 @@ def units() -> Any:
 @roles_required(*MONITOR_ROLES)
 def report() -> Any:
     start, end, errors = _period()
-    now = _now()
-    with _db().sessions() as s:
+    now = workflow().now()
+    with database().sessions() as s:
         cards = scorecards(s, now, start, end)
         late = overdue_items(s, now)
         names = dict(s.execute(select(Unit.code, Unit.name)).all())

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from engine.errors import Forbidden
 from web.auth import me
+from web.services import workflow
 
 bp = Blueprint("start", __name__)
 
@@ -23,7 +24,7 @@ ADHOC_HELP = "根据区政府工作需要，可以临时召集会议。"
 @bp.get("/start")
 @login_required
 def index() -> Any:
-    entries = current_app.extensions["workflow"].startable(me().actor)
+    entries = workflow().startable(me().actor)
     for e in entries:
         e["description"] = ADHOC_HELP if e["kind"] == "message" else DESCRIPTIONS.get(e["process_key"], "")
     return render_template("start.html", entries=entries)
@@ -32,7 +33,7 @@ def index() -> Any:
 @bp.post("/start")
 @login_required
 def start() -> Any:
-    service, user = current_app.extensions["workflow"], me()
+    service, user = workflow(), me()
     key = request.form.get("process_key", "")
     event = request.form.get("start_event", "")
     entry = next((e for e in service.startable(user.actor)

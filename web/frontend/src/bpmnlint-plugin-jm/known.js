@@ -1,3 +1,4 @@
-// What the server knows and the rules check against: registered action names, deployed process keys and the
-// form field types of engine/forms.py. The modeler fills these from the page's data; null means "skip".
+// What the server knows at run time and the rules check against (engine/lint_rules.json leaves it out): registered
+// action names, deployed process keys and registered form field types. The modeler fills these from the page's
+// data; null means "skip the check".
 module.exports = { actions: null, processes: null, fieldTypes: null };
