@@ -26,17 +26,28 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import schedule
 from engine.access import Actor
+from engine.db import Database
 from engine.models import AuditEvent, Instance, ProcessModel, Schedule
+from engine.starting import Starts
 
-if TYPE_CHECKING:
-    from engine.service import WorkflowService
+
+class TimerHost(Protocol):
+    """What the worker needs of the service: the database, the clock, firing a locked instance's timers,
+    and starting an instance inside a transaction (``WorkflowService`` is one)."""
+
+    db: Database
+    starts: Starts
+
+    def now(self) -> datetime: ...
+
+    def fire_locked(self, s: Session, inst: Instance) -> bool: ...
 
 log = logging.getLogger("engine.worker")
 
@@ -90,7 +101,7 @@ class PassResult:
 
 
 class Worker:
-    def __init__(self, service: WorkflowService, batch_size: int = 1, name: str = "worker",
+    def __init__(self, service: TimerHost, batch_size: int = 1, name: str = "worker",
                  retry_after: timedelta = timedelta(minutes=10)) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")

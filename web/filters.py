@@ -6,9 +6,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
+from flask_login import current_user
 
 from engine.clock import SHANGHAI
+from meeting.notify import unread_count
 from meeting.statuses import LABEL_TABLES, OPEN_ITEMS_LABEL, Light
+from web.i18n import LANGUAGES
 from web.services import database, workflow
 
 LIGHT_LABELS = Light.labels()
@@ -53,14 +56,8 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        from flask_login import current_user
-
-        from web.setup import LANGUAGES
-
         unread = 0
         if current_user.is_authenticated:
-            from meeting.notify import unread_count
-
             with database(app).sessions() as s:
                 unread = unread_count(s, current_user.username, sorted(current_user.groups))
         return {"unread_notifications": unread, "LANGUAGES": LANGUAGES}

@@ -8,8 +8,11 @@ from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from flask import g
+from flask_babel import get_translations
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+LANGUAGES = {"zh": "中文", "en": "English"}  # the interface speaks Chinese unless English is chosen
 log = logging.getLogger(__name__)
 
 
@@ -34,9 +37,6 @@ def install_request_gettext(app: Any) -> None:
     """``_()`` in templates with the catalog looked up once per request: flask_babel finds the domain, the
     locale and the catalog again on every call (tens of microseconds; a 50-row inbox makes hundreds of calls,
     which the inbox figures of bench/run.py showed). Same catalogs, same locale selector."""
-    from flask import g
-    from flask_babel import get_translations
-
     def translations() -> Any:
         found = g.get("_jm_translations")
         if found is None:

@@ -11,10 +11,10 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine.errors import DeployError, EngineError, FormError, TaskAlreadyDone
 from web.auth import login_manager
+from web.i18n import LANGUAGES, compile_catalogs, install_request_gettext
 
 csrf = CSRFProtect()
 babel = Babel()
-LANGUAGES = {"zh": "中文", "en": "English"}
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; "
@@ -36,14 +36,10 @@ def select_locale() -> str:
 
 
 def init_extensions(app: Flask) -> None:
-    from web.i18n import compile_catalogs
-
     compile_catalogs()
     app.session_interface = SessionInterface()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    from web.i18n import install_request_gettext
-
     install_request_gettext(app)
     login_manager.init_app(app)
 

@@ -10,8 +10,8 @@ from flask_login import login_required, login_user, logout_user
 
 from meeting.accounts import authenticate
 from web.auth import load_web_user
+from web.i18n import LANGUAGES
 from web.services import database, workflow
-from web.setup import LANGUAGES
 
 bp = Blueprint("auth", __name__)
 
