@@ -3,7 +3,9 @@ transaction's ``BEGIN IMMEDIATE`` already excludes other writers."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from typing import cast
+
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from engine.errors import NotFound
@@ -22,6 +24,16 @@ _INSTANCE_OF_TASK_FOR_UPDATE = (
 _INSTANCE_AND_TASK = (select(Instance, HumanTask).options(MODEL_LIGHT)
                       .join(HumanTask, HumanTask.instance_id == Instance.id)
                       .where(HumanTask.id == bindparam("task_id")).execution_options(populate_existing=True))
+# The ids of the instance's open task rows, as one comma-separated string: a completion needs them to write its
+# projection as a diff, and reading them with the task saves a statement (a round trip on PostgreSQL).
+_OPEN = cast(Table, HumanTask.__table__).alias("open_task")
+_OPEN_IDS = (select(func.aggregate_strings(_OPEN.c.id, ","))
+             .where(_OPEN.c.instance_id == HumanTask.instance_id, _OPEN.c.state == "READY").scalar_subquery())
+_INSTANCE_TASK_OPEN = _INSTANCE_AND_TASK.add_columns(_OPEN_IDS)
+# PostgreSQL: read after the instance lock is held, so the task and its siblings are as the last holder left
+# them (a lock statement's own snapshot may predate that holder's commit).
+_TASK_OPEN = (select(HumanTask, _OPEN_IDS).where(HumanTask.id == bindparam("task_id"))
+              .execution_options(populate_existing=True))
 
 
 def lock_instance(s: Session, instance_id: str, postgres: bool, skip_locked: bool = False) -> Instance | None:
@@ -53,3 +65,18 @@ def lock_task(s: Session, task_id: str, postgres: bool) -> tuple[HumanTask, Inst
     if inst is None or ht is None:
         raise NotFound("任务不存在")
     return ht, inst
+
+
+def lock_task_open(s: Session, task_id: str, postgres: bool) -> tuple[HumanTask, Instance, set[str]]:
+    """``lock_task`` plus the ids of the instance's open tasks (READY rows), read in the same statement as the
+    task: one statement on SQLite, the lock and one read on PostgreSQL."""
+    if postgres:
+        inst = s.scalars(_INSTANCE_OF_TASK_FOR_UPDATE, {"task_id": task_id}).first()
+        row = s.execute(_TASK_OPEN, {"task_id": task_id}).first() if inst is not None else None
+        ht, ids = row if row is not None else (None, None)
+    else:
+        row = s.execute(_INSTANCE_TASK_OPEN, {"task_id": task_id}).first()
+        inst, ht, ids = row if row is not None else (None, None, None)
+    if inst is None or ht is None:
+        raise NotFound("任务不存在")
+    return ht, inst, set(ids.split(",")) if ids else set()

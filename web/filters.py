@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from engine.clock import SHANGHAI
 from meeting.notify import unread_count
-from meeting.statuses import LABEL_TABLES, OPEN_ITEMS_LABEL, Light
+from meeting.statuses import LABEL_TABLES, OPEN_ITEMS_LABEL, Light, SignIn
 from web.i18n import LANGUAGES
 from web.services import database, workflow
 
@@ -51,6 +51,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["label"] = status_label
     app.jinja_env.globals["due_light"] = due_light
     app.jinja_env.globals["LIGHT_LABELS"] = LIGHT_LABELS
+    app.jinja_env.globals["SIGN_IN_LABELS"] = SignIn.labels()
     app.jinja_env.globals["OPEN_ITEMS_LABEL"] = OPEN_ITEMS_LABEL
     app.jinja_env.globals["ACTION_LABELS"] = ACTION_LABELS
 
