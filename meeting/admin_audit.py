@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from engine.models import AuditEvent
+from engine.paging import Key, Page, capped_count, page
 
 ADMIN_PREFIX = "admin."
 ACTION_LABELS = {
@@ -109,11 +110,16 @@ class AuditQuery:
         return select(AuditEvent).where(*self.where()).order_by(AuditEvent.id.desc())
 
 
-def page(session: Session, query: AuditQuery, number: int) -> tuple[list[AuditEvent], int]:
-    """One page of entries, newest first, and how many match."""
-    total = session.scalar(select(func.count()).select_from(AuditEvent).where(*query.where())) or 0
-    rows = list(session.scalars(query.select().offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-    return rows, total
+ORDER = [Key(AuditEvent.id, desc=True)]  # newest first: ids grow with time
+
+
+def page_after(session: Session, query: AuditQuery, limit: int, after: str | None = None,
+               before: str | None = None) -> tuple[Page[AuditEvent], int, bool]:
+    """One page of entries (keyset paging, engine/paging.py: the log only grows, and page 1000 costs what page 1
+    does), and how many match, counted up to engine.paging.COUNT_CAP (True: more than that)."""
+    stmt = select(AuditEvent).where(*query.where())
+    total, over = capped_count(session, stmt)
+    return page(session, stmt, ORDER, limit, after, before), total, over
 
 
 def stream(session: Session, query: AuditQuery, batch: int = 500) -> Iterator[AuditEvent]:
@@ -130,9 +136,22 @@ def stream(session: Session, query: AuditQuery, batch: int = 500) -> Iterator[Au
         last = rows[-1].id
 
 
+def _actors_statement() -> Select[str | None]:
+    """Each next actor after the last one found: one index probe per actor (a loose index scan on
+    ix_wf_audit_actor), not a pass over the whole log."""
+    step = select(func.min(AuditEvent.actor)).where(AuditEvent.actor > literal_column("found.actor"))
+    found = select(func.min(AuditEvent.actor).label("actor")).cte("found", recursive=True)
+    found = found.union_all(select(step.scalar_subquery()).select_from(found)
+                            .where(literal_column("found.actor").is_not(None)))
+    return select(found.c.actor).where(found.c.actor.is_not(None))
+
+
+_ACTORS = _actors_statement()
+
+
 def actors(session: Session) -> list[str]:
     """Everyone who appears in the log, for the filter."""
-    return [a for a in session.scalars(select(AuditEvent.actor).distinct().order_by(AuditEvent.actor)) if a]
+    return [a for a in session.scalars(_ACTORS) if a]
 
 
 def describe_changes(data: dict[str, Any]) -> str:

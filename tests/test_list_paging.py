@@ -100,6 +100,9 @@ def test_pages_link_to_the_next_and_previous_page(live: LiveApp) -> None:
     office = live.client("office")
     page1 = office.get("/resolutions").text
     assert "共 130 项" in page1
+    # the exports show their progress in the page (dist/monitor.js reads these)
+    assert 'data-export="csv"' in page1 and 'data-export="xlsx"' in page1 and 'id="export-status"' in page1
+    assert 'data-total="130"' in page1 and "dist/monitor" in page1
     rows1 = re.findall(r'data-item-id="(\d+)"', page1)
     nxt = re.search(r'href="([^"]+)" rel="next"', page1)
     assert len(rows1) == 100 and nxt and 'rel="prev"' not in page1

@@ -114,7 +114,7 @@ def test_scorecards_and_printable_bulletin(live: LiveApp) -> None:
     assert report.status_code == 200
     assert "关于议定事项落实情况的通报" in report.text and 'id="overdue-table"' in report.text
     assert "追加拨付临时救助备用金" in report.text and 'data-print' in report.text
-    assert "dist/monitor.css" in report.text  # the print stylesheet
+    assert re.search(r"dist/monitor(\.[0-9a-f]{8})?\.css", report.text)  # the print stylesheet
     bad = b.get("/monitor/units?from=2026-13-01")
     assert bad.status_code == 200 and "日期格式应为" in bad.text
 

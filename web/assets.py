@@ -25,6 +25,8 @@ REVALIDATE = "no-cache"
 # app.1a2b3c4d.js, fonts/bpmn-JVOJFP64.eot: a name that changes whenever the content does
 _HASHED = re.compile(r"(^|/)[^/]+\.[0-9a-f]{8}\.[a-z0-9]+$|(^|/)fonts/[^/]+-[A-Z0-9]{8}\.[a-z0-9]+$")
 _ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+# What the app compresses on the way out: pages, JSON, and the diagrams' XML (sent as text).
+COMPRESSED_TYPES = ("text/html", "application/json", "text/plain", "application/xml", "text/xml")
 # Below this an HTML page is sent as it is: compressing it would save less than it costs.
 GZIP_MIN_BYTES = 1400
 
@@ -85,10 +87,11 @@ def send_static(filename: str) -> Response:
 
 
 def gzip_page(response: Response) -> Response:
-    """Gzip an HTML (or JSON) answer of some size when the browser accepts it."""
+    """Gzip a page, JSON or diagram answer of some size when the browser accepts it (files and streams as they
+    are: send_file answers pass through, exports stream)."""
     if (response.direct_passthrough or response.is_streamed or "Content-Encoding" in response.headers
             or response.status_code < 200 or response.status_code in (204, 304) or not _accepted("gzip")
-            or response.mimetype not in ("text/html", "application/json")):
+            or response.mimetype not in COMPRESSED_TYPES):
         return response
     body = response.get_data()
     if len(body) < GZIP_MIN_BYTES:

@@ -61,13 +61,16 @@ def _key(ctx: dict[str, Any]) -> tuple[str, int] | None:
 
 def related_tasks(task: HumanTask, tasks: Sequence[HumanTask], groups: frozenset[str], username: str,
                   supervisor: bool) -> set[str]:
-    """Ids of the tasks of the instance that concern ``task`` for this reader."""
+    """Ids of the tasks of the instance (``tasks``, oldest first) that concern ``task`` for this reader."""
     key = _key(task.context or {})
+    # A step that made the record (提出议题 before the topic exists) carries no id yet: it belongs to the record
+    # the instance is first about, the key of its first task that has one.
+    primary = next((k for k in (_key(t.context or {}) for t in tasks) if k is not None), None)
     mine = {k: task.context.get(k) for k in PER_UNIT_KEYS if task.context.get(k)}
     out = {task.id}
     for t in tasks:
         ctx = t.context or {}
-        if key is not None and _key(ctx) != key:
+        if key is not None and (_key(ctx) or primary) != key:
             continue
         if any(ctx.get(k) and ctx.get(k) != v for k, v in mine.items()):
             continue  # another unit's reply of the same kind

@@ -1,6 +1,6 @@
 """Request parameters read with bounds, so no shape of a request reaches the database or date arithmetic as a
 500: ids in routes are ASCII digits up to 2^31 - 1 (PostgreSQL's integer), and query values out of range are the
-caller's mistake (404 for a page or record that cannot exist, 400 with a Chinese message for a bad filter).
+caller's mistake (404 for a page or record that cannot exist, a Chinese message for a bad filter).
 
 ``int('²')`` raises although ``'²'.isdigit()`` is true, Werkzeug's ``<int:>`` matches any Unicode digit and any
 length, and ``date(9999, 12, 31) + timedelta(days=1)`` overflows: these helpers accept only what every later step
@@ -10,9 +10,8 @@ can handle.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any
 
-from flask import abort, jsonify, make_response, render_template, request
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1
@@ -49,13 +48,3 @@ def parse_date(raw: str | None) -> date | None:
     except ValueError:
         return None
     return value if MIN_DATE <= value <= MAX_DATE else None
-
-
-def bad_request(message: str) -> NoReturn:
-    """Stop the request with 400 and a Chinese message (JSON under /api)."""
-    if request.path.startswith("/api/"):
-        response = jsonify(error="bad_request", message=message)
-        response.status_code = 400
-    else:
-        response = make_response(render_template("error.html", status=400, message=message), 400)
-    abort(response)

@@ -90,24 +90,30 @@ def unit_groups(session: Session, kinds: tuple[str, ...] = ("member", "town", "i
     return list(grouped.items())
 
 
+def _topic_label(topic: Topic, unit_names: dict[str, str]) -> str:
+    """The topic as a person names it: its title and the unit that proposed it (by name, never its code)."""
+    return f"{topic.title}（{unit_names.get(topic.unit_code, '')}）" if unit_names.get(topic.unit_code) else topic.title
+
+
 def topic_options(session: Session, data: dict[str, Any]) -> list[tuple[str, str]]:
     """At a meeting: the meeting's topics; in a call for topics, the topics it brought in; otherwise the pool
     of accepted topics (plus those already chosen)."""
+    names = dict(session.execute(select(Unit.code, Unit.name)).all())
     call_id = data.get("call_id")
     if isinstance(call_id, int):
         stmt = (select(Topic).join(TopicCallReply, TopicCallReply.topic_id == Topic.id)
                 .where(TopicCallReply.call_id == call_id).order_by(Topic.id))
-        return [(str(t.id), f"{t.title}（{t.unit_code}）") for t in session.scalars(stmt)]
+        return [(str(t.id), _topic_label(t, names)) for t in session.scalars(stmt)]
     meeting_id = data.get("meeting_id")
     if isinstance(meeting_id, int):
         stmt = (select(Topic).join(MeetingTopic, MeetingTopic.topic_id == Topic.id)
                 .where(MeetingTopic.meeting_id == meeting_id).order_by(Topic.id))
         rows = list(session.scalars(stmt))
         if rows:
-            return [(str(t.id), f"{t.title}（{t.unit_code}）") for t in rows]
+            return [(str(t.id), _topic_label(t, names)) for t in rows]
     chosen = [int(v) for v in data.get("topic_ids") or [] if isinstance(v, int)]
     stmt = select(Topic).where((Topic.status == "accepted") | (Topic.id.in_(chosen))).order_by(Topic.id)
-    return [(str(t.id), f"{t.title}（{t.unit_code}）") for t in session.scalars(stmt)]
+    return [(str(t.id), _topic_label(t, names)) for t in session.scalars(stmt)]
 
 
 def sign_in_rows(session: Session, data: dict[str, Any], value: Any) -> list[dict[str, Any]]:

@@ -319,3 +319,18 @@ def test_charts_without_data_say_so(clerk: Any, base_url: str) -> None:
         expect(charts.nth(i)).to_contain_text("暂无数据")
     expect(c.page.locator("[data-echarts] svg path")).to_have_count(0)  # no fake proportions
     c.accessible()
+
+
+# ---------------------------------------------------------------------------------------------- the ledger on a phone
+def test_the_ledger_on_a_phone_keeps_lead_deadline_light_and_status_in_view(clerk: Any) -> None:
+    c = clerk("convener", PHONE)
+    c.goto("/resolutions")
+    row = c.page.locator("#ledger-table tbody tr[data-item-id]").first
+    for col in ("lead", "deadline", "light", "status"):
+        cell = row.locator(f'td[data-col="{col}"]')
+        expect(cell).to_be_visible()
+        box = cell.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, (col, box)
+    width = c.page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= PHONE["width"] + 1, f"the ledger scrolls sideways ({width} px)"
+    c.accessible()

@@ -91,9 +91,9 @@ class Person:
 
     def do_mine(self, key: str, fill: Callable[[Page], None], subject: str | None = None,
                 shows: tuple[str, ...] = ()) -> str:
-        """A personal task: in 我的待办 (the tab the inbox opens on), nothing to sign for; the page shows
-        ``shows`` (what is being decided) before the form is filled and submitted."""
-        self.page.goto("/tasks")
+        """A personal task: in 我的待办, nothing to sign for; the page shows ``shows`` (what is being decided)
+        before the form is filled and submitted. (The inbox reopens on the tab chosen last, so 我的待办 by name.)"""
+        self.page.goto("/tasks?tab=mine")
         expect(self.page.locator("#tab-mine")).to_have_class(re.compile(r"\bactive\b"))
         task_id = self.open_task(key, subject, tab="mine")
         expect(self.page.locator("#claim-button")).to_have_count(0)
@@ -247,11 +247,11 @@ def test_joint_meeting_through_the_browser(person: Callable[..., Person], clock:
     renshe.do("answer_call", no_topic)
     clock.advance_clock(timedelta(days=2))
     assert fire_all_timers(clock) >= 1
-    office.do("screen_call", lambda p: p.locator("#f-accepted_topics").get_by_label(f"{title}（caizheng）").check())
+    office.do("screen_call", lambda p: p.locator("#f-accepted_topics").get_by_label(f"{title}（区财政局）").check())
     with db.sessions() as s:
         topic = s.scalar(select(Topic).where(Topic.title == title))
         assert topic is not None and topic.status == "accepted"
-        topic_label = f"{title}（caizheng）"
+        topic_label = f"{title}（区财政局）"
 
     # 联席会议: the office starts 召开例会 and drafts the plan, the meeting a few days ahead.
     office.page.goto("/start")

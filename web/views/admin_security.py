@@ -21,9 +21,10 @@ from meeting import admin_audit, roles, signin
 from meeting.models import Unit, User, UserRole
 from web.auth import me
 from web.filters import ACTION_LABELS, local_time
+from web.paging import page_args, pager_links
 from web.services import database, workflow
 from web.views.account import forget_policy
-from web.views.admin_common import PEOPLE_READERS, POLICY_READERS, duty_required, page_number
+from web.views.admin_common import PEOPLE_READERS, POLICY_READERS, duty_required
 
 bp = Blueprint("security", __name__, url_prefix="/admin")
 LABELS = {**ACTION_LABELS, **admin_audit.ACTION_LABELS}
@@ -110,13 +111,12 @@ def _query() -> admin_audit.AuditQuery:
 @duty_required(roles.AUDITOR)
 def audit() -> Any:
     query = _query()
-    number = page_number()
+    paging = page_args(admin_audit.PAGE_SIZE)
     with database().sessions() as s:
-        rows, total = admin_audit.page(s, query, number)
-        return render_template("admin/audit.html", rows=rows, total=total, page=number, query=query, scopes=SCOPES,
-                               labels=LABELS, actors=admin_audit.actors(s), args=request.args,
-                               pages=max(1, -(-total // admin_audit.PAGE_SIZE)),
-                               describe=admin_audit.describe_changes,
+        found, total, over = admin_audit.page_after(s, query, paging.limit, paging.after, paging.before)
+        return render_template("admin/audit.html", rows=found.rows, total=total, total_over=over, query=query,
+                               scopes=SCOPES, labels=LABELS, actors=admin_audit.actors(s), args=request.args,
+                               pager=pager_links(found, paging), describe=admin_audit.describe_changes,
                                processes={k: n for k, n in s.execute(select(ProcessModel.key, ProcessModel.name))})
 
 

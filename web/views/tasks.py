@@ -10,7 +10,7 @@ from flask_login import login_required
 from sqlalchemy import func, or_, select
 
 from engine.activity import bundled_model
-from engine.errors import Conflict, Forbidden, FormError, NotFound, TaskAlreadyDone
+from engine.errors import Conflict, Forbidden, FormError, InstanceNotActive, NotFound, TaskAlreadyDone
 from engine.models import HumanTask, Instance, ProcessModel
 from engine.paging import page
 from engine.queries import TASK_ORDERS
@@ -233,7 +233,9 @@ def claim(task_id: str) -> Any:
             who = _person(s, exc.by)
         verb = "办理" if exc.state == "COMPLETED" else "取消"
         flash(f"此任务已由{who}于{local_time(exc.at)}{verb}，无需签收。", "warning")
-    except Conflict:
+    except InstanceNotActive:
+        raise  # suspended or ended: the conflict page says so
+    except Conflict:  # another person took it first
         with database().sessions() as s:
             holder = s.scalar(select(HumanTask.assignee).where(HumanTask.id == task_id))
             who = _person(s, holder)

@@ -160,9 +160,33 @@ const PAGE_WORDS = {
   'Intermediate Event': '中间事件',
   'Boundary Event': '边界事件',
   'End Event': '结束事件',
+  // properties panel and canvas words that bypass `translate`
+  Collaboration: '协作',
+  Create: '新建',
+  'Custom type': '自定义类型',
+  '<custom type>': '<自定义类型>',
+  Initiator: '发起人变量',
+  'Start initiator': '发起人',
+  'Refers to the process variable name': '流程变量名',
+  'The due date as an EL expression (e.g. ${someDate}) or an ISO date (e.g. 2015-06-26T09:54:00).':
+    '办理期限：表达式（如 ${deadline}）或 ISO 日期（如 2026-06-26T09:00:00）。',
+  'The follow up date as an EL expression (e.g. ${someDate}) or an ISO date (e.g. 2015-06-26T09:54:00).':
+    '跟进日期：表达式（如 ${deadline}）或 ISO 日期（如 2026-06-26T09:00:00）。',
+  Close: '关闭',
+  'Search in diagram': '在图中搜索',
+  'Add text annotation': '添加注释',
+  'Open pop-up editor': '在弹出窗口中编辑',
+  'Section contains edits': '本节有修改',
+  'Toggle list item': '展开/折叠',
+  'Toggle section': '展开/折叠',
+  'Create new list item': '新建一项',
+  'Delete item': '删除此项',
+  'Powered by bpmn.io': '由 bpmn.io 提供',
 };
+const SPEEDS = { Slow: '慢', Normal: '中', Fast: '快' };
 const PAGE_PATTERNS = [
-  [/^Set animation speed = (.+)$/, '动画速度 $1'],
+  [/^Set animation speed = (.+)$/, (m, speed) => `动画速度：${SPEEDS[speed] || speed}`],
+  [/^List contains (\d+) items?$/, '共 $1 项'],
   [/^Focus process instance (.+)$/, '定位流程实例 $1'],
   [/^(.+) (started|finished|canceled)$/, (m, name, verb) => `${name}${{ started: '开始', finished: '结束', canceled: '取消' }[verb]}`],
 ];

@@ -27,7 +27,7 @@ function fileName(response, fallback) {
 }
 
 function say(status, template, values) {
-  status.textContent = template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ''));
+  status.textContent = template.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ''));
 }
 
 async function exportWithProgress(link, status) {
