@@ -124,8 +124,6 @@ class AttendanceSummary:
     attend: int
     leave: int
     pending: int
-    substitute: int = 0
-    unanswered: int = 0
 
     @property
     def total(self) -> int:
@@ -144,8 +142,7 @@ def attendance_summary(session: Session, meeting_id: int) -> AttendanceSummary:
     ]
     count = {reply: sum(1 for row, _ in rows if row.reply == reply) for reply in AttendanceReply}
     return AttendanceSummary(rows, count[AttendanceReply.ATTEND], count[AttendanceReply.LEAVE],
-                             count[AttendanceReply.PENDING], count[AttendanceReply.SUBSTITUTE],
-                             count[AttendanceReply.UNANSWERED])
+                             count[AttendanceReply.PENDING])
 
 
 def topic_pool(session: Session) -> list[Topic]:
