@@ -43,7 +43,23 @@ $(CHROMIUM):
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-install: $(STAMP) $(DIST_STAMP) $(CHROMIUM)
+# LibreOffice (Writer, no GUI), CJK fonts and poppler for tests/test_minutes_layout.py: the 会议纪要 .docx is printed
+# to PDF and its last page read back, as a clerk would print it.
+SOFFICE := /usr/bin/soffice
+PDFTOTEXT := /usr/bin/pdftotext
+
+$(SOFFICE) $(PDFTOTEXT):
+	@if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "未找到 apt-get：不安装 LibreOffice 和 poppler，纪要版式测试将被跳过"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	  echo "不是 root：不安装 LibreOffice（apt-get install libreoffice-writer-nogui fonts-noto-cjk poppler-utils），纪要版式测试将被跳过"; \
+	else \
+	  echo "安装 LibreOffice、中文字体和 poppler（apt-get install libreoffice-writer-nogui fonts-noto-cjk poppler-utils）"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    libreoffice-writer-nogui fonts-noto-cjk poppler-utils >/dev/null; \
+	fi
+
+install: $(STAMP) $(DIST_STAMP) $(CHROMIUM) $(SOFFICE) $(PDFTOTEXT)
 
 run: install
 	mkdir -p instance
@@ -68,20 +84,29 @@ test-workers: install
 	WORKER_TIMERS=$${WORKER_TIMERS:-10000} $(BIN)/python -m pytest -q -s -p no:cacheprovider \
 	  tests/test_worker_processes.py
 
-# Benchmarks (bench/run.py): how fast the product is and whether it stays fast as the work grows, each figure
-# with its N and its target. On a fresh temporary SQLite file and, when DATABASE_URL names PostgreSQL or the
-# local server answers, a private schema there. Prints a table, writes bench/results.json (git-ignored).
+# Benchmarks (bench/run.py): how fast the product is and whether it stays fast as the work grows (every list at
+# 1k and 100k rows, the dashboard, the export, 16 clients on PostgreSQL), each figure with its N and its target.
+# On fresh temporary SQLite files and, when DATABASE_URL names PostgreSQL or the local server answers, private
+# schemas there. Prints a table with the machine's load (a warning when it was busy: run it on an idle machine),
+# writes bench/results.json (git-ignored).
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
+# The loader and expression fuzzers at full size, and the walk of every route with every hostile parameter value
+# (huge, negative, superscript and other Unicode digits, year 1 and 9999 …) as four users on both backends.
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_loader.py
+	REQUEST_SHAPES_FULL=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_request_shapes.py
 
 # Crash safety and races at full size (no acknowledged completion lost or done twice, one winner per task), on
 # SQLite and on PostgreSQL: CHAOS_KILLS SIGKILLs of the web server and the worker per backend (default 24)
 # under at least CHAOS_COMPLETIONS acknowledged completions (default 1500), and RACE_ROUNDS rounds of ten
 # simultaneous submissions of one task (default 20).
 # CHAOS_SEED repeats a run's random moments. `make test` runs the smoke sizes (6 kills, 120 completions, 2 rounds).
+# BUDGET_ATTACKS oversized multi-instance starts (default 30) run while other users complete their tasks: each
+# fails fast and every completion goes through (`make test`: 3).
 chaos: install
 	CHAOS_KILLS=$${CHAOS_KILLS:-24} CHAOS_COMPLETIONS=$${CHAOS_COMPLETIONS:-1500} RACE_ROUNDS=$${RACE_ROUNDS:-20} \
 	  $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_crash_safety.py tests/test_races.py
+	BUDGET_ATTACKS=$${BUDGET_ATTACKS:-30} $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_budgets.py \
+	  -k others_keep_working

@@ -28,17 +28,21 @@ def free_port() -> int:
 class Server:
     """The application on loopback in child processes, as the README serves it: ``waitress-serve --call
     web.wsgi:create_app`` (``make run``, with its embedded timer worker where that is on by default), or with
-    ``gunicorn_workers`` set, ``gunicorn --workers N 'web.wsgi:create_app()'`` (the PostgreSQL deployment)."""
+    ``gunicorn_workers`` set, ``gunicorn -c python:web.gunicorn_conf --workers N 'web.wsgi:create_app()'`` (the
+    PostgreSQL deployment; ``gunicorn_threads`` overrides the threads of web/gunicorn_conf.py)."""
 
-    def __init__(self, database_url: str, threads: int = 4, gunicorn_workers: int = 0) -> None:
+    def __init__(self, database_url: str, threads: int = 4, gunicorn_workers: int = 0,
+                 gunicorn_threads: int | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()
         env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET}
         if gunicorn_workers:
             env["EMBEDDED_WORKER"] = "0"
-            command = [sys.executable, "-m", "gunicorn", "--workers", str(gunicorn_workers), "--bind",
-                       f"127.0.0.1:{self.port}", "web.wsgi:create_app()"]
+            threads_arg = ["--threads", str(gunicorn_threads)] if gunicorn_threads is not None else []
+            command = [sys.executable, "-m", "gunicorn", "-c", "python:web.gunicorn_conf", "--workers",
+                       str(gunicorn_workers), *threads_arg, "--bind", f"127.0.0.1:{self.port}",
+                       "web.wsgi:create_app()"]
         else:
             command = [sys.executable, "-m", "waitress", "--host=127.0.0.1", f"--port={self.port}",
                        f"--threads={threads}", "--call", "web.wsgi:create_app"]

@@ -43,7 +43,7 @@ PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 PASSWORD = "demo123"  # meeting.directory.DEMO_PASSWORD: every demo user's password
 
 SECOND_TITLE = "2026年第二次社会救助联席会议"
-SECOND_MINUTES = "汉社救联〔2026〕2号"
+SECOND_MINUTES = "汉救联纪〔2026〕2号"  # the register's second 纪要 number of the year
 
 
 # ---------------------------------------------------------------------------------------------- databases
@@ -98,9 +98,12 @@ def walkthrough(db: Database, clock: ManualClock | None = None) -> Walkthrough:
 def first_meeting(w: Walkthrough) -> dict[str, Any]:
     """meeting.demo's joint meeting, run to its end; returns meeting.demo.summary's figures.
 
-    Topics of 区财政局, 区人社局 and 区医保局; 区统计局 asks for leave; three items: 区财政局's closed on the
-    meeting day, 区人社局's (20 days) reminded and supervised and closed 21 days after the meeting, 区医保局's
-    (25 days, extended to 40) closed 21 days after the meeting; one major issue decided by the district."""
+    Topics of 区财政局, 区人社局 and 区医保局; 区统计局 asks for leave; three items: 区财政局's (重点事项) closed
+    when the minutes are issued, with 佐证材料 and the convener's approval, 区人社局's (重点事项, 20 days; its co-unit
+    区统计局 never answers and is recorded 未反馈) reminded, sent a 督办函 at its deadline, supervised by hand, refused an
+    extension asked late and closed 21 days after the issue, 区医保局's (25 days, extended to 40) closed 21 days after
+    the issue; a round of 月报, a 阶段性落实情况报告 and 督办通报 第1期 (meeting/demo_supervision.py); one major issue
+    decided by the district."""
     from meeting.demo import _run
 
     return _run(w)
@@ -123,7 +126,7 @@ def second_meeting(w: Walkthrough) -> Scenario:
     from sqlalchemy import select
 
     from meeting import directory
-    from meeting.demo import _propose, _topic_id
+    from meeting.demo import _propose, _topic_id, answer_comments, draft_minutes
     from meeting.models import Meeting, ResolutionItem
 
     with w.db.sessions() as s:
@@ -147,6 +150,7 @@ def second_meeting(w: Walkthrough) -> Scenario:
                  else {"attendance": "attend", "attendee_name": f"{code}负责同志"})
         w.do(code, "confirm_attendance", reply, attendee=code)
     w.advance(7.1)
+    w.do("office", "sign_in", {"presider_name": "召集人（区民政局主要负责人）"})
     # Deadlines from the meeting day; 7 days later (the last advance below) 区住建局 and 区人社局 are green,
     # 区民政局 yellow, 区财政局 red and 区教体局 closed.
     w.do("office", "record_outcome", {
@@ -164,7 +168,8 @@ def second_meeting(w: Walkthrough) -> Scenario:
         "major_topics": [], "deferred_topics": [],
         "outcome_summary": "会议审议了两个议题，形成议定事项五项。",
     })
-    w.do("office", "draft_minutes", {"minutes_no": SECOND_MINUTES, "minutes_body": "一、会议议定事项如下。\n二、各单位抓好落实。"})
+    draft_minutes(w, "一、会议议定事项如下。\n二、各单位抓好落实。")
+    answer_comments(w)  # every attending unit answers at once: no time passes before the minutes are issued
     w.do("convener", "approve_minutes", {"minutes_decision": "approve"})
     with w.db.sessions() as s:
         meeting = s.scalar(select(Meeting).where(Meeting.title == SECOND_TITLE))

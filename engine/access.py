@@ -51,18 +51,28 @@ def may_start(groups: Iterable[str], starter_groups: list[str]) -> bool:
 
 
 class Access:
-    """The rules, given which groups supervise (read every task, manage instances)."""
+    """The rules, given which groups supervise (read every task, manage instances) and which never work on
+    tasks: whoever can change the diagrams (``excluded_groups``) must not also do the work the diagrams assign,
+    so a diagram naming such a group or person as candidate or assignee gives them nothing."""
 
     def __init__(self, supervisor_groups: Iterable[str] = ("admin",),
-                 manager_groups: Iterable[str] = ("admin",)) -> None:
+                 manager_groups: Iterable[str] = ("admin",), excluded_groups: Iterable[str] = ()) -> None:
         self.supervisor_groups = frozenset(supervisor_groups)
         self.manager_groups = frozenset(manager_groups) | {"admin"}
+        self.excluded_groups = frozenset(excluded_groups)
 
-    @staticmethod
-    def is_candidate(task: TaskLike, actor: Actor) -> bool:
+    def excluded(self, actor: Actor) -> bool:
+        """Never a candidate or assignee of any task (designs processes)."""
+        return bool(actor.groups & self.excluded_groups)
+
+    def is_candidate(self, task: TaskLike, actor: Actor) -> bool:
+        if self.excluded(actor):
+            return False
         return actor.username in (task.candidate_users or []) or bool(set(task.candidate_groups or []) & actor.groups)
 
     def may_read(self, task: TaskLike, actor: Actor) -> bool:
+        if self.excluded(actor) and not actor.groups & self.supervisor_groups:
+            return False
         return (task.assignee == actor.username or task.completed_by == actor.username
                 or self.is_candidate(task, actor) or bool(actor.groups & self.supervisor_groups))
 
@@ -73,7 +83,7 @@ class Access:
 
     def may_work(self, task: TaskLike, actor: Actor) -> bool:
         """May complete it now: an open task held by the actor, or open to them and not claimed by another."""
-        if task.state != READY:
+        if task.state != READY or self.excluded(actor):
             return False
         if actor.is_admin or task.assignee == actor.username:
             return True

@@ -19,10 +19,11 @@ from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.models import ActivityTokens, Instance, ProcessModel, ProcessSpec
+from engine.writes import Writes
 
 ACTIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 TOP = ""
@@ -137,32 +138,43 @@ def totals(scopes: dict[str, Scope]) -> dict[tuple[str, str], Counts]:
     return out
 
 
-def sync(s: Session, inst: Instance, wf: BpmnWorkflow) -> None:
-    """Bring the instance's rows of ``wf_activity`` in step with its workflow (called on every save)."""
+def tokens(inst: Instance, wf: BpmnWorkflow) -> dict[tuple[str, str], Counts]:
+    """The ``wf_activity`` rows an instance should have for ``wf``, by (process key, activity)."""
     called = inst.model.called if inst.model is not None else []
     wanted = totals(scope_states(wf, inst.process_key, called))
     if inst.status not in ("running", "suspended"):
         for counts in wanted.values():  # an ended instance holds no tokens (a cancelled one keeps its history)
             counts.active = 0
-    # Plain statements on the command's connection, no ORM rows: this runs on every save of every command.
+    return wanted
+
+
+def sync(s: Session, inst: Instance, wf: BpmnWorkflow, before: dict[tuple[str, str], Counts] | None = None,
+         before_model: int | None = None, writes: Writes | None = None) -> None:
+    """Bring the instance's rows of ``wf_activity`` in step with its workflow (called on every save).
+
+    ``before`` is what the rows hold, when the caller knows it (the tokens of the workflow as it was restored,
+    see Projector.restore, with ``before_model`` the model it ran then): only the rows that change are written,
+    in one statement (now, or with the command's other ``writes``), and nothing is read. Otherwise the rows are
+    read first."""
+    wanted = tokens(inst, wf)
     conn = s.connection()
-    gone: list[dict[str, Any]] = []
-    changed: list[dict[str, Any]] = []
-    for pk, bpmn_id, model_id, active, completed, failed in conn.execute(_ROWS, {"iid": inst.id}):
-        c = wanted.pop((pk, bpmn_id)) if (pk, bpmn_id) in wanted else None
-        key = {"iid": inst.id, "pk": pk, "bid": bpmn_id}
-        if c is None:
-            gone.append(key)
-        elif (active, completed, failed, model_id) != (c.active, c.completed, c.failed, inst.model_id):
-            changed.append({**key, "mid": inst.model_id, "a": c.active, "c": c.completed, "f": c.failed})
+    if before is None:
+        before, models = {}, {}
+        for pk, bpmn_id, model_id, active, completed, failed in conn.execute(_ROWS, {"iid": inst.id}):
+            before[(pk, bpmn_id)] = Counts(active, completed, failed)
+            models[(pk, bpmn_id)] = model_id
+    else:
+        models = dict.fromkeys(before, before_model)
+    gone = [{"iid": inst.id, "pk": pk, "bid": bid} for pk, bid in before if (pk, bid) not in wanted]
+    changed = [{"instance_id": inst.id, "process_key": pk, "bpmn_id": bid, "model_id": inst.model_id,
+                "active": c.active, "completed": c.completed, "failed": c.failed}
+               for (pk, bid), c in wanted.items() if before.get((pk, bid)) != c or models[(pk, bid)] != inst.model_id]
     if gone:
         conn.execute(_DELETE, gone)
-    if changed:
-        conn.execute(_UPDATE, changed)
-    if wanted:
-        conn.execute(_INSERT, [{"instance_id": inst.id, "process_key": process_key, "bpmn_id": bpmn_id,
-                                "model_id": inst.model_id, "active": c.active, "completed": c.completed,
-                                "failed": c.failed} for (process_key, bpmn_id), c in wanted.items()])
+    own = writes if writes is not None else Writes()
+    own.insert(_T, changed, _UPSERT)
+    if writes is None:
+        own.execute(conn)
 
 
 _T = cast(Table, ActivityTokens.__table__)
@@ -171,9 +183,8 @@ _ROW_KEY = and_(_T.c.instance_id == bindparam("iid"), _T.c.process_key == bindpa
 _ROWS = select(_T.c.process_key, _T.c.bpmn_id, _T.c.model_id, _T.c.active, _T.c.completed, _T.c.failed).where(
     _T.c.instance_id == bindparam("iid"))
 _DELETE = delete(_T).where(_ROW_KEY)
-_UPDATE = update(_T).where(_ROW_KEY).values(model_id=bindparam("mid"), active=bindparam("a"),
-                                             completed=bindparam("c"), failed=bindparam("f"))
-_INSERT = insert(_T)
+# New rows and changed counts in one upsert.
+_UPSERT = (("instance_id", "process_key", "bpmn_id"), ("model_id", "active", "completed", "failed"))
 
 
 # (caller spec sha, called key, called spec sha) -> does the caller bundle exactly that version? Specs are

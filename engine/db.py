@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import JSON, DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, TypeDecorator, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -50,9 +53,12 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def make_engine(url: str, echo: bool = False, read_only: bool = False) -> Engine:
+def make_engine(url: str, echo: bool = False, read_only: bool = False,
+                pg_timeouts_ms: tuple[int, int] | None = None) -> Engine:
     """SQLite gets WAL, a busy timeout and, for writers, BEGIN IMMEDIATE (one writer, others queue; readers
-    never block); PostgreSQL gets row locks from the commands (SELECT ... FOR UPDATE)."""
+    never block); PostgreSQL gets row locks from the commands (SELECT ... FOR UPDATE) and, with
+    ``pg_timeouts_ms`` = (statement, lock), a statement_timeout and lock_timeout on every connection: the
+    engine's budgets bound each command, and these make sure nothing holds or waits for a lock without end."""
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, json_serializer=_json_dumps,
                                connect_args={"timeout": 30, "check_same_thread": False})
@@ -75,17 +81,51 @@ def make_engine(url: str, echo: bool = False, read_only: bool = False) -> Engine
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, echo=echo, json_serializer=_json_dumps, pool_pre_ping=True,
-                         pool_size=10, max_overflow=20)
+    engine = create_engine(url, echo=echo, json_serializer=_json_dumps, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    if pg_timeouts_ms is not None:
+        statement_ms, lock_ms = (int(v) for v in pg_timeouts_ms)
+
+        @event.listens_for(engine, "connect")
+        def _pg_timeouts(dbapi_conn: Any, _record: Any) -> None:
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f"SET statement_timeout = {statement_ms}")
+                cur.execute(f"SET lock_timeout = {lock_ms}")
+            dbapi_conn.commit()
+
+    return engine
+
+
+# A pooled PostgreSQL connection unused for this long is checked with a round trip before it is handed out
+# (the server may have restarted or dropped it meanwhile); one in steady use is not: pinging on every checkout
+# would add a round trip to every command.
+IDLE_PING_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("checked_in_at")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return  # new, or in steady use
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # noqa: BLE001 - any failure: the pool replaces the connection
+            raise DisconnectionError(str(exc)) from exc
 
 
 class Database:
     """Engines plus session factories: ``transaction()`` is one unit of work that writes,
     ``sessions()`` a session for reading."""
 
-    def __init__(self, url: str, echo: bool = False) -> None:
+    def __init__(self, url: str, echo: bool = False, pg_timeouts_ms: tuple[int, int] | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo)
+        self.engine = make_engine(url, echo=echo, pg_timeouts_ms=pg_timeouts_ms)
         self.read_engine = make_engine(url, echo=echo, read_only=True) if url.startswith("sqlite") else self.engine
         self.sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self._writers = sessionmaker(self.engine, expire_on_commit=False)
@@ -105,6 +145,14 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
         self.read_engine.dispose()
+
+
+def upsert(table: Table, dialect: str, key: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET columns``: new rows and changed ones in one statement (both
+    SQLite and PostgreSQL have it)."""
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = make(table)
+    return stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in columns})
 
 
 @contextmanager

@@ -22,10 +22,20 @@ from engine.clock import SHANGHAI
 from engine.diff import VersionDiff, diff_versions, diffable
 from engine.errors import Conflict, DeployError, NotFound, Problem
 from engine.loader import BPMN, MAX_BPMN_BYTES, SourceFile, _Collector, parse_xml
-from engine.models import Instance, ProcessDraft, ProcessModel
+from engine.models import (
+    PENDING,
+    PUBLISHED,
+    REJECTED,
+    VERSION_STATUS_LABELS,
+    Instance,
+    ProcessDraft,
+    ProcessModel,
+)
 from engine.service import Actor, DeployResult, WorkflowService
 
-KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+# A process id is an XML NCName (what the BPMN schema allows for ids, as Camunda 7 takes them: "报销-审批",
+# "invoice.v2"), at most 100 characters (the key column), so every id the loader accepts opens in the designer.
+KEY_PATTERN = re.compile(r"^[^\W\d][\w.\-\u00b7]{0,99}\Z")
 
 
 class DraftConflict(Conflict):
@@ -54,6 +64,13 @@ class VersionInfo:
     running: int = 0
     total: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
+    status: str = PUBLISHED  # published | pending | rejected (four eyes)
+    reviewed_by: str | None = None
+    review_comment: str | None = None
+
+    @property
+    def status_label(self) -> str:
+        return VERSION_STATUS_LABELS.get(self.status, self.status)
 
 
 @dataclass
@@ -79,6 +96,15 @@ class ModelSummary:
     @property
     def latest(self) -> VersionInfo | None:
         return self.versions[0] if self.versions else None
+
+    @property
+    def published(self) -> VersionInfo | None:
+        """The version new instances start on."""
+        return next((v for v in self.versions if v.status == PUBLISHED), None)
+
+    @property
+    def pending(self) -> list[VersionInfo]:
+        return [v for v in self.versions if v.status == PENDING]
 
 
 def _draft_info(d: ProcessDraft) -> DraftInfo:
@@ -128,9 +154,10 @@ def executable_keys(xml: bytes) -> list[str]:
 
 
 def designed_keys(service: WorkflowService) -> set[str]:
-    """Processes whose latest version a person deployed (``deployed_by`` set), not the shipped files."""
+    """Processes whose latest version a person deployed (``deployed_by`` set), not the shipped files: published
+    or waiting for an approver (a rejected version leaves the process to the shipped file)."""
     latest = (select(ProcessModel.key, func.max(ProcessModel.version).label("v"))
-              .group_by(ProcessModel.key).subquery())
+              .where(ProcessModel.status != REJECTED).group_by(ProcessModel.key).subquery())
     stmt = (select(ProcessModel.key)
             .join(latest, (ProcessModel.key == latest.c.key) & (ProcessModel.version == latest.c.v))
             .where(ProcessModel.deployed_by.is_not(None)))
@@ -175,7 +202,8 @@ class Designer:
 
     def _versions(self, s: Session, key: str | None) -> list[VersionInfo]:
         stmt = select(ProcessModel.id, ProcessModel.key, ProcessModel.version, ProcessModel.name,
-                      ProcessModel.file_name, ProcessModel.deployed_by, ProcessModel.deployed_at)
+                      ProcessModel.file_name, ProcessModel.deployed_by, ProcessModel.deployed_at,
+                      ProcessModel.status, ProcessModel.reviewed_by, ProcessModel.review_comment)
         if key is not None:
             stmt = stmt.where(ProcessModel.key == key)
         rows = list(s.execute(stmt.order_by(ProcessModel.key, ProcessModel.version.desc())))
@@ -191,7 +219,8 @@ class Designer:
             c = counts.get(r.id, {})
             out.append(VersionInfo(r.id, r.key, r.version, r.name, r.file_name, r.deployed_by, r.deployed_at,
                                    running=c.get("running", 0) + c.get("suspended", 0), total=sum(c.values()),
-                                   by_status=c))
+                                   by_status=c, status=r.status, reviewed_by=r.reviewed_by,
+                                   review_comment=r.review_comment))
         return out
 
     def versions(self, key: str) -> list[VersionInfo]:
@@ -205,6 +234,17 @@ class Designer:
             if m is None:
                 raise NotFound(f"流程“{key}”没有第 {version} 版")
             return m
+
+    def published(self, key: str) -> ProcessModel | None:
+        """The version new instances start on (None: nothing published yet)."""
+        with self.db.sessions() as s:
+            return s.scalars(select(ProcessModel).where(ProcessModel.key == key, ProcessModel.status == PUBLISHED)
+                             .order_by(ProcessModel.version.desc()).limit(1)).first()
+
+    def review_diff(self, model: ProcessModel) -> VersionDiff:
+        """A pending version against the published one (against an empty diagram when none is published)."""
+        base = self.published(model.key)
+        return diff_versions(base.xml if base is not None else _EMPTY_DIAGRAM, model.xml, f"{model.key}.bpmn")
 
     def latest(self, key: str) -> ProcessModel | None:
         with self.db.sessions() as s:
@@ -241,8 +281,10 @@ class Designer:
 
     def deploy(self, xml: bytes, actor: Actor, key: str | None = None, file_name: str | None = None,
                draft_revision: int | None = None) -> list[DeployResult]:
-        """Check and deploy. With ``key`` the diagram must contain that executable process (the designer edits
-        one process); the key's draft is removed when it is the revision the designer deployed from."""
+        """Check and submit for publication: the new version waits, pending, until an approver other than the
+        designer publishes it (four eyes; engine/deployment.py). With ``key`` the diagram must contain that
+        executable process (the designer edits one process); the key's draft is removed when it is the
+        revision the designer deployed from."""
         file_name = file_name or self.file_name_for(key, xml)
         problems = _key_problems(xml, key, file_name)
         if problems:
@@ -251,7 +293,7 @@ class Designer:
             except DeployError as exc:
                 problems.extend(exc.problems)
             raise DeployError(problems)
-        results = self.service.deploy([SourceFile(file_name, xml)], actor)
+        results = self.service.deploy([SourceFile(file_name, xml)], actor, pending=True)
         if key is not None and draft_revision is not None:
             with self.db.transaction() as s:
                 d = s.get(ProcessDraft, key)
@@ -313,6 +355,10 @@ class Designer:
                 raise NotFound(f"流程“{key}”没有草稿")
             return d.xml
         return self.model(key, int(version)).xml
+
+
+_EMPTY_DIAGRAM = ('<?xml version="1.0" encoding="UTF-8"?>'
+                  f'<bpmn:definitions xmlns:bpmn="{BPMN}" id="empty" targetNamespace="http://bpmn.io/schema/bpmn" />')
 
 
 def _key_problems(xml: bytes, key: str | None, file_name: str) -> list[Problem]:

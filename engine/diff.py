@@ -45,6 +45,10 @@ ATTR_LABELS = {
     "camunda:formKey": "表单", "camunda:modelerTemplate": "动作模板",
 }
 _EMPTY = "（空）"
+# Who does the work and what runs automatically: an approver of a new version (four eyes) sees these first.
+SENSITIVE_ATTRS = ("camunda:assignee", "camunda:candidateGroups", "camunda:candidateUsers",
+                   "camunda:candidateStarterGroups", "camunda:topic")
+SENSITIVE_PROPERTIES = {"onComplete": "完成时动作", "starterGroups": "开始事件可发起的组"}
 
 
 @dataclass
@@ -54,6 +58,8 @@ class ElementChange:
     name: str
     change: str  # added | removed | changed
     details: list[str] = field(default_factory=list)
+    # The changes of who works on it or which action it runs (non-empty: highlight it for the approver).
+    assignments: list[str] = field(default_factory=list)
 
     @property
     def type_label(self) -> str:
@@ -61,7 +67,7 @@ class ElementChange:
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "type": self.type, "type_label": self.type_label, "name": self.name,
-                "change": self.change, "details": self.details}
+                "change": self.change, "details": self.details, "assignments": self.assignments}
 
 
 @dataclass
@@ -211,6 +217,24 @@ def _details(old: etree._Element, new: etree._Element) -> list[str]:
     return out
 
 
+def _who(el: etree._Element | None) -> dict[str, str]:
+    """The assignment, starter and action settings of an element, by their Chinese label."""
+    if el is None:
+        return {}
+    attrs = {_attr_name(k): v for k, v in el.attrib.items()}
+    found = {ATTR_LABELS[a]: attrs[a] for a in SENSITIVE_ATTRS if a in attrs}
+    props = _properties(el)
+    found.update({label: props[name] for name, label in SENSITIVE_PROPERTIES.items() if name in props})
+    return found
+
+
+def assignment_changes(old: etree._Element | None, new: etree._Element | None) -> list[str]:
+    """What changed in who works on an element or which action it runs, e.g. ``候选组：office → designer``."""
+    before, after = _who(old), _who(new)
+    return [f"{label}：{_short(before.get(label))} → {_short(after.get(label))}"
+            for label in sorted(set(before) | set(after)) if before.get(label) != after.get(label)]
+
+
 def _field_order(el: etree._Element) -> list[str]:
     return list(_form_fields(el))
 
@@ -222,10 +246,11 @@ def diff_versions(old_xml: str, new_xml: str, file_name: str = "diagram.bpmn") -
     for eid, el in new.items():
         name = el.get("name") or ""
         if eid not in old:
-            changes.append(ElementChange(eid, _local(el), name, "added"))
+            changes.append(ElementChange(eid, _local(el), name, "added", assignments=assignment_changes(None, el)))
         elif _content(old[eid]) != _content(el) or old[eid].tag != el.tag \
                 or _field_order(old[eid]) != _field_order(el):
-            changes.append(ElementChange(eid, _local(el), name, "changed", _details(old[eid], el)))
+            changes.append(ElementChange(eid, _local(el), name, "changed", _details(old[eid], el),
+                                         assignment_changes(old[eid], el)))
     for eid, el in old.items():
         if eid not in new:
             changes.append(ElementChange(eid, _local(el), el.get("name") or "", "removed"))

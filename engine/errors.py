@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,15 @@ class EngineError(Exception):
         self.message = message
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """Text for a one-line-per-record output: line breaks and other control characters written as escapes
+    (a task named "甲\\n乙" prints as ``甲\\n乙``), so a record never spills onto the next line."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in a diagram, located by file, line and element id."""
@@ -28,7 +38,8 @@ class Problem:
     message: str
 
     def compiler_line(self) -> str:
-        return f"{self.file}:{self.line or 0}: {self.element or '-'}: {self.message}"
+        """``file:line: element: message`` on exactly one line, whatever the names in it contain."""
+        return one_line(f"{self.file}:{self.line or 0}: {self.element or '-'}: {self.message}")
 
     def as_dict(self) -> dict[str, object]:
         return {"file": self.file, "line": self.line, "element": self.element, "message": self.message}

@@ -9,18 +9,20 @@ import ast
 import math
 import re
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
 import simpleeval
 
+from engine import juel
 from engine.clock import SHANGHAI
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_DEPTH = 30
 
-_TEMPLATE = re.compile(r"\$\{(.*?)\}", re.S)
+_OPENING = re.compile(r"[$#]\{")
 
 
 class ExpressionError(ValueError):
@@ -51,6 +53,28 @@ FUNCTIONS: dict[str, Any] = {
     "len": len, "min": min, "max": max, "str": str, "int": int, "bool": bool, "abs": abs, "sorted": sorted,
     "days_before": days_before, "days_after": days_after,
 }
+_BUILTIN_FUNCTIONS = frozenset(FUNCTIONS)
+
+
+def register_function(name: str, fn: Callable[..., Any]) -> None:
+    """Let the composition root add a function designers may call (a domain's calendar, say), so the engine
+    itself stays free of domain vocabulary. Registering the same function again is harmless; another function
+    under a taken name is refused. Compiled expressions are forgotten, since one that named the function
+    before it existed was refused."""
+    if not name.isidentifier() or name.startswith("_"):
+        raise ValueError(f"not a usable function name: {name!r}")
+    current = FUNCTIONS.get(name)
+    if current is fn:
+        return
+    if current is not None:
+        raise ValueError(f"expression function {name!r} is already registered")
+    FUNCTIONS[name] = fn
+    compile_expression.cache_clear()
+
+
+def registered_functions() -> list[str]:
+    """The names designers may call besides the built-in ones (for lint messages and documentation)."""
+    return sorted(set(FUNCTIONS) - _BUILTIN_FUNCTIONS)
 
 _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
     ast.Expression, ast.Constant, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare,
@@ -68,33 +92,67 @@ def _depth(node: ast.AST, level: int = 0) -> int:
 
 @lru_cache(maxsize=4096)
 def compile_expression(expr: str) -> ast.Expression:
-    """Parse and vet an expression body (without ``${}``). Raises ExpressionError with a Chinese reason."""
+    """Parse and vet an expression body (without ``${}``). Raises ExpressionError with a Chinese reason.
+
+    The body is read as JUEL first (engine/juel.py), the way Camunda 7 reads it. A text that is not JUEL is
+    read as the Python-like syntax this engine accepted before (``x if c else y``, ``a in xs``, ``[1, 2]``);
+    whatever is neither is refused with JUEL's message, which quotes the offending part."""
     if len(expr) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(f"表达式过长（超过 {MAX_EXPRESSION_LENGTH} 个字符）")
     text = expr.strip()
     if not text:
         raise ExpressionError("表达式为空")
-    try:
-        tree = ast.parse(text, mode="eval")
-    except SyntaxError as exc:
-        raise ExpressionError(f"表达式语法错误：{exc.msg}") from None
-    except (ValueError, RecursionError, MemoryError):
-        raise ExpressionError("表达式无法解析") from None
+    tree = _parse(text)
     if _depth(tree) > MAX_DEPTH:
         raise ExpressionError("表达式嵌套过深")
     for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED_NODES):
-            raise ExpressionError(f"表达式中不允许使用 {type(node).__name__}")
-        if isinstance(node, ast.Name) and node.id.startswith("_"):
-            raise ExpressionError(f"不允许使用以下划线开头的名称：{node.id}")
-        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-            raise ExpressionError(f"不允许访问以下划线开头的属性：{node.attr}")
-        if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
-                raise ExpressionError(f"不允许调用函数：{name}")
+        _vet(node)
     _fold_constants(tree)
     return tree
+
+
+def _quote(node: ast.AST) -> str:
+    try:
+        return ast.unparse(node)[:40]
+    except Exception:  # noqa: BLE001 - a node that cannot be written back is quoted by its kind only
+        return type(node).__name__
+
+
+def _parse(text: str) -> ast.Expression:
+    try:
+        return juel.parse(text)
+    except juel.JuelRefused as exc:
+        raise ExpressionError(str(exc)) from None
+    except juel.JuelSyntaxError as exc:
+        juel_error = str(exc)
+    except RecursionError:
+        raise ExpressionError("表达式嵌套过深") from None
+    try:
+        return ast.parse(text, mode="eval")
+    except SyntaxError:
+        raise ExpressionError(f"表达式语法错误：{juel_error}") from None
+    except (ValueError, RecursionError, MemoryError):
+        raise ExpressionError("表达式无法解析") from None
+
+
+def _vet(node: ast.AST) -> None:
+    ops = [node.op] if isinstance(node, ast.BinOp | ast.UnaryOp | ast.BoolOp) else \
+        list(node.ops) if isinstance(node, ast.Compare) else []
+    for op in ops:
+        if not isinstance(op, _ALLOWED_NODES):
+            raise ExpressionError(f"表达式中不允许使用 {type(op).__name__}：“{ast.unparse(node)[:40]}”")
+    if not isinstance(node, _ALLOWED_NODES + (ast.operator, ast.unaryop, ast.boolop, ast.cmpop)):
+        raise ExpressionError(f"表达式中不允许使用 {type(node).__name__}：“{_quote(node)}”")
+    if isinstance(node, ast.Name) and node.id.startswith("_"):
+        raise ExpressionError(f"不允许使用以下划线开头的名称：{node.id}")
+    if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+        raise ExpressionError(f"不允许访问以下划线开头的属性：{node.attr}")
+    if isinstance(node, ast.Call):
+        # "#empty" and the other helpers: only the JUEL translation writes such names
+        if not isinstance(node.func, ast.Name) or (node.func.id not in FUNCTIONS
+                                                    and node.func.id not in juel.HELPERS):
+            name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+            raise ExpressionError(f"不允许调用函数：{name}")
 
 
 _FOLDABLE = (ast.Constant, ast.BinOp, ast.UnaryOp, ast.List, ast.Tuple, ast.Load, ast.operator, ast.unaryop)
@@ -118,7 +176,7 @@ def _fold_constants(tree: ast.Expression) -> None:
     """Evaluate the constant parts (no names, no calls) at compile time, with bounded arithmetic, so a lint
     refuses what can only fail at run time: ``"x" * 10**9``, ``[0] * 10**9``, ``1 / 0``."""
     ev = simpleeval.EvalWithCompoundTypes(functions={}, names={})
-    ev.operators = {**ev.operators, ast.Pow: _bounded_pow, ast.Mult: _bounded_mult}
+    ev.operators = {**juel.OPERATORS, ast.Pow: _bounded_pow, ast.Mult: juel.arithmetic(_bounded_mult)}
     for node in ast.walk(tree):
         if isinstance(node, ast.BinOp | ast.UnaryOp) and all(isinstance(n, _FOLDABLE) for n in ast.walk(node)):
             try:
@@ -136,10 +194,18 @@ def _fold_constants(tree: ast.Expression) -> None:
 _local = threading.local()
 
 
+class _Functions(dict[str, Any]):
+    """The evaluator's function table: FUNCTIONS as registered now, and JUEL's helpers."""
+
+    def __getitem__(self, name: str) -> Any:
+        return FUNCTIONS[name] if name in FUNCTIONS else juel.HELPERS[name]
+
+
 def _evaluator() -> simpleeval.EvalWithCompoundTypes:
     ev = getattr(_local, "ev", None)
     if ev is None:
-        ev = simpleeval.EvalWithCompoundTypes(functions=FUNCTIONS, names={})
+        ev = simpleeval.EvalWithCompoundTypes(functions=_Functions(), names={})
+        ev.operators = juel.OPERATORS
         _local.ev = ev
     return ev
 
@@ -154,29 +220,90 @@ def evaluate(expr: str, data: dict[str, Any]) -> Any:
     except simpleeval.NameNotDefined as exc:
         raise ExpressionError(f"表达式“{expr}”引用了未定义的变量 {exc.name}") from None
     except simpleeval.InvalidExpression as exc:
-        raise ExpressionError(f"表达式“{expr}”不被允许：{exc}") from None
+        raise ExpressionError(f"表达式“{expr}”不被允许：{_refusal(exc)}") from None
     except ExpressionError:
         raise
     except Exception as exc:  # noqa: BLE001 - any runtime failure of a designer's expression
-        raise ExpressionError(f"表达式“{expr}”求值失败：{type(exc).__name__}: {exc}") from None
+        raise ExpressionError(f"表达式“{expr}”求值失败：{_failure(exc)}") from None
     finally:
         ev.names = {}
 
 
+def _refusal(exc: simpleeval.InvalidExpression) -> str:
+    """Why simpleeval refused, in Chinese (its own text is English and names Python internals)."""
+    if isinstance(exc, simpleeval.IterableTooLong):
+        return "结果过长"
+    if isinstance(exc, simpleeval.NumberTooHigh):
+        return "数值过大"
+    if isinstance(exc, simpleeval.FunctionNotDefined):
+        return "调用了未提供的函数"
+    if isinstance(exc, simpleeval.AttributeDoesNotExist):
+        return "属性不存在"
+    return "使用了不允许的写法"
+
+
+def _failure(exc: Exception) -> str:
+    """A run-time failure in Chinese; the value's own text never reaches the user."""
+    if isinstance(exc, juel.CoercionError):
+        return str(exc)
+    if isinstance(exc, ZeroDivisionError):
+        return "除数为零"
+    if isinstance(exc, KeyError | IndexError):
+        return "取值的键或下标不存在"
+    if isinstance(exc, TypeError):
+        return "值的类型不适合这种运算"
+    if isinstance(exc, OverflowError):
+        return "数值过大"
+    if isinstance(exc, ValueError):
+        return "值无效"
+    return "无法计算"
+
+
 def is_template(text: str) -> bool:
-    return "${" in text
+    return "${" in text or "#{" in text
+
+
+def _spans(text: str) -> list[tuple[int, int]] | None:
+    """Where each ``${…}`` / ``#{…}`` is (start of the ``$``, end after the ``}``), skipping braces inside
+    quoted strings as JUEL does; None when one is not closed."""
+    spans, i = [], 0
+    while (m := _OPENING.search(text, i)) is not None:
+        j, quote = m.end(), None
+        while j < len(text) and (quote or text[j] != "}"):
+            if quote and text[j] == "\\":
+                j += 1
+            elif text[j] in "'\"":
+                quote = None if quote == text[j] else (quote or text[j])
+            j += 1
+        if j >= len(text):
+            return None
+        spans.append((m.start(), j + 1))
+        i = j + 1
+    return spans
 
 
 def strip_braces(text: str) -> str | None:
-    """``${x}`` → ``x`` when the whole text is one expression; otherwise None."""
+    """``${x}`` (or ``#{x}``) → ``x`` when the whole text is one expression; otherwise None."""
     t = text.strip()
-    if t.startswith("${") and t.endswith("}") and t.count("${") == 1:
+    spans = _spans(t)
+    if spans and len(spans) == 1 and spans[0] == (0, len(t)):
         return t[2:-1]
     return None
 
 
 def template_parts(text: str) -> list[str]:
-    return _TEMPLATE.findall(text)
+    return [text[a + 2:b - 1] for a, b in _spans(text) or []]
+
+
+def to_text(value: Any) -> str:
+    """A value inside a mixed template, written as JUEL writes it: null is empty, booleans are lower case."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(to_text(v) for v in value) + "]"
+    return str(value)
 
 
 def render(text: str, data: dict[str, Any]) -> Any:
@@ -186,12 +313,16 @@ def render(text: str, data: dict[str, Any]) -> Any:
         return evaluate(whole, data)
     if not is_template(text):
         return text
-    return _TEMPLATE.sub(lambda m: str(evaluate(m.group(1), data)), text)
+    out, at = [], 0
+    for a, b in _spans(text) or []:
+        out += [text[at:a], to_text(evaluate(text[a + 2:b - 1], data))]
+        at = b
+    return "".join(out) + text[at:]
 
 
 def check_template(text: str) -> None:
     """Compile every ``${}`` part of an attribute value; raises ExpressionError."""
-    if text.count("${") != len(template_parts(text)):
+    if _spans(text) is None:
         raise ExpressionError("表达式缺少右花括号 }")
     for part in template_parts(text):
         compile_expression(part)

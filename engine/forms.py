@@ -289,9 +289,40 @@ class FormFieldError(ValueError):
         self.standalone = standalone
 
 
+def show_when(f: Field) -> tuple[str, set[str]] | None:
+    """A field's ``showWhen`` property, ``other_field=value`` (or ``=v1|v2``): the field belongs to the form only
+    while that field holds one of those values. None when the field is always shown (or the rule is malformed:
+    a field is never hidden by a typo)."""
+    rule = (f.properties or {}).get("showWhen") or ""
+    other, sep, wanted = rule.partition("=")
+    if not sep or not other.strip() or not wanted.strip():
+        return None
+    return other.strip(), {w.strip() for w in wanted.split("|") if w.strip()}
+
+
+def is_shown(form: FormSpec, f: Field, values: dict[str, Any], depth: int = 0) -> bool:
+    """Whether ``f`` is part of this submission: a conditional field whose choice is not made (or whose
+    controlling field is itself hidden) is neither required nor stored."""
+    rule = show_when(f)
+    if rule is None or depth > 10:
+        return True
+    other_id, wanted = rule
+    other = next((o for o in form.fields if o.id == other_id), None)
+    if other is None:
+        return True
+    raw = values.get(other_id)
+    if is_empty(raw):
+        raw = other.default
+    if isinstance(raw, bool):
+        raw = "true" if raw else "false"
+    chosen = str(raw).strip().lower() if other.type == "boolean" and raw is not None else raw
+    return isinstance(chosen, str) and chosen.strip() in wanted and is_shown(form, other, values, depth + 1)
+
+
 def validate(form: FormSpec, values: dict[str, Any], lookups: Any = None, types: FieldTypes | None = None
              ) -> dict[str, Any]:
-    """Coerce submitted values; raise FormError with a Chinese message per field. Undeclared keys are dropped."""
+    """Coerce submitted values; raise FormError with a Chinese message per field. Undeclared keys are dropped,
+    and so are the values of conditional fields that are not shown (``showWhen``)."""
     types = types or generic_field_types()
     errors: dict[str, str] = {}
     result: dict[str, Any] = {}
@@ -301,6 +332,9 @@ def validate(form: FormSpec, values: dict[str, Any], lookups: Any = None, types:
         ftype = types.get(f.type) if f.type in types else None
         if ftype is None:
             errors[f.id] = f"“{f.label}”的类型“{f.type}”不受支持"
+            continue
+        if not is_shown(form, f, values):
+            result[f.id] = ftype.empty()
             continue
         raw = values.get(f.id)
         if is_empty(raw) and f.type != "boolean":
@@ -327,3 +361,21 @@ def validate(form: FormSpec, values: dict[str, Any], lookups: Any = None, types:
     if errors:
         raise FormError(errors)
     return result
+
+
+def form_from_xml(element: Any) -> FormSpec:
+    """The ``camunda:formData`` of an element as a FormSpec, read from the XML (a start event's form: the
+    engine's task specs carry only user tasks' forms)."""
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "camunda": "http://camunda.org/schema/1.0/bpmn"}
+    fields = []
+    for f in element.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", ns):
+        fields.append(Field(
+            id=f.get("id") or "", label=f.get("label") or f.get("id") or "", type=f.get("type") or "string",
+            default=f.get("defaultValue") or None,
+            constraints={c.get("name") or "": c.get("config")
+                         for c in f.iterfind("camunda:validation/camunda:constraint", ns)},
+            options=[(v.get("id") or "", v.get("name") or v.get("id") or "") for v in f.iterfind("camunda:value", ns)],
+            properties={p.get("id") or "": p.get("value") or ""
+                        for p in f.iterfind("camunda:properties/camunda:property", ns)},
+        ))
+    return FormSpec(fields)

@@ -53,7 +53,7 @@ class Lifecycle:
             inst = self._managed(s, instance_id, actor, reason)
             if inst.status in ("completed", "cancelled"):
                 raise InstanceNotActive("流程已结束，不能终止")
-            wf = self.runner.restore(s, inst)
+            wf = self.projector.restore(s, inst)
             wf.cancel()
             self.projector.audit(s, "cancel", actor=actor, instance=inst, comment=reason)
             self.projector.save(s, inst, wf, status="cancelled")
@@ -76,7 +76,7 @@ class Lifecycle:
         if inst.status != "running" or inst.next_timer_at is None or inst.next_timer_at >= now:
             return False
         due = inst.next_timer_at
-        wf = self.runner.restore(s, inst)
+        wf = self.projector.restore(s, inst)
         fired = [ev.name for ev in wf.waiting_events()
                  if ev.event_type in TIMER_EVENT_TYPES and (when := due_at(ev.value)) is not None and when < now]
         self.runner.run(s, inst, wf, wf.refresh_timers)

@@ -23,10 +23,12 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine import expressions
+from engine import dialect, expressions
 from engine.actions import ActionRegistry
+from engine.budgets import DEFAULT as DEFAULT_BUDGETS
+from engine.budgets import Budgets
 from engine.errors import DeployError, Problem
-from engine.forms import FieldTypes, generic_field_types
+from engine.forms import FieldTypes, form_from_xml, generic_field_types
 from engine.specs import AppParser, make_serializer
 
 MAX_BPMN_BYTES = 2_000_000
@@ -49,9 +51,11 @@ class SourceFile:
 class StartEventInfo:
     id: str
     name: str
-    kind: str  # none | message | timer
-    message: str | None = None
+    kind: str  # none | message | signal | timer
+    message: str | None = None  # the message's or the signal's name
     starter_groups: list[str] | None = None
+    form: list[dict[str, Any]] = field(default_factory=list)  # the start form (camunda:formData), as FormSpec
+    initiator: str | None = None  # camunda:initiator: the variable that receives the starting user's name
 
 
 @dataclass
@@ -67,6 +71,8 @@ class LoadedProcess:
     spec: dict[str, Any]
     spec_sha: str
     warnings: list[Problem] = field(default_factory=list)
+    # the users and groups user tasks name literally: (element id, line, "user" | "group", name)
+    principals: list[tuple[str | None, int | None, str, str]] = field(default_factory=list)
 
 
 _schema: etree.XMLSchema | None = None
@@ -134,6 +140,7 @@ def parse_xml(source: SourceFile, out: _Collector) -> etree._ElementTree | None:
     if root.tag != _q("definitions"):
         out.add(root, "根元素必须是 BPMN 2.0 的 bpmn:definitions")
         return None
+    dialect.canonicalize(root)  # what Camunda 7 reads as its own (legacy namespace, flows without ids)
     return tree
 
 
@@ -142,7 +149,25 @@ def _check_xsd(tree: etree._ElementTree, out: _Collector) -> None:
     if not schema.validate(tree):
         for err in list(schema.error_log)[:20]:
             msg = re.sub(r"\{[^}]*\}", "", err.message)
-            out.problems.append(Problem(out.file, err.line, None, f"不符合 BPMN 2.0 规范：{msg}"))
+            out.problems.append(Problem(out.file, err.line, _element_at(tree, err.line, err.message),
+                                        f"不符合 BPMN 2.0 规范：{msg}"))
+
+
+def _element_at(tree: etree._ElementTree, line: int | None, message: str = "") -> str | None:
+    """The id of the element the XSD complains about (the one it names, else the first one starting on its
+    line), or of the nearest element with an id around it."""
+    if not line:
+        return None
+    named = re.match(r"Element '(\{[^}]*\})?([^']+)'", message)
+    candidates = [el for el in tree.getroot().iter() if isinstance(el.tag, str) and el.sourceline == line]
+    if named:
+        candidates = [el for el in candidates if _local(el) == named.group(2)] or candidates
+    for el in candidates:
+        owner: etree._Element | None = el
+        while owner is not None and not owner.get("id"):
+            owner = owner.getparent()
+        return owner.get("id") if owner is not None else None
+    return None
 
 
 def _parse_assignment_literal(attr: str, text: str) -> None:
@@ -197,6 +222,9 @@ class _Lint:
     rule: str = ""
     ids: dict[str, etree._Element] = field(default_factory=dict)
     process_ids: set[str] = field(default_factory=set)
+    process: str = ""  # the id of the process being checked
+    calls: dict[str, list[str]] = field(default_factory=dict)  # executable process -> the processes it calls
+    budgets: Budgets = DEFAULT_BUDGETS
 
     @property
     def messages(self) -> dict[str, str]:
@@ -313,6 +341,8 @@ def _condition_expression(lint: _Lint, flow: etree._Element) -> None:
     label = lint.data["label"]
     if expressions.is_template(text) and expressions.strip_braces(text) is None:
         lint.say_expr(cond, "not_whole", what=label, text=text)
+    elif text and not expressions.is_template(text):
+        lint.say(cond, "bare", text=text[:80])
     else:
         lint.check_expr(cond, expressions.strip_braces(text) or text, label, template=False)
 
@@ -338,8 +368,11 @@ def _assignment_attributes(lint: _Lint, task: etree._Element) -> None:
                 lint.say(task, "bad_literal", attribute=attr, value=value, kind=kinds[attr])
 
 
-@_rule("form-fields", "userTask")
+@_rule("form-fields", "*")
 def _form_fields(lint: _Lint, task: etree._Element) -> None:
+    """User tasks' forms and start forms (a start event's camunda:formData)."""
+    if task.tag not in (_q("userTask"), _q("startEvent")):
+        return
     seen: set[str] = set()
     for f in task.iterfind(".//camunda:formData/camunda:formField", NS):
         fid = f.get("id") or ""
@@ -412,7 +445,15 @@ def _timer_value(lint: _Lint, node: etree._Element, kind: str, label: str) -> No
         try:
             _parse_timer_literal(kind, text)
         except Exception:  # noqa: BLE001 - any parse failure is the designer's literal
-            lint.say(node, "not_iso", what=label, text=text)
+            lint.say(node, "cron" if kind == "timeCycle" and is_cron(text) else "not_iso", what=label, text=text)
+
+
+# Camunda's timeCycle also takes Quartz cron ("0 0 9 ? * MON-FRI"): five to seven fields separated by spaces.
+_CRON = re.compile(r"(\S+\s+){4,6}\S+")
+
+
+def is_cron(text: str) -> bool:
+    return bool(_CRON.fullmatch(text.strip()))
 
 
 @_rule("multi-instance-variables", "multiInstanceLoopCharacteristics")
@@ -441,6 +482,90 @@ def _call_activity_target(lint: _Lint, ca: etree._Element) -> None:
         lint.say(ca, "unknown", called=called)
 
 
+# Execution budgets (engine/budgets.py) where the diagram shows them: literal loop cardinalities, cycles in the
+# call graph, timer periods. What depends on data is checked at run time.
+
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
+_SECONDS = {"years": 365 * 86400, "months": 30 * 86400, "weeks": 7 * 86400, "days": 86400, "hours": 3600,
+            "minutes": 60, "seconds": 1}
+
+
+@_rule("multi-instance-size", "multiInstanceLoopCharacteristics")
+def _multi_instance_size(lint: _Lint, mi: etree._Element) -> None:
+    node = mi.find(_q("loopCardinality"))
+    text = (node.text or "").strip() if node is not None else ""
+    body = expressions.strip_braces(text) or text
+    limit = lint.budgets.max_multi_instance
+    if node is not None and _WHOLE_NUMBER.fullmatch(body) and int(body) > limit:
+        lint.say(node, "too_many", value=body, limit=limit)
+
+
+def literal_period_seconds(kind: str, text: str) -> float | None:
+    """The length of a literal duration or of a cycle's period (months as 30 days, years as 365), or None
+    when the text is no such literal. The modeler's plugin (iso.js periodSeconds) computes the same."""
+    try:
+        _parse_timer_literal(kind, text)
+        if kind == "timeCycle":
+            parts = text.upper().replace("--", "/").strip("R").split("/")[1:]
+            text = next((p for p in parts if p.startswith("P")), "")
+        parsed = TimerEventDefinition.parse_iso_duration(text) if text else None
+    except Exception:  # noqa: BLE001 - not a literal the engine reads: timer-definition reports it
+        return None
+    if not parsed:
+        return None
+    return sum(float(v) * _SECONDS[k] for k, v in parsed.items() if k in _SECONDS)
+
+
+@_rule("timer-floor", "timerEventDefinition")
+def _timer_floor(lint: _Lint, timer: etree._Element) -> None:
+    # the first of timeDate, timeDuration, timeCycle present counts (as in timer-definition)
+    node = next((n for k in ("timeDate", "timeDuration", "timeCycle") if (n := timer.find(_q(k))) is not None), None)
+    if node is None or _local(node) not in lint.data["labels"]:
+        return
+    text = (node.text or "").strip()
+    if not text or expressions.is_template(text):
+        return
+    seconds = literal_period_seconds(_local(node), text)
+    floor = lint.budgets.min_timer_seconds
+    if seconds is not None and seconds < floor:
+        lint.say(node, "too_short", what=lint.data["labels"][_local(node)], text=text, floor=floor)
+
+
+def call_path(calls: dict[str, list[str]], start: str, goal: str) -> list[str] | None:
+    """The shortest chain of calls from ``start`` to ``goal`` (breadth first, callees in sorted order, so the
+    modeler's plugin finds the same one), or None."""
+    previous: dict[str, str | None] = {start: None}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        if node == goal:
+            path = [node]
+            while (before := previous[path[-1]]) is not None:
+                path.append(before)
+            return path[::-1]
+        for callee in sorted(set(calls.get(node, []))):
+            if callee not in previous:
+                previous[callee] = node
+                queue.append(callee)
+    return None
+
+
+def call_graph(trees: list[etree._ElementTree]) -> dict[str, list[str]]:
+    """Executable process -> the processes its call activities (at any depth) call."""
+    return {p.get("id") or "": sorted({ca.get("calledElement") or "" for ca in p.iter(_q("callActivity"))} - {""})
+            for t in trees for p in t.getroot().findall(_q("process")) if p.get("isExecutable") == "true"}
+
+
+@_rule("call-cycle", "callActivity")
+def _call_cycle(lint: _Lint, ca: etree._Element) -> None:
+    called = ca.get("calledElement")
+    if not called or not lint.process:
+        return
+    path = call_path(lint.calls, called, lint.process)
+    if path is not None:
+        lint.say(ca, "cycle", called=called, path=" → ".join([lint.process, *path]))
+
+
 @_rule("starter-groups", "startEvent")
 def _starter_groups(lint: _Lint, ev: etree._Element) -> None:
     for p in _properties(ev, lint.data["property"]):
@@ -448,12 +573,96 @@ def _starter_groups(lint: _Lint, ev: etree._Element) -> None:
             lint.say(p, "empty")
 
 
+# Camunda 7's dialect (engine/dialect.py rewrites what it can; these refuse what it cannot, with the reason).
+
+@_rule("element-ids", "*")
+def _element_ids(lint: _Lint, el: etree._Element) -> None:
+    if not el.tag.startswith(f"{{{BPMN}}}"):
+        return
+    local = _local(el)
+    if local in lint.data["flow_nodes"] and not el.get("id"):
+        lint.say(el, "missing", kind=local)
+    limit = lint.data["max_process_id"]
+    if local == "process" and len(el.get("id") or "") > limit:
+        lint.say(el, "too_long", id=el.get("id"), max=limit)
+
+
+@_rule("link-events", "linkEventDefinition")
+def _link_events(lint: _Lint, link: etree._Element) -> None:
+    event, name = link.getparent(), (link.get("name") or "").strip()
+    if not name:
+        lint.say(link, "no_name")
+        return
+    scope = event.getparent()
+    catches = [ev for ev in dialect.link_events(scope, "intermediateCatchEvent") if dialect.link_name(ev) == name]
+    if _local(event) == "intermediateThrowEvent" and not catches:
+        lint.say(link, "no_catch", name=name)
+    elif _local(event) == "intermediateCatchEvent" and catches.index(event) > 0:
+        lint.say(link, "duplicate_catch", name=name)
+
+
+@_rule("message-events", "*")
+def _message_events(lint: _Lint, el: etree._Element) -> None:
+    local = _local(el) if el.tag.startswith(f"{{{BPMN}}}") else ""
+    if local == "receiveTask":
+        if el.get("messageRef") is None:
+            lint.say(el, "receive_without_message", name=el.get("name") or el.get("id"))
+        else:
+            _message_ref(lint, el)
+    elif local == "messageEventDefinition":
+        parent = el.getparent()
+        if parent is not None and _local(parent) in lint.data["catching"]:
+            _message_ref(lint, el)
+        else:
+            for attr in lint.data["implementation"]:
+                if el.get(_q(attr, CAMUNDA)) is not None:
+                    lint.say(el, "throw_implementation", attribute=attr)
+
+
+def _message_ref(lint: _Lint, el: etree._Element) -> None:
+    ref = el.get("messageRef")
+    if not ref:
+        lint.say(el, "no_message")
+        return
+    root = el.getroottree().getroot()
+    if not any(m.get("id") == ref and (m.get("name") or "").strip() for m in root.findall(_q("message"))):
+        lint.say(el, "unknown_message", ref=ref)
+
+
+@_rule("unsupported-events", "*")
+def _unsupported_events(lint: _Lint, el: etree._Element) -> None:
+    if not el.tag.startswith(f"{{{BPMN}}}"):
+        return
+    local, parent = _local(el), el.getparent()
+    if local in lint.messages:
+        lint.say(el, local)
+    if el.get("isForCompensation") == "true":
+        lint.say(el, "isForCompensation")
+    owner = _local(parent) if parent is not None else ""
+    if local == "signalEventDefinition" and owner in ("intermediateThrowEvent", "endEvent"):
+        lint.say(el, "signal_throw")
+    if local in ("errorEventDefinition", "escalationEventDefinition") and owner == "startEvent":
+        scope = parent.getparent()
+        if scope is not None and scope.get("triggeredByEvent") == "true":
+            lint.say(el, "event_subprocess")
+
+
+@_rule("form-key", "*")
+def _form_key(lint: _Lint, el: etree._Element) -> None:
+    for attr in lint.data["attributes"]:
+        if el.get(_q(attr, CAMUNDA)) is not None:
+            lint.say(el, "refused", attribute=attr)
+
+
 def _lint(tree: etree._ElementTree, out: _Collector, registry: ActionRegistry, known_keys: set[str],
-          field_types: FieldTypes) -> None:
+          field_types: FieldTypes, calls: dict[str, list[str]] | None = None,
+          budgets: Budgets = DEFAULT_BUDGETS) -> None:
     """Every rule of LINT_RULES, reporting in a fixed order: each element of the file in document order, then
-    the definitions, then per process the elements of each checked tag."""
+    the definitions, then per process the elements of each checked tag. ``calls`` is the call graph of the
+    batch and the deployed processes (default: this file's)."""
     root = tree.getroot()
-    lint = _Lint(out, registry, known_keys, field_types)
+    lint = _Lint(out, registry, known_keys, field_types, calls=call_graph([tree]) if calls is None else calls,
+                 budgets=budgets)
     by_scope: dict[str, list[LintRule]] = {}
     for rule in LINT_RULES:
         by_scope.setdefault(rule.scope, []).append(rule)
@@ -464,14 +673,17 @@ def _lint(tree: etree._ElementTree, out: _Collector, registry: ActionRegistry, k
     lint.apply(definitions, root)
     for proc in root.findall(_q("process")):
         lint.process_ids = {el.get("id") for el in proc.iter() if isinstance(el.tag, str) and el.get("id")}
+        lint.process = proc.get("id") or ""
         for tag, rules in by_scope.items():
             for el in proc.iter(_q(tag)):
                 lint.apply(rules, el)
 
 
-def _normalize(tree: etree._ElementTree) -> None:
-    """Rewrite Camunda-isms into the expression bodies the engine evaluates."""
+def _normalize(tree: etree._ElementTree) -> list[dialect.Ignored]:
+    """Rewrite Camunda-isms into what the engine runs (engine/dialect.py) and the expression bodies it
+    evaluates. Returns what was dropped because Camunda 7 does not execute it either."""
     root = tree.getroot()
+    ignored = dialect.lower(root)
     for cond in root.iter(_q("conditionExpression"), _q("loopCardinality"), _q("completionCondition")):
         text = (cond.text or "").strip()
         cond.text = expressions.strip_braces(text) or text
@@ -480,6 +692,7 @@ def _normalize(tree: etree._ElementTree) -> None:
             text = (node.text or "").strip()
             body = expressions.strip_braces(text)
             node.text = body if body is not None else json.dumps(text)
+    return ignored
 
 
 def _start_events(proc: etree._Element) -> list[StartEventInfo]:
@@ -495,10 +708,15 @@ def _start_events(proc: etree._Element) -> list[StartEventInfo]:
             message = names.get(ref)
         elif ev.find(_q("timerEventDefinition")) is not None:
             kind = "timer"
+        elif (sd := ev.find(_q("signalEventDefinition"))) is not None:
+            kind = "signal"
+            signals = {sig.get("id"): sig.get("name") for sig in root.findall(_q("signal"))}
+            message = signals.get(sd.get("signalRef"))
         groups = None
         for p in _properties(ev, "starterGroups"):
             groups = _split(p.get("value"))
-        result.append(StartEventInfo(ev.get("id") or "", ev.get("name") or "", kind, message, groups))
+        result.append(StartEventInfo(ev.get("id") or "", ev.get("name") or "", kind, message, groups,
+                                     form_from_xml(ev).as_list(), ev.get(_q("initiator", CAMUNDA))))
     return result
 
 
@@ -518,17 +736,20 @@ def load(
     registry: ActionRegistry,
     deployed_xml: dict[str, tuple[str, str]] | None = None,
     field_types: FieldTypes | None = None,
+    budgets: Budgets = DEFAULT_BUDGETS,
 ) -> list[LoadedProcess]:
     """Check and parse a batch of files. ``deployed_xml`` maps already deployed process keys to
-    (file name, XML) so call activities can reach them. Raises DeployError listing every problem."""
+    (file name, XML) so call activities can reach them; ``budgets`` give the limits checked at deploy.
+    Raises DeployError listing every problem."""
     deployed_xml = deployed_xml or {}
     field_types = field_types or generic_field_types()
-    trees, problems = _check(sources, registry, deployed_xml, field_types)
+    trees, problems = _check(sources, registry, deployed_xml, field_types, budgets)
     if problems:
         raise DeployError(problems)
 
     originals = {src.name: src.data.decode("utf-8") for src, _ in trees}
-    parser = _parser(trees, deployed_xml)
+    ignored: dict[str, list[dialect.Ignored]] = {}
+    parser = _parser(trees, deployed_xml, ignored)
     serializer = make_serializer()
     loaded: list[LoadedProcess] = []
     for src, tree in trees:
@@ -542,11 +763,11 @@ def load(
                 problems.append(Problem(exc.file_name or src.name, _line_of(tree, eid), eid,
                                         f"流程解析失败：{_spiff_message(exc)}"))
                 continue
-            except Exception as exc:  # noqa: BLE001 - report, never crash on a hostile diagram
-                problems.append(Problem(src.name, None, proc.get("id") or "",
-                                        f"流程解析失败：{type(exc).__name__}: {exc}"))
+            except Exception:  # noqa: BLE001 - report, never crash on a hostile diagram
+                problems.append(Problem(src.name, proc.sourceline, proc.get("id") or "",
+                                        "流程解析失败：引擎无法解析此流程（未知原因），请检查其中不常用的元素"))
                 continue
-            loaded.append(_loaded(src, proc, originals[src.name], state))
+            loaded.append(_loaded(src, proc, originals[src.name], state, ignored.get(src.name, [])))
     if problems:
         raise DeployError(problems)
     return loaded
@@ -562,6 +783,7 @@ def _check(
     registry: ActionRegistry,
     deployed_xml: dict[str, tuple[str, str]],
     field_types: FieldTypes,
+    budgets: Budgets = DEFAULT_BUDGETS,
 ) -> tuple[list[tuple[SourceFile, etree._ElementTree]], list[Problem]]:
     """Parse, validate and lint every file; the trees that parsed, and every problem found."""
     problems: list[Problem] = []
@@ -574,20 +796,34 @@ def _check(
             trees.append((src, tree))
         problems.extend(out.problems)
     known = _executable_keys(trees) | set(deployed_xml)
+    calls = _deployed_calls(deployed_xml, _executable_keys(trees)) | call_graph([t for _, t in trees])
     for src, tree in trees:
         out = _Collector(src.name)
-        _lint(tree, out, registry, {k for k in known if k}, field_types)
+        _lint(tree, out, registry, {k for k in known if k}, field_types, calls, budgets)
         problems.extend(out.problems)
     return trees, problems
 
 
-def _parser(trees: list[tuple[SourceFile, etree._ElementTree]],
-            deployed_xml: dict[str, tuple[str, str]]) -> AppParser:
-    """A parser holding the batch (normalized in place) and the deployed processes the batch does not replace."""
+def _deployed_calls(deployed_xml: dict[str, tuple[str, str]], replaced: set[str | None]) -> dict[str, list[str]]:
+    """The call graph of the deployed processes the batch does not replace."""
+    graph: dict[str, list[str]] = {}
+    for key, (fname, xml) in deployed_xml.items():
+        tree = parse_xml(SourceFile(fname, xml.encode()), _Collector(fname)) if key not in replaced else None
+        if tree is not None:
+            graph.update({k: v for k, v in call_graph([tree]).items() if k == key})
+    return graph
+
+
+def _parser(trees: list[tuple[SourceFile, etree._ElementTree]], deployed_xml: dict[str, tuple[str, str]],
+            ignored: dict[str, list[dialect.Ignored]] | None = None) -> AppParser:
+    """A parser holding the batch (normalized in place) and the deployed processes the batch does not replace;
+    ``ignored`` receives, per file of the batch, what normalization dropped."""
     batch_keys = _executable_keys(trees)
     parser = AppParser()
     for src, tree in trees:
-        _normalize(tree)
+        dropped = _normalize(tree)
+        if ignored is not None:
+            ignored[src.name] = dropped
         parser.add_bpmn_xml(tree, filename=src.name)
     for key, (fname, xml) in deployed_xml.items():
         if key in batch_keys:
@@ -607,7 +843,8 @@ def _parse_process(parser: AppParser, serializer: Any, key: str) -> dict[str, An
     return json.loads(serializer.serialize_json(wf))
 
 
-def _loaded(src: SourceFile, proc: etree._Element, xml: str, state: dict[str, Any]) -> LoadedProcess:
+def _loaded(src: SourceFile, proc: etree._Element, xml: str, state: dict[str, Any],
+            ignored: list[dialect.Ignored]) -> LoadedProcess:
     key = proc.get("id") or ""
     spec_blob = {"spec": state["spec"], "subprocess_specs": state["subprocess_specs"]}
     blob_text = json.dumps(spec_blob, sort_keys=True, ensure_ascii=False)
@@ -622,7 +859,23 @@ def _loaded(src: SourceFile, proc: etree._Element, xml: str, state: dict[str, An
         called=sorted({ca.get("calledElement") or "" for ca in proc.iter(_q("callActivity"))}),
         spec=spec_blob,
         spec_sha=hashlib.sha256(blob_text.encode()).hexdigest(),
+        warnings=[Problem(src.name, i.line, i.element_id, IGNORED_WARNING.format(what=i.what)) for i in ignored],
+        principals=literal_principals(proc),
     )
+
+
+def literal_principals(proc: etree._Element) -> list[tuple[str | None, int | None, str, str]]:
+    """Who the process's user tasks name without an expression (templates are resolved only at run time)."""
+    found = []
+    for task in proc.iter(_q("userTask")):
+        for attr, kind in (("assignee", "user"), ("candidateUsers", "user"), ("candidateGroups", "group")):
+            for name in _split(task.get(_q(attr, CAMUNDA))):
+                if not expressions.is_template(name):
+                    found.append((task.get("id"), task.sourceline, kind, name))
+    return found
+
+
+IGNORED_WARNING = "已忽略 bpmn:{what}：Camunda 7 不执行数据对象、数据存储及其关联，本引擎同样不执行"
 
 
 _SPIFF_MESSAGES = {
@@ -631,6 +884,7 @@ _SPIFF_MESSAGES = {
     "Non-default exclusive outgoing sequence flow without condition": "排他网关的非默认分支缺少条件",
     "There is no support implemented for this task type": "不支持该类型的元素",
     "is not executable": "流程不可执行",
+    "must specify a cardinality or a collection": "多实例活动须设置 camunda:collection 或循环次数（loopCardinality）",
 }
 
 

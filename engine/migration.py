@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from engine.errors import Conflict, NotFound
 from engine.locks import existing_instance
-from engine.models import Instance, ProcessModel
+from engine.models import PUBLISHED, Instance, ProcessModel
 from engine.service import Actor, WorkflowService
 
 REACHED = TaskState.COMPLETED | TaskState.STARTED | TaskState.READY | TaskState.WAITING | TaskState.ERROR
@@ -97,7 +97,8 @@ class Migrator:
         self.registry = service.runner.codec.serializer.registry
 
     def _target(self, s: Any, key: str, version: int | None) -> ProcessModel:
-        stmt = select(ProcessModel).where(ProcessModel.key == key)
+        # only published versions run: a pending or rejected one is no target
+        stmt = select(ProcessModel).where(ProcessModel.key == key, ProcessModel.status == PUBLISHED)
         stmt = stmt.where(ProcessModel.version == version) if version is not None else stmt.order_by(
             ProcessModel.version.desc()).limit(1)
         target = s.scalars(stmt).first()

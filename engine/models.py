@@ -24,8 +24,16 @@ class ProcessSpec(Base):
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+# A version's review state (four eyes, engine/deployment.py): deployed by an operator or published by an approver
+# (``published``: instances start on the newest of these), waiting for an approver, or refused by one.
+PUBLISHED, PENDING, REJECTED = "published", "pending", "rejected"
+VERSION_STATUS_LABELS = {PUBLISHED: "已发布", PENDING: "待审批", REJECTED: "已驳回"}
+
+
 class ProcessModel(Base):
-    """One deployed version of one process (``key``, ``version``); running instances stay on theirs."""
+    """One deployed version of one process (``key``, ``version``); running instances stay on theirs. Only
+    ``published`` versions run; a designer's deploy waits as ``pending`` until an approver publishes or rejects
+    it (``reviewed_*``)."""
 
     __tablename__ = "wf_model"
     __table_args__ = (UniqueConstraint("key", "version"),)
@@ -42,6 +50,10 @@ class ProcessModel(Base):
     called: Mapped[list[Any]] = mapped_column(JSON, default=list)
     deployed_by: Mapped[str | None] = mapped_column(String(100))
     deployed_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=PUBLISHED, server_default=PUBLISHED, index=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None]
+    review_comment: Mapped[str | None] = mapped_column(Text)
 
 
 class Instance(Base):
@@ -49,6 +61,7 @@ class Instance(Base):
     __table_args__ = (
         Index("ix_wf_instance_timer", "next_timer_at"),
         Index("ix_wf_instance_key_status", "process_key", "status"),
+        Index("ix_wf_instance_started", "started_at", "id"),  # the instance list, newest first (keyset)
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     model_id: Mapped[int] = mapped_column(ForeignKey("wf_model.id"), index=True)
@@ -125,6 +138,8 @@ class AwaitedMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("wf_instance.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
+    # message: delivered to one instance (POST /api/messages); signal: broadcast to all (POST /api/signals)
+    kind: Mapped[str] = mapped_column(String(16), default="message", server_default="message")
 
 
 class AuditEvent(Base):

@@ -7,17 +7,25 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from sqlalchemy import Select, and_, or_, select, union_all
+from sqlalchemy import Select, and_, false, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.access import Access, Actor
 from engine.db import Database
 from engine.errors import Forbidden, NotFound
 from engine.models import AuditEvent, HumanTask, Instance, TaskCandidate
+from engine.paging import Key, Page, page
 from engine.projection import READY
 from engine.runner import Runner
 
 TASK_VIEWS = ("mine", "claimable", "open", "done")
+# The orders of task lists (keyset paging, engine/paging.py): open work by due date (none last), then by age;
+# newest first; done work by when it was done. Each ends in the task id, so the order is total.
+TASK_ORDERS: dict[str, list[Key]] = {
+    "due": [Key(HumanTask.due_at), Key(HumanTask.created_at), Key(HumanTask.id)],
+    "created": [Key(HumanTask.created_at, desc=True), Key(HumanTask.id, desc=True)],
+    "done": [Key(HumanTask.completed_at, desc=True), Key(HumanTask.id, desc=True)],
+}
 
 
 def existing(s: Session, instance_id: str) -> Instance:
@@ -27,11 +35,14 @@ def existing(s: Session, instance_id: str) -> Instance:
     return inst
 
 
-def task_query(actor: Actor, view: str = "mine") -> Select[HumanTask]:
+def task_query(actor: Actor, view: str = "mine", excluded: bool = False) -> Select[HumanTask]:
     """A SELECT over the projection: mine | claimable | open (mine + claimable) | done.
 
     Each view starts from the actor's own rows (their candidate rows, the tasks assigned to them), found
-    through indexes, so its cost follows the actor's work and not the number of tasks."""
+    through indexes, so its cost follows the actor's work and not the number of tasks. An ``excluded`` actor
+    (engine/access.py: designs processes) has no open work, whatever the diagrams name."""
+    if excluded and view != "done":
+        return select(HumanTask).where(false())
     candidate_ids = select(TaskCandidate.task_id).where(
         TaskCandidate.state == READY,
         or_(and_(TaskCandidate.kind == "g", TaskCandidate.ref.in_(sorted(actor.groups))),
@@ -61,7 +72,14 @@ class Queries:
     def tasks_for(self, actor: Actor, view: str = "open", limit: int = 200) -> list[HumanTask]:
         with self.db.sessions() as s:
             order = HumanTask.completed_at.desc() if view == "done" else HumanTask.due_at.asc().nulls_last()
-            return list(s.scalars(task_query(actor, view).order_by(order, HumanTask.created_at).limit(limit)))
+            return list(s.scalars(task_query(actor, view, self.access.excluded(actor)).order_by(order, HumanTask.created_at).limit(limit)))
+
+    def tasks_page(self, actor: Actor, view: str, limit: int, after: str | None = None, before: str | None = None,
+                   sort: str = "due") -> Page[HumanTask]:
+        """One page of a task list (``sort``: a key of TASK_ORDERS; done tasks always by when they were done)."""
+        with self.db.sessions() as s:
+            stmt = task_query(actor, view, self.access.excluded(actor))
+            return page(s, stmt, TASK_ORDERS["done" if view == "done" else sort], limit, after, before)
 
     def readable_task(self, s: Session, task_id: str, actor: Actor) -> HumanTask:
         ht = s.get(HumanTask, task_id)

@@ -8,12 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy.orm import Session
 
 from engine import expressions
 from engine.actions import ActionContext, ActionRegistry
+from engine.budgets import DEFAULT, Budgets, StepBudget
 from engine.errors import ActionError, EngineError
 from engine.models import Instance, ProcessModel, ProcessSpec
 from engine.serialization import StateCodec
@@ -42,18 +45,32 @@ def has_message_events(specs: Iterable[Any]) -> bool:
                 ed = pending.pop()
                 if ed is None:
                     continue
-                if isinstance(ed, MessageEventDefinition):
+                if isinstance(ed, MessageEventDefinition | SignalEventDefinition):
                     return True
                 pending.extend(getattr(ed, "event_definitions", None) or [])
     return False
 
 
+def failure_message(exc: SpiffWorkflowException, inner: BaseException) -> str:
+    """Why the engine stopped, in Chinese, on the element where it stopped; SpiffWorkflow's own (English)
+    text never reaches the user."""
+    task = getattr(exc, "task", None)
+    spec: Any = getattr(task, "task_spec", None)
+    where = f"在“{spec.bpmn_name or spec.bpmn_id}”处" if getattr(spec, "bpmn_id", None) else ""
+    if isinstance(inner, expressions.ExpressionError):
+        return f"流程{where}执行失败：{inner}"
+    if isinstance(inner, WorkflowDataException):
+        return f"流程{where}执行失败：所需的数据不存在或不符合要求"
+    return f"流程{where}执行失败：引擎无法继续执行这一步"
+
+
 class Runner:
     """Turns stored rows into live workflows and runs them, calling registered actions on the way."""
 
-    def __init__(self, registry: ActionRegistry, now: Callable[[], datetime]) -> None:
+    def __init__(self, registry: ActionRegistry, now: Callable[[], datetime], budgets: Budgets = DEFAULT) -> None:
         self.registry = registry
         self.now = now
+        self.budgets = budgets
         self.codec = StateCodec()
         self._message_specs: dict[str, bool] = {}  # spec sha -> has message events (content-addressed)
 
@@ -91,21 +108,22 @@ class Runner:
 
     def run(self, s: Session, inst: Instance, wf: BpmnWorkflow, act: Callable[[], Any]) -> None:
         """``act()`` then engine steps until only people or timers are awaited; engine failures become
-        EngineError with a Chinese message."""
+        EngineError with a Chinese message. The steps run within the budgets (engine/budgets.py): over them,
+        BudgetExceeded is raised and the caller's transaction rolls back."""
         def action_runner(topic: str, task: Any) -> dict[str, Any] | None:
             return self.call_action(s, inst, task, topic, copy.deepcopy(task.data), None)
 
-        wf.script_engine = AppScriptEngine(action_runner)
+        wf.script_engine = AppScriptEngine(action_runner, self.budgets)
         try:
             act()
-            run_engine_steps(wf)
+            run_engine_steps(wf, StepBudget(self.budgets))
         except (EngineError, expressions.ExpressionError):
             raise
         except SpiffWorkflowException as exc:
             inner = unwrap(exc)
             if isinstance(inner, EngineError):
                 raise inner from exc
-            raise EngineError(f"流程执行失败：{inner}") from exc
+            raise EngineError(failure_message(exc, inner)) from exc
 
     def on_complete(self, s: Session, inst: Instance, task: Any, username: str, values: dict[str, Any]
                     ) -> dict[str, Any] | None:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from engine import expressions
 from engine.errors import DeployError, EngineError, FormError, NotFound, Problem
-from engine.models import ProcessModel, Schedule
+from engine.models import PUBLISHED, ProcessModel, Schedule
 from engine.timers import Cycle, add_duration, parse_cycle, parse_instant
 
 
@@ -152,7 +152,7 @@ def add_schedule(s: Session, name: str, process_key: str, expression: str, now: 
         raise FormError({"name": "请填写计划名称"})
     if s.scalar(select(Schedule.id).where(Schedule.name == name)) is not None:
         raise FormError({"name": f"计划“{name}”已存在"})
-    model = s.scalars(select(ProcessModel).where(ProcessModel.key == process_key)
+    model = s.scalars(select(ProcessModel).where(ProcessModel.key == process_key, ProcessModel.status == PUBLISHED)
                       .order_by(ProcessModel.version.desc()).limit(1)).first()
     if model is None:
         raise NotFound(f"流程“{process_key}”尚未部署")

@@ -24,17 +24,20 @@ from sqlalchemy.orm import Session
 
 from engine.access import Access, Actor, may_start
 from engine.actions import ActionRegistry
+from engine.budgets import DEFAULT, Budgets
 from engine.clock import Clock, SystemClock, set_clock
 from engine.db import Database
-from engine.deployment import Deployments, DeployResult, latest_model
+from engine.deployment import Deployments, DeployResult, PrincipalCheck, latest_model
+from engine.errors import Forbidden
 from engine.forms import FieldTypes, generic_field_types
 from engine.lifecycle import Lifecycle
 from engine.loader import LoadedProcess, SourceFile
 from engine.models import AuditEvent, HumanTask, Instance, ProcessModel
+from engine.paging import Page
 from engine.projection import CommandResult, Projector
 from engine.queries import Queries, task_query
 from engine.runner import Runner
-from engine.starting import Starts
+from engine.starting import SignalResult, Starts
 from engine.task_commands import Prepare, TaskCommands
 from engine.worker import Worker
 
@@ -53,19 +56,27 @@ class WorkflowService:
         on_task_created: Callable[[Session, HumanTask], None] | None = None,
         field_types: FieldTypes | None = None,
         context_keys: Iterable[str] = (),
+        budgets: Budgets = DEFAULT,
+        excluded_groups: Iterable[str] = (),
+        principals: PrincipalCheck | None = None,
     ) -> None:
         """``lookups`` builds, per transaction, what field types ask about the domain; ``context_keys`` are
-        task-data keys (besides ``*_id``) copied onto task rows for the pages' context cards."""
+        task-data keys (besides ``*_id``) copied onto task rows for the pages' context cards; ``budgets``
+        bound every command (engine/budgets.py); members of ``excluded_groups`` (those who design processes)
+        never work on tasks."""
         self.db = db
         self.registry = registry
         self.clock = clock or SystemClock()
         set_clock(self.clock)
         self.field_types = field_types or generic_field_types()
-        self.access = Access(supervisor_groups, manager_groups)
-        self.runner = Runner(registry, self.now)
+        self.budgets = budgets
+        self.access = Access(supervisor_groups, manager_groups, excluded_groups)
+        self.runner = Runner(registry, self.now, budgets)
         self.projector = Projector(self.runner, self.now, context_keys, on_task_created)
-        self.deployments = Deployments(db, registry, self.field_types, self.projector, self.now)
-        self.starts = Starts(db, self.runner, self.projector, self.now)
+        # ``principals``: which users and groups named in diagrams the directory does not know (deploy warnings)
+        self.deployments = Deployments(db, registry, self.field_types, self.projector, self.now, budgets,
+                                       principals)
+        self.starts = Starts(db, self.runner, self.projector, self.now, self.field_types, lookups)
         self.tasks = TaskCommands(db, self.runner, self.projector, self.access, self.field_types, lookups,
                                   self.now)
         self.lifecycle = Lifecycle(db, self.runner, self.projector, self.access, self.now)
@@ -75,8 +86,19 @@ class WorkflowService:
         return self.clock.now()
 
     # ------------------------------------------------------------------ deploy
-    def deploy(self, sources: list[SourceFile], actor: Actor | None = None) -> list[DeployResult]:
-        return self.deployments.deploy(sources, actor)
+    def deploy(self, sources: list[SourceFile], actor: Actor | None = None, pending: bool = False
+               ) -> list[DeployResult]:
+        """Deploy (published at once), or with ``pending`` submit for an approver's review (four eyes)."""
+        return self.deployments.deploy(sources, actor, pending)
+
+    def publish(self, key: str, version: int, actor: Actor, comment: str | None = None) -> ProcessModel:
+        return self.deployments.publish(key, version, actor, comment)
+
+    def reject(self, key: str, version: int, actor: Actor, comment: str) -> ProcessModel:
+        return self.deployments.reject(key, version, actor, comment)
+
+    def pending_versions(self) -> list[ProcessModel]:
+        return self.deployments.pending()
 
     def check(self, sources: list[SourceFile]) -> list[LoadedProcess]:
         return self.deployments.check(sources)
@@ -90,12 +112,19 @@ class WorkflowService:
         return self.starts.startable(actor)
 
     def start(self, key: str, actor: Actor, data: dict[str, Any] | None = None, start_event: str | None = None,
-              business_key: str | None = None) -> CommandResult:
-        return self.starts.start(key, actor, data, start_event, business_key)
+              business_key: str | None = None, form_values: dict[str, Any] | None = None) -> CommandResult:
+        return self.starts.start(key, actor, data, start_event, business_key, form_values)
 
     def send_message(self, name: str, actor: Actor, variables: dict[str, Any] | None = None,
                      business_key: str | None = None, instance_id: str | None = None) -> CommandResult:
-        return self.starts.send_message(name, actor, variables, business_key, instance_id)
+        return self.starts.send_message(name, actor, variables, business_key, instance_id,
+                                        manager=self.access.may_manage(actor))
+
+    def send_signal(self, name: str, actor: Actor, variables: dict[str, Any] | None = None) -> SignalResult:
+        """Broadcast a signal (managers only: it reaches every instance waiting for it)."""
+        if not self.access.may_manage(actor):
+            raise Forbidden("只有管理人员可以广播信号")
+        return self.starts.broadcast_signal(name, actor, variables)
 
     # ------------------------------------------------------------------ tasks
     def claim(self, task_id: str, actor: Actor) -> None:
@@ -154,12 +183,15 @@ class WorkflowService:
         return self.access.supervisor_groups
 
     # ------------------------------------------------------------------ queries
-    @staticmethod
-    def task_query(actor: Actor, view: str = "mine") -> Select[HumanTask]:
-        return task_query(actor, view)
+    def task_query(self, actor: Actor, view: str = "mine") -> Select[HumanTask]:
+        return task_query(actor, view, self.access.excluded(actor))
 
     def tasks_for(self, actor: Actor, view: str = "open", limit: int = 200) -> list[HumanTask]:
         return self.queries.tasks_for(actor, view, limit)
+
+    def tasks_page(self, actor: Actor, view: str, limit: int, after: str | None = None, before: str | None = None,
+                   sort: str = "due") -> Page[HumanTask]:
+        return self.queries.tasks_page(actor, view, limit, after, before, sort)
 
     def get_task(self, task_id: str, actor: Actor) -> HumanTask:
         return self.queries.get_task(task_id, actor)

@@ -6,11 +6,14 @@
   registered action;
 * timer events get our timer event definitions (:mod:`engine.timers`: the app clock, calendar-true durations and
   cycles), which the serializer writes and reads under SpiffWorkflow's own type names;
-* every expression is evaluated by :mod:`engine.expressions` (simpleeval), scripts are refused.
+* every expression is evaluated by :mod:`engine.expressions` (simpleeval), scripts are refused;
+* multi-instance activities restore as our subclasses, which refuse to create more instances than the command's
+  budget allows (:mod:`engine.budgets`) before creating any.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
@@ -19,11 +22,13 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter, MultiInstanceTaskConverter
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
     IntermediateCatchEvent,
     IntermediateThrowEvent,
+    ReceiveTask,
     StartEvent,
 )
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
@@ -36,9 +41,26 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 )
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.event_definitions import (
+    MessageEventDefinition as CamundaMessageEventDefinition,
+)
+from SpiffWorkflow.camunda.specs.multiinstance_task import (
+    ParallelMultiInstanceTask,
+    SequentialMultiInstanceTask,
+)
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from engine import expressions
+from engine.budgets import check_multi_instance
+from engine.dialect_specs import (
+    AppMessageEventDefinition,
+    AppMessageEventDefinitionConverter,
+    AppMessageParserMixin,
+    AppReceiveTaskParser,
+    PassThroughTask,
+    PassThroughTaskConverter,
+    check_collection,
+)
 from engine.timers import APP_TIMER_CLASSES, app_timer
 
 USER_TASK_ATTRIBUTES = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority")
@@ -91,11 +113,12 @@ class AppTimerParserMixin(EventDefinitionParser):
 
 # Every event a timer can sit on. End events take no timer, and an event-based gateway only points at the
 # intermediate catch events that hold them.
-class AppStartEventParser(AppTimerParserMixin, CamundaStartEventParser):
+class AppStartEventParser(AppMessageParserMixin, AppTimerParserMixin, CamundaStartEventParser):
     pass
 
 
-class AppIntermediateCatchEventParser(AppTimerParserMixin, CamundaIntermediateCatchEventParser):
+class AppIntermediateCatchEventParser(AppMessageParserMixin, AppTimerParserMixin,
+                                      CamundaIntermediateCatchEventParser):
     pass
 
 
@@ -103,7 +126,7 @@ class AppIntermediateThrowEventParser(AppTimerParserMixin, CamundaIntermediateTh
     pass
 
 
-class AppBoundaryEventParser(AppTimerParserMixin, CamundaBoundaryEventParser):
+class AppBoundaryEventParser(AppMessageParserMixin, AppTimerParserMixin, CamundaBoundaryEventParser):
     pass
 
 
@@ -116,7 +139,60 @@ class AppParser(CamundaParser):
         full_tag("intermediateCatchEvent"): (AppIntermediateCatchEventParser, IntermediateCatchEvent),
         full_tag("intermediateThrowEvent"): (AppIntermediateThrowEventParser, IntermediateThrowEvent),
         full_tag("boundaryEvent"): (AppBoundaryEventParser, BoundaryEvent),
+        # Camunda 7's readings (engine/dialect_specs.py)
+        full_tag("task"): (CamundaTaskParser, PassThroughTask),
+        full_tag("manualTask"): (CamundaTaskParser, PassThroughTask),
+        full_tag("receiveTask"): (AppReceiveTaskParser, ReceiveTask),
     }
+
+
+def _multi_instance_size(spec: Any, my_task: Any) -> int | None:
+    """How many instances a multi-instance activity is about to create (None: not a countable input)."""
+    if spec.data_input is not None:
+        if not isinstance(spec.data_input, TaskDataReference):
+            return None
+        data = spec.data_input.get(my_task)
+        return len(data) if isinstance(data, Sized) else None
+    if spec.cardinality is None:
+        return None
+    cardinality = my_task.workflow.script_engine.evaluate(my_task, spec.cardinality)
+    return cardinality if isinstance(cardinality, int) else None
+
+
+class AppParallelMultiInstanceTask(ParallelMultiInstanceTask):
+    """Counts before creating: a collection or cardinality over the budget creates nothing."""
+
+    stock_name = ParallelMultiInstanceTask.__name__
+
+    def create_children(self, my_task: Any) -> None:
+        check_collection(self, my_task)
+        size = _multi_instance_size(self, my_task)
+        if size is not None:
+            check_multi_instance(my_task, size)
+        super().create_children(my_task)
+
+
+class AppSequentialMultiInstanceTask(SequentialMultiInstanceTask):
+    """Creates one instance at a time, but a loop over more items than the budget allows is refused at once."""
+
+    stock_name = SequentialMultiInstanceTask.__name__
+
+    def _update_hook(self, my_task: Any) -> Any:
+        check_collection(self, my_task)  # runs once, before the first instance
+        result = super()._update_hook(my_task)
+        remaining = my_task.internal_data.get("remaining")
+        size = my_task.internal_data.get("cardinality") if remaining is None else len(remaining) + 1
+        if isinstance(size, int):
+            check_multi_instance(my_task, size)
+        return result
+
+
+class AppMultiInstanceConverter(MultiInstanceTaskConverter):
+    """Our multi-instance classes under SpiffWorkflow's type names: stored specs restore into them, and a
+    diagram's serialized spec (and so its hash) stays what it was."""
+
+    def __init__(self, target_class: Any, registry: Any, typename: str | None = None) -> None:
+        super().__init__(target_class, registry, typename or target_class.stock_name)
 
 
 class SafeEnvironment(BasePythonScriptEngineEnvironment):
@@ -138,9 +214,10 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):
 class AppScriptEngine(PythonScriptEngine):
     """Carries the callback that runs named actions for the command in progress."""
 
-    def __init__(self, action_runner: Any = None) -> None:
+    def __init__(self, action_runner: Any = None, budgets: Any = None) -> None:
         super().__init__(environment=SafeEnvironment())
         self.action_runner = action_runner
+        self.budgets = budgets  # engine.budgets.Budgets of the command (read by engine.budgets.of)
 
     def run_action(self, topic: str | None, task: Any) -> dict[str, Any] | None:
         if self.action_runner is None:
@@ -166,6 +243,13 @@ def make_serializer(overrides: dict[type, type] | None = None) -> BpmnWorkflowSe
         # to serialize instead of coming back as ours.
         config.pop(stock)
         config[ours] = AppTimerConverter
+    # Registered after the stock classes, so the stock type names restore into ours (the parser still builds
+    # the stock ones, which serialize under the same names).
+    config[AppParallelMultiInstanceTask] = AppMultiInstanceConverter
+    config[AppSequentialMultiInstanceTask] = AppMultiInstanceConverter
+    config[PassThroughTask] = PassThroughTaskConverter
+    config.pop(CamundaMessageEventDefinition)  # only ours owns the stock type name, as for the timers
+    config[AppMessageEventDefinition] = AppMessageEventDefinitionConverter
     config.update(overrides or {})
     registry = BpmnWorkflowSerializer.configure(config)
     from datetime import date

@@ -14,9 +14,9 @@ from engine.access import Access, Actor
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, InstanceNotActive, TaskAlreadyDone
 from engine.forms import FieldTypes, FormSpec, validate
-from engine.locks import lock_task
+from engine.locks import lock_task, lock_task_open
 from engine.models import HumanTask, Instance
-from engine.projection import COMPLETED, READY, CommandResult, Projector, close_candidates, write_row
+from engine.projection import COMPLETED, READY, CommandResult, Projector
 from engine.runner import Runner
 from engine.values import json_safe
 
@@ -38,13 +38,16 @@ class TaskCommands:
     def locked(self, s: Session, task_id: str, actor: Actor) -> tuple[HumanTask, Instance]:
         """The open task and its instance, locked; someone who may not do the task learns nothing about it."""
         ht, inst = lock_task(s, task_id, self.db.is_postgres)
+        self.check_open(ht, inst, actor)
+        return ht, inst
+
+    def check_open(self, ht: HumanTask, inst: Instance, actor: Actor) -> None:
         if (ht.state != READY or inst.status != "running") and not self.access.is_party(ht, actor):
             raise Forbidden("您无权办理此任务")
         if ht.state != READY:
             raise TaskAlreadyDone(ht.name, ht.completed_by, ht.completed_at, ht.state)
         if inst.status != "running":
             raise InstanceNotActive("流程已挂起或已结束，暂不能办理")
-        return ht, inst
 
     def claim(self, task_id: str, actor: Actor) -> None:
         with self.db.transaction() as s:
@@ -87,7 +90,8 @@ class TaskCommands:
         """Complete a task. ``prepare`` runs inside the same transaction once the task is locked and allowed
         (e.g. storing uploaded files) and returns values to add: a refused submission keeps nothing."""
         with self.db.transaction() as s:
-            ht, inst = self.locked(s, task_id, actor)
+            ht, inst, open_ids = lock_task_open(s, task_id, self.db.is_postgres)
+            self.check_open(ht, inst, actor)
             if ht.assignee and ht.assignee != actor.username and not actor.is_admin:
                 raise Forbidden(f"此任务已由{ht.assignee}签收，只有签收人可以办理")
             if not self.access.may_work(ht, actor):
@@ -96,7 +100,7 @@ class TaskCommands:
                 values = {**values, **prepare(s, ht)}
             form = FormSpec([FormSpec.field_from_dict(f) for f in ht.form])
             clean = validate(form, values, self.lookups(s) if self.lookups else None, self.field_types)
-            wf = self.runner.restore(s, inst)
+            wf = self.projector.restore(s, inst)
             task = wf.get_task_from_id(UUID(task_id))
             if task is None or task.state != TaskState.READY:
                 raise Conflict("任务状态已变化，请刷新页面")
@@ -110,9 +114,8 @@ class TaskCommands:
                 task.run()
 
             self.runner.run(s, inst, wf, act)
-            write_row(s, ht, {"state": COMPLETED, "completed_by": actor.username, "completed_at": now,
-                              "assignee": ht.assignee or actor.username})
-            close_candidates(s, [ht], COMPLETED)
-            self.projector.audit(s, "complete", actor=actor, instance=inst, task=ht, comment=comment,
-                                 data=json_safe(clean))
-            return self.projector.save(s, inst, wf)
+            audit = self.projector.audit_row("complete", actor=actor, instance=inst, task=ht, comment=comment,
+                                             data=json_safe(clean))
+            closing = {"state": COMPLETED, "completed_by": actor.username, "completed_at": now,
+                       "assignee": ht.assignee or actor.username}
+            return self.projector.save(s, inst, wf, open_ids=open_ids, closing=[(ht, closing)], audit=audit)

@@ -14,7 +14,10 @@ became due during the final ``refresh_timers()`` of ``do_engine_steps()`` READY 
   28 February, 31 March, 30 April …);
 * a cycle that missed occurrences (the worker was down) fires once and continues at the next future occurrence;
 * :func:`run_engine_steps` runs the engine until no automatic task is left READY;
-* dates written without an offset are Beijing time, whatever the server's zone.
+* dates written without an offset are Beijing time, whatever the server's zone;
+* no duration or cycle period is shorter than the floor of the command's budgets (``min_timer_seconds``,
+  engine/budgets.py): deploy refuses such literals, and values computed from data are raised to the floor, so no
+  timer fires faster than that.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 from calendar import monthrange
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,7 +39,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.bpmn.util import PendingBpmnEvent
 
-from engine import clock
+from engine import budgets, clock
 from engine.clock import SHANGHAI
 
 MAX_SETTLE_ROUNDS = 50
@@ -176,15 +180,18 @@ class AppDurationTimerEventDefinition(_StockName, DurationTimerEventDefinition):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            event_value = add_duration(_now(), str(expression)).isoformat()
+            now, floor = _now(), budgets.of(my_task).min_timer_seconds
+            event_value = max(add_duration(now, str(expression)), now + timedelta(seconds=floor)).isoformat()
             my_task._set_internal_data(event_value=event_value)
         if parse_instant(event_value) < _now():
             my_task._set_internal_data(event_fired=True)
         return bool(my_task._get_internal_data("event_fired", False))
 
 
-def _arm_cycle(text: str, now: datetime) -> dict[str, Any]:
+def _arm_cycle(text: str, now: datetime, floor_seconds: float = 0) -> dict[str, Any]:
     cycle = parse_cycle(text, now)
+    if approx_seconds(cycle.period) < floor_seconds:  # a period computed from data: never faster than the floor
+        cycle = Cycle(cycle.cycles, cycle.anchor, cycle.first, f"PT{int(math.ceil(floor_seconds))}S")
     k = cycle.first
     return {"cycles": cycle.cycles, "next": cycle.occurrence(k).isoformat(), "duration": approx_seconds(cycle.period),
             "anchor": cycle.anchor.isoformat(), "first": cycle.first, "period": cycle.period, "k": k}
@@ -201,7 +208,7 @@ class AppCycleTimerEventDefinition(_StockName, CycleTimerEventDefinition):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            event_value = _arm_cycle(str(expression), now)
+            event_value = _arm_cycle(str(expression), now, budgets.of(my_task).min_timer_seconds)
         ready = False
         if event_value["cycles"] != 0:
             if parse_instant(event_value["next"]) < now:
@@ -245,17 +252,18 @@ def app_timer(definition: TimerEventDefinition) -> TimerEventDefinition:
 
 
 # ---------------------------------------------------------------------------------------------- running
-def run_engine_steps(wf: Any) -> None:
-    """``do_engine_steps()`` until no automatic task is READY.
+def run_engine_steps(wf: Any, before_step: Callable[[Any], None] | None = None) -> None:
+    """``do_engine_steps()`` until no automatic task is READY; ``before_step`` is called with each task
+    before it runs (the command's step budget, engine/budgets.py).
 
     ``do_engine_steps()`` ends with ``refresh_timers()``: a timer that falls due right then becomes READY but
     does not run, and being no longer WAITING it is missing from ``waiting_events()`` (so from
     ``next_timer_at``). Running the engine again until nothing automatic is READY closes that gap."""
-    wf.do_engine_steps()
+    wf.do_engine_steps(will_complete_task=before_step)
     for _ in range(MAX_SETTLE_ROUNDS):
         if not any(not t.task_spec.manual for t in wf.get_tasks(state=TaskState.READY)):
             return
-        wf.do_engine_steps()
+        wf.do_engine_steps(will_complete_task=before_step)
 
 
 def due_at(value: Any) -> datetime | None:

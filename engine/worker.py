@@ -33,8 +33,10 @@ from sqlalchemy.orm import Session
 
 from engine import schedule
 from engine.access import Actor
+from engine.budgets import DEFAULT as DEFAULT_BUDGETS
 from engine.db import Database
-from engine.models import AuditEvent, Instance, ProcessModel, Schedule
+from engine.deployment import published_model
+from engine.models import AuditEvent, Instance, Schedule
 from engine.starting import Starts
 
 
@@ -222,13 +224,14 @@ class Worker:
     def _start(self, s: Session, row: Schedule) -> str | None:
         """Start one instance for a due schedule row and move the row on; None when the row was retired."""
         now = self.service.now()
-        model = s.scalars(select(ProcessModel).where(ProcessModel.key == row.process_key)
-                          .order_by(ProcessModel.version.desc()).limit(1)).first()
+        model = published_model(s, row.process_key)
         event = schedule.start_event_for(model, row.start_event, row.source) if model is not None else None
         if model is None or event is None:
             log.warning("%s schedule %s retired: process %s has no such start event any more", self.name,
                         row.name, row.process_key)
             row.active, row.next_run_at = False, None
+            return None
+        if self._throttled(s, row, now):
             return None
         actor = Actor(row.run_as or "system", frozenset({"system"}))
         data = {**(row.data or {}), "scheduled_at": (row.next_run_at or now).isoformat(), "schedule": row.name}
@@ -237,6 +240,26 @@ class Worker:
         row.last_run_at, row.last_instance_id = now, started.instance_id
         schedule.advance(row, now)
         return started.instance_id
+
+    def _throttled(self, s: Session, row: Schedule, now: datetime) -> bool:
+        """A process starts at most ``timer_starts_per_hour`` instances from timers in any hour (all its
+        schedules running as that user together), so no timer start event floods the office. Over the cap, the row waits until the
+        oldest start of the hour leaves the window; it is recorded in the audit trail."""
+        cap = getattr(self.service, "budgets", DEFAULT_BUDGETS).timer_starts_per_hour
+        since = now - timedelta(hours=1)
+        recent = (select(Instance.started_at)
+                  .where(Instance.process_key == row.process_key, Instance.started_at >= since,
+                         Instance.started_by == (row.run_as or "system"))
+                  .order_by(Instance.started_at.desc()).limit(cap))
+        starts = list(s.scalars(recent))
+        if len(starts) < cap:
+            return False
+        row.next_run_at = max(starts[-1] + timedelta(hours=1), now + timedelta(seconds=1))
+        log.warning("%s schedule %s throttled: %d starts of %s in the last hour (cap %d); next at %s", self.name,
+                    row.name, len(starts), row.process_key, cap, row.next_run_at.isoformat())
+        s.add(AuditEvent(at=now, actor="system", action="schedule_throttled", process_key=row.process_key,
+                         data={"schedule": row.name, "cap": cap, "next_run_at": row.next_run_at.isoformat()}))
+        return True
 
     # ------------------------------------------------------------------ the loop
     def next_due(self) -> datetime | None:

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from steps.common import *  # noqa: E402,F403  (the shared step definitions)
 from steps.common import UNCHANGED  # noqa: E402
 from steps.domain import *  # noqa: E402,F403
+from steps.supervision import *  # noqa: E402,F403
 from steps.timing import *  # noqa: E402,F403
 from steps.world import World  # noqa: E402
 

@@ -10,9 +10,9 @@ from steps.common import rows
 from steps.world import World, local_day, names_in
 
 from engine.clock import SHANGHAI
-from meeting.models import Attendance, ImplementationReport, Minutes, Unit
+from meeting.models import Attendance, ImplementationReport, Minutes
 from meeting.queries import topic_pool
-from meeting.statuses import MeetingStatus, MinutesStatus, ReportStatus
+from meeting.statuses import AttendanceReply, MeetingStatus, MinutesStatus, ReportStatus
 
 scenarios("联席会议.feature")
 
@@ -143,16 +143,34 @@ def minutes_status(world: World, status: str) -> None:
     assert _minutes(world).status == MinutesStatus.from_label(status)
 
 
-@then(parsers.parse('会议纪要的收文单位为{n:d}个成员单位、承办单位{extra}和全部抄送单位'))
-def minutes_recipients(world: World, n: int, extra: str) -> None:
+@then(parsers.parse('会议纪要的收文单位为{n:d}个成员单位、{chosen}和承办单位{extra}'))
+def minutes_recipients(world: World, n: int, chosen: str, extra: str) -> None:
+    """报 and 抄送 as chosen, 分送 to the member units, and the units the items are assigned to."""
     members = [world.unit_code(name) for name in world.member_names()]
     assert len(members) == n
-    with world.db.sessions() as s:
-        cc = list(s.scalars(select(Unit.code).where(Unit.kind == "cc").order_by(Unit.sort)))
-    assert len(cc) == 7
-    wanted = set(members) | {world.unit_code(x) for x in names_in(extra)} | set(cc)
+    wanted = set(members) | {world.unit_code(x) for x in names_in(chosen) + names_in(extra)}
     recipients = _minutes(world).recipients
     assert set(recipients) == wanted and len(recipients) == len(wanted), recipients
+
+
+@then(parsers.parse('会议纪要的文号为"{number}"'))
+def minutes_number(world: World, number: str) -> None:
+    assert _minutes(world).number == number
+
+
+@when("出席会议的单位都对纪要草稿回复无意见")
+def all_comment_none(world: World) -> None:
+    world.answer_comments()
+
+
+@when("\"联席会议办公室\"按回执记录签到，召集人主持会议")
+def sign_in_as_replied(world: World) -> None:
+    world.sign_in()
+
+
+@then(parsers.parse('"{unit}"的回执为"{label}"'))
+def reply_label(world: World, unit: str, label: str) -> None:
+    assert _attendance(world, unit).reply == AttendanceReply.from_label(label)
 
 
 # ---------------------------------------------------------------------- report to the district

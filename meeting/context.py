@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.clock import SHANGHAI
+from meeting.item_context import item_subjects
+from meeting.meeting_context import meeting_subjects
 from meeting.models import MajorIssue, Meeting, MembershipChange, ResolutionItem, Topic, Unit
-from meeting.statuses import MeetingStatus, ResolutionStatus, TopicStatus
+from meeting.statuses import TopicStatus
 
 
 @dataclass
@@ -65,17 +66,10 @@ def subjects(session: Session, ctx: dict[str, Any]) -> list[Subject]:
     """The records a task is about, most specific first, with the details a person needs to act."""
     units = _unit_names(session)
     out: list[Subject] = []
-    rid = ctx.get("resolution_id")
-    if isinstance(rid, int) and (r := session.get(ResolutionItem, rid)) is not None:
-        out.append(Subject("resolution", r.id, "议定事项", f"{r.number} {r.content}", [
-            ("牵头单位", units.get(r.lead_unit, r.lead_unit)),
-            ("配合单位", "、".join(units.get(c, c) for c in r.co_units) or "无"),
-            ("完成时限", r.deadline.astimezone(SHANGHAI).strftime("%Y-%m-%d")),
-            ("状态", ResolutionStatus.label_of(r.status)),
-        ]))
-    mid = ctx.get("major_issue_id")
-    if isinstance(mid, int) and (m := session.get(MajorIssue, mid)) is not None:
-        out.append(Subject("major", m.id, "重大问题", m.title, [("情况", m.description or "")]))
+    # The item, and on its decision pages the 延期申请 or 督办函 being decided (meeting/item_context.py).
+    out.extend(Subject(*row) for row in item_subjects(session, ctx, units))
+    # The 请示 being decided, the draft minutes and the meeting with its agenda (meeting/meeting_context.py).
+    out.extend(Subject(*row) for row in meeting_subjects(session, ctx, units))
     tid = ctx.get("topic_id")
     if isinstance(tid, int) and (t := session.get(Topic, tid)) is not None:
         out.append(Subject("topic", t.id, "议题", t.title, [
@@ -86,11 +80,5 @@ def subjects(session: Session, ctx: dict[str, Any]) -> list[Subject]:
     if isinstance(cid, int) and (c := session.get(MembershipChange, cid)) is not None:
         out.append(Subject("membership", c.id, "成员单位调整", units.get(c.unit_code, c.unit_code),
                            [("调整类型", c.kind), ("理由", c.reason)]))
-    meeting_id = ctx.get("meeting_id")
-    if isinstance(meeting_id, int) and (mt := session.get(Meeting, meeting_id)) is not None:
-        out.append(Subject("meeting", mt.id, "会议", mt.title, [
-            ("会议类型", "临时会议" if mt.kind == "adhoc" else "例会"),
-            ("时间", mt.meeting_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")),
-            ("地点", mt.place), ("状态", MeetingStatus.label_of(mt.status))]))
     return out
 

@@ -1,6 +1,9 @@
 """A whole joint meeting, run through the service layer exactly as people would do it in the browser.
 
-Three units propose topics (one is returned once), a regular meeting with all seventeen units answering,
+Three units propose topics (one is returned once), a regular meeting at which 区残联 never replies (closed as
+未回复 at the reply deadline; the meeting goes ahead), 区人社局 sends a substitute and 区统计局 asks for leave; the
+签到 of the meeting day with the convener presiding; minutes sent to the attending units for comments twice (the
+convener returns the first draft), numbered from the document register when signed (汉救联纪〔2026〕1号);
 three resolution items (one closed on time, one overdue with 催办 and 督办, one closed after an approved
 extension), one major issue decided by the district leader, minutes issued, the report received.
 """
@@ -17,10 +20,27 @@ from engine.db import Database
 from engine.migrate import upgrade
 from engine.models import AuditEvent, HumanTask, Instance
 from engine.service import Actor, WorkflowService
-from meeting import directory
-from meeting.models import ExtensionRequest, MajorIssue, Notification, ResolutionItem
+from meeting import demo_supervision, directory
+from meeting.models import (
+    Attendance,
+    DocumentNumber,
+    ExtensionRequest,
+    MajorIssue,
+    Minutes,
+    MinutesComment,
+    Notification,
+    ResolutionItem,
+)
 from meeting.runtime import actor_for, build_service, deploy_defaults
-from meeting.statuses import ExtensionStatus, InstanceStatus, MajorIssueStatus, ResolutionStatus
+from meeting.statuses import (
+    AttendanceReply,
+    DocumentNumberStatus,
+    ExtensionStatus,
+    InstanceStatus,
+    MajorIssueStatus,
+    ResolutionStatus,
+    SignIn,
+)
 
 DEMO_START = datetime(2026, 6, 1, 9, 0, tzinfo=SHANGHAI).astimezone(UTC)
 
@@ -30,6 +50,7 @@ class Walkthrough:
 
     def __init__(self, db: Database, service: WorkflowService, clock: ManualClock) -> None:
         self.db, self.service, self.clock = db, service, clock
+        self.refused_by_rule = 0  # extension requests the office's rules refused (a refusal stores nothing)
 
     def actor(self, username: str) -> Actor:
         return actor_for(self.db, username)
@@ -96,7 +117,7 @@ def _run(w: Walkthrough) -> dict[str, Any]:
     w.do("office", "compile_report", {"report_body": "三项议定事项均已办结。"})
     w.do("convener", "approve_report", {"report_decision": "approve"})
     w.do("district", "receive_report", {"receipt_comment": "很好，继续抓好落实。"})
-    return summary(w.db, meeting_instance)
+    return summary(w.db, meeting_instance, w.refused_by_rule)
 
 
 def _collect_topics(w: Walkthrough) -> list[int]:
@@ -115,28 +136,48 @@ def _collect_topics(w: Walkthrough) -> list[int]:
     return [_topic_id(w, topics[u]) for u in ("caizheng", "renshe", "yibao")]
 
 
+SILENT_UNIT = "canlian"  # never returns its 参会回执
+SUBSTITUTE_UNIT = "renshe"  # sends a substitute (代会)
+
+
+def reply_for(code: str) -> dict[str, Any] | None:
+    """The demo's 参会回执 of one member unit (None: it never replies)."""
+    if code == SILENT_UNIT:
+        return None
+    if code == "tongji":
+        return {"attendance": "leave", "leave_reason": "参加市级培训。"}
+    if code == SUBSTITUTE_UNIT:
+        return {"attendance": "substitute", "attendee_name": "王五", "attendee_post": "办公室主任",
+                "attendee_phone": "0915-3200001"}
+    return {"attendance": "attend", "attendee_name": f"{code}分管负责人", "attendee_post": "副局长"}
+
+
 def _hold_meeting(w: Walkthrough, topic_ids: list[int]) -> str:
-    """联席会议: plan, approval, attendance of all seventeen units (one asks for leave); on the meeting day the
-    office records the outcome, one topic goes to the district as a major issue."""
+    """联席会议: plan (date and time), approval, the replies of the member units (one never replies, one sends a
+    substitute, one asks for leave) closed at the deadline; on the meeting day the 签到 and the outcome, one topic
+    goes to the district as a major issue."""
     meeting_instance = w.start("office", "joint_meeting")
     w.do("office", "draft_plan", {"meeting_kind": "regular", "meeting_title": "2026年第一次社会救助联席会议",
-                                  "meeting_date": w.today(7), "meeting_place": "区民政局三楼会议室",
-                                  "topic_ids": topic_ids, "invited_units": []})
+                                  "meeting_date": w.today(7), "meeting_time": "09:00",
+                                  "meeting_place": "区民政局三楼会议室", "topic_ids": topic_ids, "invited_units": []})
     w.do("convener", "approve_plan", {"plan_decision": "approve", "plan_comment": "同意。"})
     with w.db.sessions() as s:
         members = directory.member_unit_codes(s)
     for code in members:
-        reply = ({"attendance": "leave", "leave_reason": "参加市级培训。"} if code == "tongji"
-                 else {"attendance": "attend", "attendee_name": f"{code}分管负责人"})
-        w.do(code, "confirm_attendance", reply, attendee=code)
+        reply = reply_for(code)
+        if reply is not None:
+            w.do(code, "confirm_attendance", reply, attendee=code)
 
     w.advance(7.1)
+    w.do("office", "sign_in", {"sign_in_sheet": [], "presider_name": "召集人（区民政局主要负责人）",
+                               "presider_post": "区民政局局长"})
     w.do("office", "record_outcome", {
         "resolution_items": [
             {"content": "完成社会救助资金预算编制并报区政府。", "lead_unit": "caizheng", "co_units": ["minzheng"],
-             "deadline": w.today(30), "topic_id": topic_ids[0]},
-            {"content": "建立低保家庭就业援助台账，按月更新。", "lead_unit": "renshe", "co_units": [],
-             "deadline": w.today(20), "topic_id": topic_ids[1]},
+             "deadline": w.today(30), "topic_id": topic_ids[0], "key_item": True},
+            {"content": "建立低保家庭就业援助台账，按月更新。", "lead_unit": "renshe",
+             "co_units": [demo_supervision.SILENT_CO_UNIT], "deadline": w.today(20), "topic_id": topic_ids[1],
+             "key_item": True},
             {"content": "推行医疗救助“一站式”结算。", "lead_unit": "yibao", "co_units": ["weijian"],
              "deadline": w.today(25), "topic_id": topic_ids[2]},
         ],
@@ -156,38 +197,47 @@ def _decide_major_issue(w: Walkthrough) -> None:
                                 "instruction_items": []})
 
 
+def draft_minutes(w: Walkthrough, body: str, days: int = 3) -> None:
+    w.do("office", "draft_minutes", {"minutes_body": body, "comment_deadline": w.today(days),
+                                     "report_units": ["zhengfuban"], "copy_units": ["quweiban"]})
+
+
+def answer_comments(w: Walkthrough, opinions: dict[str, str] | None = None, silent: tuple[str, ...] = ()) -> None:
+    """Every unit asked in the open 征求意见 round answers (无意见, or the opinion given) unless ``silent``."""
+    opinions = opinions or {}
+    for task in _comment_tasks(w):
+        unit = str(task.context.get("comment_unit"))
+        if unit in silent:
+            continue
+        answer = ({"comment_answer": "opinion", "comment_text": opinions[unit]} if unit in opinions
+                  else {"comment_answer": "none"})
+        w.do(unit, "comment_minutes", answer, comment_unit=unit)
+
+
+def _comment_tasks(w: Walkthrough) -> list[HumanTask]:
+    with w.db.sessions() as s:
+        return list(s.scalars(select(HumanTask).where(HumanTask.state == "READY",
+                                                      HumanTask.bpmn_id == "comment_minutes")))
+
+
 def _issue_minutes(w: Walkthrough) -> None:
-    """会议纪要: drafted, returned once, approved, issued."""
-    w.do("office", "draft_minutes", {"minutes_no": "汉社救联〔2026〕1号", "minutes_body": "会议议定事项如下……"})
+    """会议纪要: the first draft goes to the attending units for comments (区财政局 proposes a change, two units stay
+    silent until the deadline), the convener returns it; the second round is answered at once, the convener
+    signs (文号 from the register) and the minutes are issued."""
+    draft_minutes(w, "会议议定事项如下……")
+    answer_comments(w, {"caizheng": "请在议定事项中写明预算报送时间。"}, silent=("yibao", "weijian"))
+    w.advance(3.5)
     w.do("convener", "approve_minutes", {"minutes_decision": "return", "minutes_comment": "请写明完成时限。"})
-    w.do("office", "draft_minutes", {"minutes_no": "汉社救联〔2026〕1号", "minutes_body": "会议议定事项及完成时限如下……"})
+    draft_minutes(w, "会议议定事项及完成时限如下……", days=2)
+    answer_comments(w)
     w.do("convener", "approve_minutes", {"minutes_decision": "approve"})
 
 
 def _implement(w: Walkthrough) -> None:
-    """Three items: one closed on time, one extended, one late with 催办 and 督办."""
-    items = _items(w)
-    fiscal, jobs, medical = items["caizheng"], items["renshe"], items["yibao"]
-    # Item 1 closed on time, with the co-operating unit's input.
-    w.do("minzheng", "co_input", {"co_opinion": "已配合核定保障人数。"}, resolution_id=fiscal)
-    w.do("caizheng", "implement", {"report_action": "report", "result_body": "预算已编制并上报。"},
-         resolution_id=fiscal)
-    w.do("office", "verify", {"verify_decision": "accept", "verify_comment": "材料齐全。"}, resolution_id=fiscal)
-    # Item 3: extension asked and approved, then the co-operating unit and the lead report.
-    w.do("yibao", "implement", {"report_action": "extend", "requested_deadline": w.today(40),
-                                "extension_reason": "需与市级平台对接。"}, resolution_id=medical)
-    w.do("convener", "approve_extension", {"extension_approved": True, "extension_comment": "同意延期。"},
-         resolution_id=medical)
-    w.do("weijian", "co_input", {"co_opinion": "定点医院已完成接口改造。"}, resolution_id=medical)
-    # Item 2 runs late: 催办 three days before, 督办 at the deadline, then it is reported and closed.
-    w.advance(18)
-    w.advance(3)
-    w.do("renshe", "implement", {"report_action": "report", "result_body": "台账已建立，覆盖 320 户。"},
-         resolution_id=jobs)
-    w.do("office", "verify", {"verify_decision": "accept"}, resolution_id=jobs)
-    w.do("yibao", "implement", {"report_action": "report", "result_body": "一站式结算已上线。"},
-         resolution_id=medical)
-    w.do("office", "verify", {"verify_decision": "accept"}, resolution_id=medical)
+    """Three items (two 重点事项), a silent co-unit, a 督办函, 月报, a 阶段性报告 and a 督办通报
+    (meeting/demo_supervision.py)."""
+    demo_supervision.set_rules(w)
+    demo_supervision.implement(w, _items(w))
 
 
 def _items(w: Walkthrough) -> dict[str, int]:
@@ -196,7 +246,7 @@ def _items(w: Walkthrough) -> dict[str, int]:
         return {r.lead_unit: r.id for r in rows}
 
 
-def summary(db: Database, meeting_instance: str | None = None) -> dict[str, Any]:
+def summary(db: Database, meeting_instance: str | None = None, refused_by_rule: int = 0) -> dict[str, Any]:
     with db.sessions() as s:
         by_status = dict(s.execute(select(Instance.status, func.count()).group_by(Instance.status)).all())
         completed = by_status.get(InstanceStatus.COMPLETED, 0)
@@ -214,7 +264,26 @@ def summary(db: Database, meeting_instance: str | None = None) -> dict[str, Any]
             "extensions_approved": s.scalar(select(func.count()).select_from(ExtensionRequest)
                                             .where(ExtensionRequest.status == ExtensionStatus.APPROVED)),
             "notifications": sum(notes.values()),
+            **meeting_cycle_figures(s),
+            **demo_supervision.figures(s, refused_by_rule),
             "audit_events": s.scalar(select(func.count()).select_from(AuditEvent)),
             "all_completed": total > 0 and completed == total,
         }
 
+
+
+def meeting_cycle_figures(s: Any) -> dict[str, Any]:
+    """What the meeting cycle recorded: silence closed at deadlines, substitutes, comment rounds, 文号 given."""
+    numbers = list(s.scalars(select(DocumentNumber.number).where(DocumentNumber.status == DocumentNumberStatus.USED)
+                             .order_by(DocumentNumber.kind, DocumentNumber.year, DocumentNumber.seq)))
+    return {
+        "attendance_unanswered": s.scalar(select(func.count()).select_from(Attendance)
+                                          .where(Attendance.reply == AttendanceReply.UNANSWERED)),
+        "substitutes_signed_in": s.scalar(select(func.count()).select_from(Attendance)
+                                          .where(Attendance.sign_in == SignIn.SUBSTITUTE)),
+        "minutes_comment_rounds": s.scalar(select(func.coalesce(func.sum(Minutes.comment_rounds), 0))),
+        "minutes_comments_silent": s.scalar(select(func.count()).select_from(MinutesComment)
+                                            .where(MinutesComment.answer == "silent")),
+        "documents_numbered": len(numbers),
+        "documents": numbers,
+    }

@@ -108,7 +108,38 @@ def coerce_resolution_items(f: Field, value: Any, lookups: MeetingLookups | None
     return clean_item_rows(value, lambda codes: _check_units(lookups, codes))
 
 
+SIGN_IN_STATUSES = ("present", "substitute", "absent")  # meeting.statuses.SignIn
+
+
+def coerce_sign_in(f: Field, value: Any, lookups: MeetingLookups | None) -> list[dict[str, Any]]:
+    """签到表: one row per unit {unit, status (present / substitute / absent), name, post}; who came is named."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value or "[]")
+        except (json.JSONDecodeError, RecursionError):
+            raise FormFieldError("签到表格式不正确") from None
+    if not isinstance(value, list) or len(value) > MAX_LIST:
+        raise FormFieldError("签到表格式不正确")
+    rows: list[dict[str, Any]] = []
+    missing = []
+    for row in value:
+        if not isinstance(row, dict):
+            raise FormFieldError("签到表格式不正确")
+        unit, status = str(row.get("unit") or "").strip(), str(row.get("status") or "").strip()
+        name, post = str(row.get("name") or "").strip()[:100], str(row.get("post") or "").strip()[:100]
+        if not unit or len(unit) > 64 or status not in SIGN_IN_STATUSES:
+            raise FormFieldError("签到表中有单位的到会情况不正确")
+        if status != "absent" and not name:
+            missing.append(unit)
+        rows.append({"unit": unit, "status": status, "name": name, "post": post})
+    _check_units(lookups, [r["unit"] for r in rows])
+    if missing:
+        raise FormFieldError("出席或代会的单位请填写到会人员姓名")
+    return rows
+
+
 MEETING_FIELD_TYPES = (
+    FieldType("sign_in", coerce_sign_in, empty=list, rows=True),
     FieldType("unit", coerce_unit, choice=True),
     FieldType("units", coerce_units, empty=list),
     FieldType("topic", coerce_topic, choice=True),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,9 +17,16 @@ from engine.errors import FormError
 from engine.forms import MAX_TABLE_ROWS, FormFieldError, as_int, as_list, is_empty
 from meeting.models import Meeting, ResolutionCoUnit, ResolutionItem, Unit
 from meeting.timeutil import as_date, end_of_day
+from meeting.workdays import WorkCalendar, calendar_for
 
 # Units that can be given an item; cc recipients only read the minutes.
 ASSIGNABLE_KINDS = ("member", "invited", "town")
+
+
+# A deadline may be given in 工作日 instead of a date ("10" in the 工作日 box, or "10个工作日" through the API):
+# counted from the day the items are recorded with the holiday calendar (meeting/workdays.py).
+MAX_DEADLINE_WORKDAYS = 250
+_WORKDAYS_TEXT = re.compile(r"^\s*(\d{1,3})\s*个?工作日\s*$")
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,8 @@ class ItemDraft:
     co_units: list[str]
     deadline: datetime
     topic_id: int | None
+    key_item: bool = False  # 重点事项: 销号 needs 佐证材料 and the convener's approval
+    co_deadline: datetime | None = None  # the co-units' own deadline; None: the office's rule (meeting/rules.py)
 
 
 def clean_item_rows(value: Any, check_units: Callable[[list[str]], None]) -> list[dict[str, Any]]:
@@ -66,10 +76,12 @@ def _clean_row(row: dict[str, Any], check_units: Callable[[list[str]], None]) ->
     except (ValueError, TypeError):
         raise FormFieldError("配合单位格式不正确") from None
     co = [c for c in dict.fromkeys(co) if c and c != lead]
+    workdays = _deadline_workdays(row)
     try:
-        deadline = forms.as_date(row.get("deadline"))
+        deadline = None if workdays is not None else forms.as_date(row.get("deadline"))
+        co_deadline = forms.as_date(row.get("co_deadline")) if not is_empty(row.get("co_deadline")) else None
     except (ValueError, TypeError):
-        raise FormFieldError("请填写完成时限（YYYY-MM-DD）") from None
+        raise FormFieldError("请填写完成时限（YYYY-MM-DD，或填写工作日数）") from None
     topic_id = row.get("topic_id")
     try:
         topic_id = None if is_empty(topic_id) else as_int(topic_id)
@@ -77,7 +89,22 @@ def _clean_row(row: dict[str, Any], check_units: Callable[[list[str]], None]) ->
         raise FormFieldError("议题编号不正确") from None
     check_units([lead, *co])
     return {"content": content.strip(), "lead_unit": lead, "co_units": co, "deadline": deadline,
-            "topic_id": topic_id}
+            "topic_id": topic_id, "deadline_workdays": workdays, "co_deadline": co_deadline,
+            "key_item": row.get("key_item") in (True, "true", "on", "1", 1, "是")}
+
+
+def _deadline_workdays(row: dict[str, Any]) -> int | None:
+    """The number of 工作日 a row gives instead of a date, or None; FormFieldError when it is not a number."""
+    raw = row.get("deadline_workdays")
+    text = "" if raw is None else str(raw).strip()
+    if not text and isinstance(row.get("deadline"), str):
+        match = _WORKDAYS_TEXT.match(row["deadline"])
+        text = match.group(1) if match else ""
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= MAX_DEADLINE_WORKDAYS:
+        raise FormFieldError(f"工作日数须为 1 至 {MAX_DEADLINE_WORKDAYS} 的整数")
+    return int(text)
 
 
 def assignable_units(session: Session) -> set[str]:
@@ -85,7 +112,8 @@ def assignable_units(session: Session) -> set[str]:
 
 
 def _row_problems(
-    row: dict[str, Any], today: date, units: set[str], allowed_topics: set[int] | None
+    row: dict[str, Any], today: date, units: set[str], allowed_topics: set[int] | None,
+    calendar: WorkCalendar | None = None,
 ) -> tuple[list[str], ItemDraft | None]:
     problems: list[str] = []
     content = str(row.get("content") or "").strip()
@@ -101,9 +129,11 @@ def _row_problems(
     unknown = [c for c in co_units if c not in units]
     if unknown:
         problems.append(f"配合单位“{'、'.join(unknown)}”不在可承办单位名录中")
-    deadline = None
+    deadline = co_deadline = None
+    workdays = row.get("deadline_workdays")
     try:
-        deadline = as_date(row.get("deadline"))
+        deadline = (calendar or WorkCalendar()).add(today, int(workdays)) if workdays else as_date(row.get("deadline"))
+        co_deadline = as_date(row.get("co_deadline"))
     except ValueError:
         problems.append("办理时限不是有效日期")
     else:
@@ -111,13 +141,16 @@ def _row_problems(
             problems.append("请填写办理时限")
         elif deadline < today:
             problems.append(f"办理时限不能早于今天（{today.isoformat()}）")
+        elif co_deadline is not None and not today <= co_deadline <= deadline:
+            problems.append(f"配合时限须在今天（{today.isoformat()}）至办理时限（{deadline.isoformat()}）之间")
     if topic_id is not None and allowed_topics is not None and int(topic_id) not in allowed_topics:
         problems.append("关联议题不是本次会议审议的议题")
     if problems or deadline is None:
         return problems, None
     # The lead unit answers for the item; listing it again as co-operating unit adds nothing.
     co_units = [c for c in dict.fromkeys(co_units) if c != lead]
-    return [], ItemDraft(content, lead, co_units, end_of_day(deadline), int(topic_id) if topic_id else None)
+    return [], ItemDraft(content, lead, co_units, end_of_day(deadline), int(topic_id) if topic_id else None,
+                         bool(row.get("key_item")), end_of_day(co_deadline) if co_deadline and co_units else None)
 
 
 def check_item_rows(
@@ -129,10 +162,11 @@ def check_item_rows(
 ) -> list[ItemDraft]:
     """Validate a resolution-item table; any bad row raises ``FormError({field: ...})`` naming every problem."""
     units = assignable_units(session)
+    calendar = calendar_for(session)
     drafts: list[ItemDraft] = []
     messages: list[str] = []
     for index, row in enumerate(rows or [], start=1):
-        problems, draft = _row_problems(row, today, units, allowed_topics)
+        problems, draft = _row_problems(row, today, units, allowed_topics, calendar)
         if problems:
             messages.append(f"第{index}行：" + "，".join(problems))
         elif draft is not None:
@@ -143,8 +177,9 @@ def check_item_rows(
 
 
 def item_number(meeting: Meeting, sequence: int) -> str:
-    """HY2026-1-01: year and number of the meeting, then the item's place among the meeting's items."""
-    return f"HY{meeting.year}-{meeting.seq}-{sequence:02d}"
+    """HY-2026-01-03: the meeting's number (Meeting.key), then the item's place among the meeting's items, so
+    an item reads as part of its meeting wherever the two appear side by side."""
+    return f"{meeting.key}-{sequence:02d}"
 
 
 def create_items(
@@ -170,7 +205,9 @@ def create_items(
             status=status,
             supervise_count=0,
             created_at=now,
-            co_unit_links=[ResolutionCoUnit(unit_code=c, position=i) for i, c in enumerate(draft.co_units)],
+            key_item=draft.key_item,
+            co_unit_links=[ResolutionCoUnit(unit_code=c, position=i, deadline=draft.co_deadline)
+                           for i, c in enumerate(draft.co_units)],
         )
         session.add(item)
         items.append(item)

@@ -1,9 +1,15 @@
 """督办台账: the resolution ledger's filters, sort orders, columns and exports (.xlsx, CSV).
 
-A filter is a query string (what /resolutions, /api/resolutions, the exports and saved filters share). Every
-filter maps to an indexed predicate on ``resolution_items`` (meeting_id, lead_unit, status, deadline and the
-composite status+deadline index) or on ``resolution_co_units`` (unit_code); sorting by deadline walks the
+A filter is a query string (what /resolutions, /my/resolutions, /api/resolutions, the exports and saved filters
+share). Every filter maps to an indexed predicate on ``resolution_items`` (meeting_id, lead_unit, status, deadline
+and the composite status+deadline index) or on ``resolution_co_units`` (unit_code); sorting by deadline walks the
 deadline index. Only the free-text search ``q`` is a LIKE over the rows the other filters leave.
+
+The rows come in chunks (``iter_ledger_rows``): per chunk a few aggregate queries keyed by the chunk's ids give
+what each row sums up (延期次数, the co-units' 催办 / 督办, the latest progress, the minutes' 文号), so an export
+streams however long the ledger grows and no history is walked in Python. The .xlsx is written by openpyxl in
+write-only mode, with a title row, 制表单位 and 截至日期, real date cells, light fills and a landscape print
+setup repeating the header row on every page.
 """
 
 from __future__ import annotations
@@ -11,20 +17,38 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from functools import cached_property
+from typing import IO, Any
 from urllib.parse import urlencode
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.clock import SHANGHAI
+from engine.paging import Key, capped_count, page
 from meeting.items import ASSIGNABLE_KINDS
-from meeting.models import Meeting, ResolutionCoUnit, ResolutionItem, Unit
+from meeting.models import (
+    ExtensionRequest,
+    Meeting,
+    Minutes,
+    ProgressReport,
+    ResolutionCoUnit,
+    ResolutionItem,
+    Unit,
+)
 from meeting.queries import LIGHTS, light_clause
-from meeting.statuses import OPEN_ITEMS_LABEL, Light, ResolutionStatus
+from meeting.statuses import (
+    OPEN_ITEMS_LABEL,
+    CoUnitStatus,
+    ExtensionStatus,
+    ItemSource,
+    Light,
+    ResolutionStatus,
+    Rung,
+)
 from meeting.timeutil import at_local, end_of_day, local_today
 
 # The status filter: every open item at once, or one status of an issued item (drafts are not in the ledger).
@@ -33,16 +57,27 @@ FILTER_STATUSES: dict[str, str] = {OPEN_FILTER: f"{OPEN_ITEMS_LABEL}（全部）
     s.value: s.label for s in ResolutionStatus.issued()}
 LIGHT_FILTERS: dict[str, str] = {light.value: light.label for light in LIGHTS}
 COLUMNS: dict[str, str] = {
-    "number": "编号", "meeting": "会议", "content": "议定事项", "lead": "牵头单位", "co": "配合单位",
-    "deadline": "完成时限", "light": "督办灯", "status": "办理状态", "days_left": "剩余天数",
-    "supervise_count": "督办次数", "closed_at": "办结日期", "created_at": "交办日期",
+    "seq": "序号", "number": "编号", "source": "来源", "meeting": "会议", "content": "议定事项",
+    "key": "重点事项", "created_at": "交办日期", "lead": "牵头单位", "co": "配合单位", "co_status": "配合单位反馈",
+    "original_deadline": "原时限", "deadline": "现时限", "extensions": "延期次数", "progress": "最新进展",
+    "remind_count": "催办次数", "supervise_count": "督办次数", "escalation": "督办升级", "closed_at": "办结日期",
+    "overdue_days": "逾期天数", "light": "督办灯", "status": "办理状态", "days_left": "剩余天数",
 }
 DEFAULT_COLUMNS = ("number", "content", "lead", "co", "deadline", "light", "status")
+# What a clerk sends up when no columns were chosen (office practice: the 督办台账's usual columns).
+EXPORT_COLUMNS = ("seq", "number", "source", "content", "created_at", "lead", "co", "original_deadline", "deadline",
+                  "extensions", "progress", "remind_count", "supervise_count", "escalation", "closed_at",
+                  "overdue_days", "status")
+DATE_COLUMNS = frozenset({"created_at", "original_deadline", "deadline", "closed_at"})
+LEDGER_TITLE = "汉滨区社会救助联席会议议定事项督办台账"
+COMPILER = "汉滨区社会救助联席会议办公室"
 SORTS: dict[str, str] = {
     "deadline": "完成时限（近→远）", "-deadline": "完成时限（远→近）", "number": "编号", "lead": "牵头单位",
     "status": "办理状态", "-closed_at": "办结日期（新→旧）", "-created_at": "交办日期（新→旧）",
 }
 PAGE_SIZE = 100
+_NOT_OPEN = tuple(s for s in ResolutionStatus if s not in ResolutionStatus.open())
+FILTER_DATES = (date(1900, 1, 1), date(2199, 12, 31))  # deadlines people filter by; beyond, a typo
 # Characters that make a spreadsheet cell a formula (or a DDE payload) when the file is opened.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -63,6 +98,7 @@ class LedgerFilter:
     columns: tuple[str, ...] = DEFAULT_COLUMNS
     page: int = 1
     errors: dict[str, str] = field(default_factory=dict, compare=False)
+    columns_chosen: bool = False  # the request named columns (an export then keeps to them)
 
     # ------------------------------------------------------------------ parsing
     @classmethod
@@ -76,9 +112,11 @@ class LedgerFilter:
 
         meeting_id = None
         if one("meeting"):
-            try:
-                meeting_id = int(one("meeting"))
-            except ValueError:
+            # ASCII digits within PostgreSQL's integer: int("²") raises and a huge number overflows the query
+            given = one("meeting")
+            if given.isascii() and given.isdigit() and 0 < int(given) < 2**31:
+                meeting_id = int(given)
+            else:
                 errors["meeting"] = "会议编号无效"
         code = re.compile(r"^[a-z0-9_]{1,32}$")
         units = {}
@@ -100,8 +138,12 @@ class LedgerFilter:
             try:
                 dates[key] = date.fromisoformat(one(key)) if one(key) else None
             except ValueError:
-                errors[key] = "日期格式应为 YYYY-MM-DD"
                 dates[key] = None
+                errors[key] = "日期格式应为 YYYY-MM-DD"
+            day = dates[key]
+            if day is not None and not FILTER_DATES[0] <= day <= FILTER_DATES[1]:
+                dates[key] = None  # year 1 or 9999 would overflow the day arithmetic of the query
+                errors[key] = "日期须在 1900 至 2199 年之间"
         sort = one("sort") or "deadline"
         if sort not in SORTS:
             errors["sort"] = "排序方式无效"
@@ -111,13 +153,19 @@ class LedgerFilter:
             getlist = getattr(args, "getlist", None)
             raw = getlist("col") if getlist else args.get("col")
             cols = [raw] if isinstance(raw, str) else list(raw or [])
-        picked = tuple(dict.fromkeys(c for c in cols if c in COLUMNS)) or DEFAULT_COLUMNS
+        chosen = tuple(dict.fromkeys(c for c in cols if c in COLUMNS))
+        picked = chosen or DEFAULT_COLUMNS
         try:
             page = max(1, min(int(one("page") or 1), 10_000))
         except ValueError:
             page = 1
         return cls(meeting_id, units["lead"], units["co"], units["unit"], status, light, dates["due_from"],
-                   dates["due_to"], one("q"), sort, picked, page, errors)
+                   dates["due_to"], one("q"), sort, picked, page, errors, columns_chosen=bool(chosen))
+
+    @property
+    def export_columns(self) -> tuple[str, ...]:
+        """The columns an export writes: those chosen, else the clerk's full set."""
+        return self.columns if self.columns_chosen else EXPORT_COLUMNS
 
     def query_string(self, with_columns: bool = True, paged: bool = False, **override: Any) -> str:
         """The canonical query string of this filter (saved filters, export links, paging)."""
@@ -153,12 +201,14 @@ class LedgerFilter:
         if self.unit:
             as_co = select(ResolutionCoUnit.resolution_id).where(ResolutionCoUnit.unit_code == self.unit)
             stmt = stmt.where(or_(ResolutionItem.lead_unit == self.unit, ResolutionItem.id.in_(as_co)))
+        # Written as the statuses left out (the same items): a planner then walks the sort's index and stops at
+        # a page, where an IN list of statuses makes SQLite read every such item and sort them first.
         if self.status == OPEN_FILTER:
-            stmt = stmt.where(ResolutionItem.status.in_(ResolutionStatus.open()))
+            stmt = stmt.where(ResolutionItem.status.not_in(_NOT_OPEN))
         elif self.status:
             stmt = stmt.where(ResolutionItem.status == self.status)
         else:
-            stmt = stmt.where(ResolutionItem.status.in_(ResolutionStatus.issued()))
+            stmt = stmt.where(ResolutionItem.status != ResolutionStatus.DRAFT)
         if self.light:
             stmt = stmt.where(light_clause(self.light, now))
         if self.due_from:
@@ -172,17 +222,32 @@ class LedgerFilter:
         return stmt.order_by(*self._order())
 
     def _order(self) -> list[Any]:
+        return [key.order_by() for key in self.keys()]
+
+    def keys(self) -> list[Key]:
+        """The sort as keys for keyset paging (engine/paging.py): each ends in the item id; NULLs last."""
         item = ResolutionItem
-        orders: dict[str, list[Any]] = {
-            "deadline": [item.deadline, item.id],
-            "-deadline": [item.deadline.desc(), item.id.desc()],
-            "number": [item.meeting_id, item.id],
-            "lead": [item.lead_unit, item.deadline, item.id],
-            "status": [item.status, item.deadline, item.id],
-            "-closed_at": [item.closed_at.desc().nulls_last(), item.id.desc()],
-            "-created_at": [item.created_at.desc(), item.id.desc()],
+        orders: dict[str, list[Key]] = {
+            "deadline": [Key(item.deadline), Key(item.id)],
+            "-deadline": [Key(item.deadline, desc=True), Key(item.id, desc=True)],
+            "number": [Key(item.meeting_id), Key(item.id)],
+            "lead": [Key(item.lead_unit), Key(item.deadline), Key(item.id)],
+            "status": [Key(item.status), Key(item.deadline), Key(item.id)],
+            "-closed_at": [Key(item.closed_at, desc=True), Key(item.id, desc=True)],
+            "-created_at": [Key(item.created_at, desc=True), Key(item.id, desc=True)],
         }
         return orders[self.sort]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What one row sums up from other tables (one aggregate query per kind, per chunk of rows)."""
+
+    extensions: int = 0
+    co_reminds: int = 0
+    co_supervisions: int = 0
+    progress: str = ""
+    progress_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -194,24 +259,63 @@ class LedgerRow:
     meeting_key: str
     meeting_title: str
     days_left: int | None  # whole Beijing calendar days to the deadline; negative when overdue; None when closed
+    seq: int = 0
+    minutes_number: str | None = None
+    facts: Facts = field(default_factory=Facts)
+    overdue_days: int = 0  # days past the deadline: up to today while open, up to the closing day when closed
+
+    @property
+    def source(self) -> str:
+        """来源: the meeting and its 纪要文号, or the kind of source with its reference."""
+        item = self.item
+        if item.source == ItemSource.MINUTES and self.meeting_key:
+            number = f"（{self.minutes_number}）" if self.minutes_number else ""
+            return f"{ItemSource.label_of(item.source)}：{self.meeting_title}{number}"
+        ref = f"：{item.source_ref}" if item.source_ref else ""
+        return f"{ItemSource.label_of(item.source)}{ref}"
+
+    @property
+    def co_status(self) -> str:
+        return "；".join(f"{name}：{CoUnitStatus.label_of(link.status)}"
+                        for name, link in zip(self.co_names, self.item.co_unit_links, strict=False))
 
     def value(self, column: str) -> str | int | None:
-        """A cell as exported and shown (times as Beijing dates)."""
-        item = self.item
+        """A cell as shown on the page and in the CSV (times as Beijing dates)."""
+        cell = self.cell(column)
+        return cell.isoformat() if isinstance(cell, date) else cell
+
+    def cell(self, column: str) -> str | int | date | None:
+        """A cell as the .xlsx writes it: dates stay dates."""
+        return self._cells[column]
+
+    @cached_property
+    def _cells(self) -> dict[str, str | int | date | None]:
+        """Every cell of the row, worked out once (an export asks for each of a row's columns)."""
+        item, facts = self.item, self.facts
         return {
+            "seq": self.seq,
             "number": item.number,
+            "source": self.source,
             "meeting": f"{self.meeting_key} {self.meeting_title}".strip(),
             "content": item.content,
+            "key": "是" if item.key_item else "",
             "lead": self.lead_name,
             "co": "、".join(self.co_names),
-            "deadline": local_today(item.deadline).isoformat(),
+            "co_status": self.co_status,
+            "original_deadline": local_today(item.original_deadline or item.deadline),
+            "deadline": local_today(item.deadline),
+            "extensions": facts.extensions,
+            "progress": facts.progress,
             "light": Light.label_of(self.light),
             "status": ResolutionStatus.label_of(item.status),
             "days_left": self.days_left,
-            "supervise_count": item.supervise_count,
-            "closed_at": local_today(item.closed_at).isoformat() if item.closed_at else "",
-            "created_at": local_today(item.created_at).isoformat(),
-        }[column]
+            "remind_count": item.remind_count + facts.co_reminds,
+            "supervise_count": item.supervise_count + facts.co_supervisions,
+            "escalation": Rung.label_of(item.escalation) if item.escalation != Rung.NONE else "",
+            "closed_at": local_today(item.closed_at) if item.closed_at else None,
+            "created_at": local_today(item.created_at),
+            "overdue_days": self.overdue_days,
+        }
 
     def as_json(self) -> dict[str, Any]:
         item = self.item
@@ -220,8 +324,13 @@ class LedgerRow:
             "meeting_title": self.meeting_title, "content": item.content, "lead_unit": item.lead_unit,
             "lead_unit_name": self.lead_name, "co_units": item.co_units, "co_unit_names": self.co_names,
             "deadline": item.deadline.isoformat(), "deadline_date": local_today(item.deadline).isoformat(),
+            "original_deadline": item.original_deadline.isoformat() if item.original_deadline else None,
             "status": item.status, "light": self.light, "days_left": self.days_left,
-            "supervise_count": item.supervise_count,
+            "supervise_count": item.supervise_count, "remind_count": item.remind_count,
+            "source": item.source, "source_ref": item.source_ref, "minutes_number": self.minutes_number,
+            "key_item": item.key_item, "escalation": item.escalation, "extensions": self.facts.extensions,
+            "overdue_days": self.overdue_days,
+            "co_unit_status": {link.unit_code: link.status for link in item.co_unit_links},
             "closed_at": item.closed_at.isoformat() if item.closed_at else None,
             "created_at": item.created_at.isoformat(),
         }
@@ -229,40 +338,92 @@ class LedgerRow:
 
 @dataclass(frozen=True)
 class LedgerPage:
+    """One page of the ledger (keyset paging): its rows, the cursors around it, and how many rows the filter
+    matches, counted up to engine.paging.COUNT_CAP (``total_over``: more than that)."""
+
     rows: list[LedgerRow]
     total: int
-    page: int
-    pages: int
+    total_over: bool
+    next_cursor: str | None
+    prev_cursor: str | None
+    limit: int = PAGE_SIZE
 
 
-def _rows(session: Session, items: list[ResolutionItem], now: datetime) -> list[LedgerRow]:
+PROGRESS_KINDS = ("progress", "result", "rework")
+
+
+def _facts(session: Session, ids: list[int]) -> dict[int, Facts]:
+    """Per item of ``ids``: approved extensions, the co-units' 催办 / 督办, the latest progress, in three
+    grouped queries."""
+    if not ids:
+        return {}
+    extensions = {rid: int(n) for rid, n in session.execute(
+        select(ExtensionRequest.resolution_id, func.count())
+        .where(ExtensionRequest.resolution_id.in_(ids), ExtensionRequest.status == ExtensionStatus.APPROVED)
+        .group_by(ExtensionRequest.resolution_id))}
+    co = {rid: (int(r or 0), int(v or 0)) for rid, r, v in session.execute(
+        select(ResolutionCoUnit.resolution_id, func.sum(ResolutionCoUnit.remind_count),
+               func.sum(ResolutionCoUnit.supervise_count))
+        .where(ResolutionCoUnit.resolution_id.in_(ids)).group_by(ResolutionCoUnit.resolution_id))}
+    latest = (select(func.max(ProgressReport.id))
+              .where(ProgressReport.resolution_id.in_(ids), ProgressReport.kind.in_(PROGRESS_KINDS))
+              .group_by(ProgressReport.resolution_id))
+    progress = {rid: (body, at) for rid, body, at in session.execute(
+        select(ProgressReport.resolution_id, ProgressReport.body, ProgressReport.created_at)
+        .where(ProgressReport.id.in_(latest)))}
+    return {i: Facts(extensions.get(i, 0), *co.get(i, (0, 0)), *progress.get(i, ("", None))) for i in ids}
+
+
+def overdue_days_of(item: ResolutionItem, now: datetime) -> int:
+    end = item.closed_at if item.closed_at is not None else now
+    return max(0, (local_today(end) - local_today(item.deadline)).days)
+
+
+def _rows(session: Session, items: list[ResolutionItem], now: datetime, first_seq: int = 1) -> list[LedgerRow]:
     codes = sorted({c for i in items for c in [i.lead_unit, *i.co_units]})
-    names = dict(session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes))).all())
+    names = {code: name for code, name in session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes)))}
     meeting_ids = sorted({i.meeting_id for i in items if i.meeting_id is not None})
     meetings = {m.id: m for m in session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids)))}
+    numbers = {mid: number for mid, number in session.execute(
+        select(Minutes.meeting_id, Minutes.number).where(Minutes.meeting_id.in_(meeting_ids)))}
+    facts = _facts(session, [i.id for i in items])
     today = local_today(now)
     out = []
-    for item in items:
+    for seq, item in enumerate(items, start=first_seq):
         meeting = meetings.get(item.meeting_id) if item.meeting_id is not None else None
         days = None if item.status == ResolutionStatus.CLOSED else (local_today(item.deadline) - today).days
         out.append(LedgerRow(item, item.light(now), names.get(item.lead_unit, item.lead_unit),
                              [names.get(c, c) for c in item.co_units], meeting.key if meeting else "",
-                             meeting.title if meeting else "", days))
+                             meeting.title if meeting else "", days, seq,
+                             numbers.get(item.meeting_id) if item.meeting_id is not None else None,
+                             facts.get(item.id, Facts()), overdue_days_of(item, now)))
     return out
 
 
+def iter_ledger_rows(session: Session, flt: LedgerFilter, now: datetime, chunk: int = 500) -> Iterator[LedgerRow]:
+    """Every row the filter matches, a chunk at a time (exports stream from here)."""
+    result = session.scalars(flt.statement(now), execution_options={"yield_per": chunk})
+    seq = 1
+    for part in result.partitions(chunk):
+        rows = _rows(session, list(part), now, seq)
+        seq += len(rows)
+        yield from rows
+
+
 def ledger_rows(session: Session, flt: LedgerFilter, now: datetime) -> list[LedgerRow]:
-    """Every row the filter matches (exports, API)."""
-    return _rows(session, list(session.scalars(flt.statement(now))), now)
+    """Every row the filter matches (the API, tests)."""
+    return list(iter_ledger_rows(session, flt, now))
 
 
-def ledger_page(session: Session, flt: LedgerFilter, now: datetime, size: int = PAGE_SIZE) -> LedgerPage:
-    stmt = flt.statement(now)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    pages = max(1, -(-total // size))
-    page = min(flt.page, pages)
-    items = list(session.scalars(stmt.limit(size).offset((page - 1) * size)))
-    return LedgerPage(_rows(session, items, now), total, page, pages)
+def ledger_page(session: Session, flt: LedgerFilter, now: datetime, size: int = PAGE_SIZE, after: str | None = None,
+                before: str | None = None, first_seq: int = 1) -> LedgerPage:
+    """The rows after the cursor ``after`` (or before ``before``) in the filter's sort; ``first_seq`` numbers the
+    first row (序号: where the page starts, as the pager passed it on)."""
+    stmt = flt.statement(now).order_by(None)
+    total, over = capped_count(session, stmt)
+    found = page(session, stmt, flt.keys(), size, after, before)
+    return LedgerPage(_rows(session, found.rows, now, first_seq), total, over, found.next_cursor, found.prev_cursor,
+                      size)
 
 
 def filter_choices(session: Session) -> dict[str, Any]:
@@ -282,46 +443,128 @@ def safe_cell(value: Any) -> Any:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def export_table(rows: list[LedgerRow], columns: tuple[str, ...]) -> list[list[Any]]:
-    """Header and rows exactly as both exports write them."""
-    return [[COLUMNS[c] for c in columns]] + [[safe_cell(r.value(c)) for c in columns] for r in rows]
+def export_table(rows: Iterable[LedgerRow], columns: tuple[str, ...]) -> Iterator[list[Any]]:
+    """Header and rows exactly as the CSV writes them."""
+    yield [COLUMNS[c] for c in columns]
+    for r in rows:
+        yield [safe_cell(r.value(c)) for c in columns]
 
 
-def to_xlsx(rows: list[LedgerRow], columns: tuple[str, ...], now: datetime, title: str = "督办台账") -> bytes:
+# Light colours as fills: the traffic light of an open item, grey for a closed one; the header a pale blue.
+LIGHT_FILLS = {Light.RED: "F8CBAD", Light.YELLOW: "FFE699", Light.GREEN: "C6E0B4", Light.CLOSED: "E7E6E6"}
+HEADER_FILL = "DDEBF7"
+WIDTHS = {"seq": 6, "number": 13, "source": 28, "meeting": 28, "content": 40, "key": 8, "lead": 14, "co": 20,
+          "co_status": 24, "progress": 36, "escalation": 14, "status": 10, "light": 10}
+WRAPPED = frozenset({"source", "meeting", "content", "co", "co_status", "progress"})
+
+
+def to_xlsx(rows: Iterable[LedgerRow], columns: tuple[str, ...], now: datetime, out: IO[bytes],
+            compiler: str = COMPILER, title: str = LEDGER_TITLE) -> int:
+    """Write the ledger as an .xlsx into ``out`` (write-only: rows go straight to the file); returns the rows."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+    from openpyxl.worksheet.worksheet import Worksheet
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title
-    for row in export_table(rows, columns):
-        ws.append(row)
-    header_fill = PatternFill("solid", fgColor="1D4E89")
-    for cell in ws[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = header_fill
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-    widths = {"content": 48, "meeting": 30, "co": 24, "lead": 16, "number": 14}
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("督办台账")
+    last = get_column_letter(len(columns))
     for index, column in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = widths.get(column, 12)
-        if column in ("content", "co", "meeting"):
-            for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
+        ws.column_dimensions[get_column_letter(index)].width = WIDTHS.get(column, 11)
+    # Written before the first row: write-only mode puts the sheet's properties and views ahead of its rows.
+    ws.print_title_rows = "3:3"
+    ws.freeze_panes = "A4"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    thin = Side(style="thin", color="808080")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+
+    def cell(value: Any, **style: Any) -> Any:
+        c = WriteOnlyCell(ws, value=value)
+        for key, val in style.items():
+            setattr(c, key, val)
+        return c
+
+    today = local_today(now)
+    ws.append([cell(title, font=Font(name="黑体", size=16, bold=True), alignment=Alignment(horizontal="center"))])
+    half = max(1, len(columns) // 2)
+    ws.append([cell(f"制表单位：{compiler}", font=Font(size=11))] + [None] * (half - 1)
+              + [cell(f"截至日期：{today.year}年{today.month}月{today.day}日", font=Font(size=11),
+                      alignment=Alignment(horizontal="right"))])
+    ws.merged_cells.add(f"A1:{last}1")
+    if len(columns) > 1:
+        ws.merged_cells.add(f"A2:{get_column_letter(half)}2")
+        ws.merged_cells.add(f"{get_column_letter(half + 1)}2:{last}2")
+    header_style = {"font": Font(bold=True), "fill": PatternFill("solid", fgColor=HEADER_FILL), "border": border,
+                    "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True)}
+    ws.append([cell(COLUMNS[c], **header_style) for c in columns])
+    styles: dict[tuple[Any, ...], str] = {}
+
+    def body_style(wrap: bool, center: bool, is_date: bool, colour: str | None) -> str:
+        """A body cell's style, registered once as a named style: assigning style objects to every cell makes
+        openpyxl hash them each time, which cost most of a large export's time."""
+        key = (wrap, center, is_date, colour)
+        if key not in styles:
+            named = NamedStyle(name=f"ledger-{len(styles)}", border=border, alignment=Alignment(
+                vertical="top", wrap_text=wrap, horizontal="center" if center else None),
+                number_format="yyyy-mm-dd" if is_date else "General")
+            if colour is not None:
+                named.fill = PatternFill("solid", fgColor=colour)
+            wb.add_named_style(named)
+            styles[key] = named.name
+        return styles[key]
+
+    reused: dict[tuple[str, str], Any] = {}
+    count = 0
+    for row in rows:
+        count += 1
+        ws.row_dimensions[count + 3].height = _row_height(row, columns)
+        colour = LIGHT_FILLS.get(Light.parse(row.light), "FFFFFF") if row.light in LIGHT_FILLS else None
+        out_row = []
+        for column in columns:
+            value = safe_cell(row.cell(column))
+            name = body_style(column in WRAPPED, column in DATE_COLUMNS or isinstance(value, int),
+                              isinstance(value, date), colour if column in ("status", "light") else None)
+            c = reused.get((column, name))
+            if c is None:  # write-only rows are written out by append(): their cells can serve the next row
+                c = reused[(column, name)] = WriteOnlyCell(ws)
+                c.style = name
+            c.value = value
+            out_row.append(c)
+        ws.append(out_row)
+        del ws.row_dimensions[count + 3]  # written with its row: kept, 100k rows would hold 100k objects
     wb.properties.title = title
-    wb.properties.creator = "汉滨区社会救助联席会议办公室"
+    wb.properties.creator = compiler
     wb.properties.created = now.astimezone(SHANGHAI).replace(tzinfo=None)
-    out = io.BytesIO()
     wb.save(out)
-    return out.getvalue()
+    return count
 
 
-def to_csv(rows: list[LedgerRow], columns: tuple[str, ...]) -> bytes:
-    """UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese text right."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in export_table(rows, columns):
-        writer.writerow(["" if v is None else v for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+def _row_height(row: LedgerRow, columns: tuple[str, ...]) -> float:
+    """Points for a row whose wrapped cells need several lines: spreadsheet programs do not all fit the height
+    of a row written without one (LibreOffice keeps one line), so the export states it."""
+    lines = 1
+    for column in columns:
+        if column in WRAPPED:
+            text = str(row.cell(column) or "")
+            units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)  # CJK takes two character widths
+            lines = max(lines, -(-units // max(1, int(WIDTHS.get(column, 11) * 1.2))))
+    return 15.0 * min(lines, 12)
+
+
+def to_csv(rows: Iterable[LedgerRow], columns: tuple[str, ...]) -> Iterator[bytes]:
+    """UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese text right; line by line."""
+    yield "\ufeff".encode()
+    for values in export_table(rows, columns):
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerow(["" if v is None else v for v in values])
+        yield out.getvalue().encode("utf-8")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,22 +28,36 @@ from engine.db import Base
 from engine.errors import ActionError
 from meeting.statuses import (
     AttendanceReply,
+    CallAnswer,
+    CallStatus,
     ChangeStatus,
+    CommentAnswer,
+    CoUnitStatus,
+    DocumentNumberStatus,
     ExtensionStatus,
+    IssuedDocStatus,
+    ItemSource,
     LabelledStatus,
+    LetterStatus,
     Light,
     MajorIssueStatus,
     MeetingStatus,
     MinutesStatus,
     ReportStatus,
     ResolutionStatus,
+    RoundStatus,
+    Rung,
+    SignIn,
+    SupervisionKind,
     TopicStatus,
 )
 
-UNIT_KINDS = ("member", "cc", "town", "invited")
+# ``guest``: a department outside the directory that the office typed in when inviting it to a meeting (列席), kept
+# with its contact so it can be invited again; ``gov``: offices of the district government that minutes are 报 to.
+UNIT_KINDS = ("member", "cc", "town", "invited", "guest", "gov")
 ROLES = ("office", "convener", "district", "designer", "admin", "cc")
 MEETING_KINDS = ("regular", "adhoc")
-REPORT_KINDS = ("result", "input", "rework", "verify")
+REPORT_KINDS = ("result", "input", "rework", "verify", "progress", "closing")
 MAJOR_DECISIONS = ("approve", "reject", "instruct")
 CHANGE_KINDS = ("join", "leave", "rename")
 NOTIFICATION_KINDS = ("task", "returned", "reminder", "supervision", "decision", "issued", "info")
@@ -73,6 +89,13 @@ class Unit(Base):
     is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort: Mapped[int] = mapped_column(Integer, default=0)
+    # Who to call at a guest department (a unit without users of its own in the system).
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # The surviving unit of a merge: this unit is retired, its people, open items and open tasks moved there, and
+    # people of the surviving unit also act for this code (tasks that instances still address to it reach them).
+    # No foreign key: units are never deleted, and only meeting.units_admin.merge writes the column.
+    merged_into: Mapped[str | None] = mapped_column(String(32))
 
     @property
     def group(self) -> str:
@@ -90,6 +113,16 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    post: Mapped[str | None] = mapped_column(String(100))  # 职务
+    phone: Mapped[str | None] = mapped_column(String(32))
+    # The unit's 联络员 (a designation within the unit, not a permission: every person of a unit acts for it).
+    is_liaison: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A one-time password (set by an administrator) must be replaced at the next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    password_changed_at: Mapped[datetime | None]
+    # Every signed-in session carries this value; a new one (meeting.accounts.end_sessions: sign-out, password
+    # change, deactivation) ends all sessions of the user at once, in every browser.
+    session_key: Mapped[str | None] = mapped_column(String(64))
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
@@ -104,7 +137,8 @@ class UserRole(Base):
     __tablename__ = "user_roles"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    role: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+    # Roles and group keys such as ``town:<code>:window`` (meeting/roles.py).
+    role: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
     user: Mapped[User] = relationship(back_populates="roles")
 
@@ -166,6 +200,12 @@ class Meeting(Base):
     request_reason: Mapped[str | None] = mapped_column(Text)
     requested_date: Mapped[date | None]
     created_at: Mapped[datetime]
+    # 会议材料 are due from the topic owners by this time; 主持人 recorded at 签到 (the convener, or whom he names).
+    materials_due: Mapped[datetime | None]
+    presider_name: Mapped[str | None] = mapped_column(String(100))
+    presider_post: Mapped[str | None] = mapped_column(String(100))
+    attendance_closed_at: Mapped[datetime | None]
+    signed_in_at: Mapped[datetime | None]
 
     @property
     def key(self) -> str:
@@ -202,11 +242,18 @@ class MeetingTopic(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"), primary_key=True, index=True)
     outcome: Mapped[str | None] = mapped_column(String(16))
+    # 会议材料 (汇报材料) the topic's owner uploaded before the meeting.
+    material_id: Mapped[str | None] = mapped_column(ForeignKey("wf_attachment.id"))
+    material_note: Mapped[str | None] = mapped_column(Text)
+    material_by: Mapped[str | None] = mapped_column(String(64))
+    material_at: Mapped[datetime | None]
 
 
 class Attendance(Base):
+    """One unit at one meeting: its 参会回执 (who will come, or why not) and, on the day, its 签到 (who came)."""
+
     __tablename__ = "attendance"
-    __table_args__ = (status_check(AttendanceReply, "reply"),)
+    __table_args__ = (status_check(AttendanceReply, "reply"), status_check(SignIn, "sign_in"))
 
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), primary_key=True, index=True)
@@ -216,6 +263,12 @@ class Attendance(Base):
     leave_reason: Mapped[str | None] = mapped_column(Text)
     replied_by: Mapped[str | None] = mapped_column(String(64))
     replied_at: Mapped[datetime | None]
+    # For 参会 the unit's person, for 代会 the substitute: post and phone beside the name above.
+    attendee_post: Mapped[str | None] = mapped_column(String(100))
+    attendee_phone: Mapped[str | None] = mapped_column(String(40))
+    sign_in: Mapped[str | None] = mapped_column(String(16))
+    signed_name: Mapped[str | None] = mapped_column(String(100))
+    signed_post: Mapped[str | None] = mapped_column(String(100))
 
 
 class ResolutionItem(Base):
@@ -223,7 +276,14 @@ class ResolutionItem(Base):
 
     __tablename__ = "resolution_items"
     __table_args__ = (Index("ix_resolution_items_status_deadline", "status", "deadline"),
-                      status_check(ResolutionStatus))
+                      status_check(ResolutionStatus), status_check(ItemSource, "source"),
+                      status_check(Rung, "escalation"),
+                      # The ledger's sorts walk these and stop at a page (keyset paging); the dashboard's
+                      # aggregates read them without the table (covering): per lead unit, what was closed.
+                      Index("ix_resolution_items_created_status", "created_at", "status"),
+                      Index("ix_resolution_items_lead_deadline", "lead_unit", "deadline"),
+                      Index("ix_resolution_items_lead_status_deadline", "lead_unit", "status", "deadline"),
+                      Index("ix_resolution_items_status_closed", "status", "closed_at", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -241,6 +301,15 @@ class ResolutionItem(Base):
     closed_at: Mapped[datetime | None] = mapped_column(index=True)  # 本月办结, monthly trend, scorecards
     created_at: Mapped[datetime]
     instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # 来源 (the ledger's column): minutes by default; 交办 / 协调 / 信访 items carry their reference (文号, 信访件编号).
+    source: Mapped[str] = mapped_column(String(16), default=ItemSource.MINUTES, index=True)
+    source_ref: Mapped[str | None] = mapped_column(String(100))
+    # 重点事项 (marked when recorded): 销号 only with 佐证材料 and the convener's approval.
+    key_item: Mapped[bool] = mapped_column(Boolean, default=False)
+    evidence_id: Mapped[str | None] = mapped_column(ForeignKey("wf_attachment.id"))
+    # The highest rung of the escalation ladder reached, and the 催办 sent (automatic and by hand).
+    escalation: Mapped[str] = mapped_column(String(16), default=Rung.NONE)
+    remind_count: Mapped[int] = mapped_column(Integer, default=0)
 
     co_unit_links: Mapped[list[ResolutionCoUnit]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ResolutionCoUnit.position"
@@ -290,12 +359,20 @@ class ResolutionItem(Base):
 
 class ResolutionCoUnit(Base):
     __tablename__ = "resolution_co_units"
+    __table_args__ = (status_check(CoUnitStatus),)
 
     resolution_id: Mapped[int] = mapped_column(
         ForeignKey("resolution_items.id", ondelete="CASCADE"), primary_key=True
     )
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The co-unit's own deadline, 催办 and 督办; silent at the deadline it is recorded 未反馈 (never blocking).
+    deadline: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default=CoUnitStatus.PENDING)
+    answered_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    remind_count: Mapped[int] = mapped_column(Integer, default=0)
+    supervise_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ProgressReport(Base):
@@ -309,6 +386,9 @@ class ProgressReport(Base):
     attachment: Mapped[str | None] = mapped_column(String(255))
     author: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    # A 月报 belongs to a round of progress reports and speaks as of its cut-off date.
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("progress_rounds.id"), index=True)
+    as_of: Mapped[date | None]
 
 
 class ExtensionRequest(Base):
@@ -344,6 +424,10 @@ class MajorIssue(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     request_title: Mapped[str | None] = mapped_column(String(200))
     request_body: Mapped[str | None] = mapped_column(Text)
+    # The 请示's 文号 from the document register (given when the convener signs it) and who drafted it.
+    request_number: Mapped[str | None] = mapped_column(String(64))
+    drafted_by: Mapped[str | None] = mapped_column(String(64))
+    drafted_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default=MajorIssueStatus.RAISED, index=True)
     sign_comment: Mapped[str | None] = mapped_column(Text)
     signed_by: Mapped[str | None] = mapped_column(String(64))
@@ -382,7 +466,8 @@ class Minutes(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), unique=True)
-    number: Mapped[str] = mapped_column(String(64), unique=True)
+    # The 文号 comes from the document register when the convener signs (审签); a draft has none.
+    number: Mapped[str | None] = mapped_column(String(64), unique=True)
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=MinutesStatus.DRAFT, index=True)
     review_comment: Mapped[str | None] = mapped_column(Text)
@@ -391,17 +476,30 @@ class Minutes(Base):
     recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The .docx (GB/T 9704 §10.3) attached when the minutes were issued (meeting/minutes_doc.py).
     document_id: Mapped[str | None] = mapped_column(ForeignKey("wf_attachment.id"))
+    # Recipients chosen per document: 报 (the 负责人 is always among them, as the role ``district``), 分送 and 抄送.
+    report_to: Mapped[list[str]] = mapped_column(JSON, default=list)
+    distribute_to: Mapped[list[str]] = mapped_column(JSON, default=list)
+    copy_to: Mapped[list[str]] = mapped_column(JSON, default=list)
+    comment_deadline: Mapped[datetime | None]
+    comment_rounds: Mapped[int] = mapped_column(Integer, default=0)
+    approved_at: Mapped[datetime | None]
 
-    def redraft(self, number: str, body: str) -> None:
+    def redraft(self, body: str) -> None:
         """The office saves the draft again (after a return): only until the convener has signed it."""
-        _require(self.status, (MinutesStatus.DRAFT, MinutesStatus.RETURNED), "会议纪要已审签，不能再修改。")
-        self.number, self.body, self.status = number, body, MinutesStatus.DRAFT
+        _require(self.status, (MinutesStatus.COMMENTING, MinutesStatus.DRAFT, MinutesStatus.RETURNED),
+                 "会议纪要已审签，不能再修改。")
+        self.body, self.status = body, MinutesStatus.COMMENTING
 
-    def review(self, approved: bool, by: str | None) -> None:
+    def close_comments(self) -> None:
+        """The 征求意见 round is over (every unit answered or the deadline passed): the draft waits for 审签."""
+        _require(self.status, (MinutesStatus.COMMENTING,), "会议纪要不在征求意见阶段。")
+        self.status = MinutesStatus.DRAFT
+
+    def review(self, approved: bool, by: str | None, at: datetime | None = None) -> None:
         """The convener signs (审签) the draft or returns it."""
         _require(self.status, (MinutesStatus.DRAFT,), "会议纪要不在待审签状态。")
         if approved:
-            self.status, self.approved_by = MinutesStatus.APPROVED, by
+            self.status, self.approved_by, self.approved_at = MinutesStatus.APPROVED, by, at
         else:
             self.status = MinutesStatus.RETURNED
 
@@ -487,7 +585,9 @@ class MembershipChange(Base):
 
 class Notification(Base):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_group_created", "recipient_group", "created_at"),)
+    # By group for the inbox of notifications; by link for the history of a task page (what was sent about it).
+    __table_args__ = (Index("ix_notifications_group_created", "recipient_group", "created_at"),
+                      Index("ix_notifications_link", "link"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient_group: Mapped[str] = mapped_column(String(64))
@@ -498,6 +598,12 @@ class Notification(Base):
     created_at: Mapped[datetime]
     # Set when the e-mail copy went out (or was found to have no addressee); NULL = still to send.
     emailed_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Sending each copy on its own (meeting/mailer.py): a claimed or failed copy waits until email_retry_at; after
+    # the last attempt it is given up (email_failed_at) with its error kept.
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    email_error: Mapped[str | None] = mapped_column(Text)
+    email_retry_at: Mapped[datetime | None]
+    email_failed_at: Mapped[datetime | None]
 
 
 class NotificationRead(Base):
@@ -511,12 +617,17 @@ class NotificationRead(Base):
 
 
 class LoginAttempt(Base):
+    """A sign-in attempt: failures slow the next ones down (per name and per address, meeting/accounts.py);
+    successes (``ok``) remember the addresses a user normally signs in from."""
+
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_user_at", "username", "at"),)
+    __table_args__ = (Index("ix_login_attempts_user_at", "username", "at"),
+                      Index("ix_login_attempts_remote_at", "remote", "at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     remote: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime]
+    ok: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ApiToken(Base):
@@ -528,6 +639,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(default=False)
+    # When the token stops working (NULL on tokens made before expiry existed: created_at + the default term).
+    expires_at: Mapped[datetime | None]
 
 
 class SavedFilter(Base):
@@ -544,3 +657,308 @@ class SavedFilter(Base):
     columns: Mapped[list[str]] = mapped_column(JSON, default=list)
     shared_with_group: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------------------------------------- the meeting cycle
+class MinutesComment(Base):
+    """One attending unit's answer in one 征求意见 round on the draft minutes."""
+
+    __tablename__ = "minutes_comments"
+    __table_args__ = (status_check(CommentAnswer, "answer"),)
+
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"), primary_key=True)
+    round: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), primary_key=True, index=True)
+    answer: Mapped[str] = mapped_column(String(16), default=CommentAnswer.PENDING)
+    opinion: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None]
+
+
+class TopicCall(Base):
+    """征集议题: a call to all member units for topics, with a deadline; the answers are TopicCallReply rows."""
+
+    __tablename__ = "topic_calls"
+    __table_args__ = (status_check(CallStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=CallStatus.OPEN, index=True)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    screen_comment: Mapped[str | None] = mapped_column(Text)
+    instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    @property
+    def key(self) -> str:
+        return f"ZJ-{self.id:04d}"
+
+
+class TopicCallReply(Base):
+    __tablename__ = "topic_call_replies"
+    __table_args__ = (status_check(CallAnswer, "answer"),)
+
+    call_id: Mapped[int] = mapped_column(ForeignKey("topic_calls.id", ondelete="CASCADE"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), primary_key=True, index=True)
+    answer: Mapped[str] = mapped_column(String(16), default=CallAnswer.PENDING)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None]
+
+
+# ---------------------------------------------------------------------------------------------- document register
+class DocumentKind(Base):
+    """A kind of numbered document (纪要, 请示, 督办函 …) and the pattern of its 文号; see meeting/documents.py."""
+
+    __tablename__ = "document_kinds"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label: Mapped[str] = mapped_column(String(32))
+    # ``{year}`` and ``{seq}`` are replaced; e.g. 汉救联纪〔{year}〕{seq}号 gives 汉救联纪〔2026〕3号.
+    pattern: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+
+
+class DocumentNumber(Base):
+    """One 文号 of the register. A number is never reused: a voided one keeps its row with the reason."""
+
+    __tablename__ = "document_numbers"
+    __table_args__ = (UniqueConstraint("kind", "year", "seq", name="uq_document_numbers_kind_year_seq"),
+                      status_check(DocumentNumberStatus))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(ForeignKey("document_kinds.kind"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    # What the number was given to, as ``<table>:<id>`` (e.g. ``minutes:3``), and its title.
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default=DocumentNumberStatus.USED)
+    taken_by: Mapped[str | None] = mapped_column(String(64))
+    taken_at: Mapped[datetime]
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    voided_by: Mapped[str | None] = mapped_column(String(64))
+    voided_at: Mapped[datetime | None]
+
+
+# ---------------------------------------------------------------------------------------------- administration
+class UnitEvent(Base):
+    """One entry of a unit's history (added, renamed, merged, retired, a liaison recorded, a membership decision
+    applied, …): appended, never rewritten, so a unit's page tells what happened to it and when."""
+
+    __tablename__ = "unit_events"
+    __table_args__ = (Index("ix_unit_events_unit_at", "unit_code", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    kind: Mapped[str] = mapped_column(String(16))  # meeting.statuses.UnitEventKind
+    summary: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    actor: Mapped[str | None] = mapped_column(String(64))
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("membership_changes.id"))
+    at: Mapped[datetime]
+
+
+class LiaisonChange(Base):
+    """联络员变更备案: the office records a unit's new liaison with the date it takes effect and a note."""
+
+    __tablename__ = "liaison_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    previous_user: Mapped[str | None] = mapped_column(String(64))
+    new_user: Mapped[str] = mapped_column(String(64))
+    effective_on: Mapped[date]
+    note: Mapped[str] = mapped_column(Text, default="")
+    handed_over: Mapped[int] = mapped_column(Integer, default=0)  # claimed tasks handed to the new liaison
+    recorded_by: Mapped[str | None] = mapped_column(String(64))
+    recorded_at: Mapped[datetime]
+
+
+class PasswordHistory(Base):
+    """Hashes of a user's earlier passwords, so the sign-in policy can refuse the last N again."""
+
+    __tablename__ = "password_history"
+    __table_args__ = (Index("ix_password_history_user_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    changed_at: Mapped[datetime]
+
+
+class Setting(Base):
+    """A setting an administrator changes in the browser (the sign-in policy): one JSON value per key."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------------------------------------- 督办
+class SupervisionEvent(Base):
+    """One entry of an item's 催办 / 督办 history: automatic (timers) or by the office's hand (with its 督办意见),
+    addressed to the lead unit or to one co-unit. Counts and the item page read these rows."""
+
+    __tablename__ = "supervision_events"
+    __table_args__ = (status_check(SupervisionKind, "kind"), status_check(Rung, "rung"),
+                      Index("ix_supervision_events_item_created", "resolution_id", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resolution_id: Mapped[int] = mapped_column(ForeignKey("resolution_items.id"))
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    rung: Mapped[str] = mapped_column(String(16), default=Rung.NONE)
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    opinion: Mapped[str | None] = mapped_column(Text)
+    overdue_days: Mapped[int] = mapped_column(Integer, default=0)
+    actor: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_letters.id"))
+
+
+class SupervisionLetter(Base):
+    """督办函 to the leader of a unit whose item is overdue: drafted by the ladder, 签发 by the convener, then
+    numbered from the document register and sent with its .docx."""
+
+    __tablename__ = "supervision_letters"
+    __table_args__ = (status_check(LetterStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resolution_id: Mapped[int] = mapped_column(ForeignKey("resolution_items.id"), index=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=LetterStatus.DRAFT, index=True)
+    overdue_days: Mapped[int] = mapped_column(Integer, default=0)
+    supervise_round: Mapped[int] = mapped_column(Integer, default=0)
+    drafted_at: Mapped[datetime]
+    sign_due: Mapped[datetime | None]
+    signed_by: Mapped[str | None] = mapped_column(String(64))
+    signed_at: Mapped[datetime | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime | None]
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("wf_attachment.id"))
+
+    def sign(self, approved: bool, by: str | None, at: datetime, comment: str | None) -> None:
+        """The convener signs the letter (or holds it back, with a reason): once."""
+        _require(self.status, (LetterStatus.DRAFT,), "督办函已处理，不能再签发。")
+        self.status = LetterStatus.ISSUED if approved else LetterStatus.HELD
+        self.signed_by, self.signed_at, self.comment = by, at, comment
+
+    def lapse(self) -> None:
+        """Nobody signed by the due date: recorded, never sent."""
+        if self.status == LetterStatus.DRAFT:
+            self.status = LetterStatus.LAPSED
+
+
+class ProgressRound(Base):
+    """A round of 月报: every lead unit reports progress on each open item as of the cut-off date."""
+
+    __tablename__ = "progress_rounds"
+    __table_args__ = (status_check(RoundStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cutoff: Mapped[date] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), default=RoundStatus.OPEN, index=True)
+    due_at: Mapped[datetime]
+    expected: Mapped[int] = mapped_column(Integer, default=0)
+    reported: Mapped[int] = mapped_column(Integer, default=0)
+    opened_by: Mapped[str | None] = mapped_column(String(64))
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class InterimReport(Base):
+    """阶段性落实情况报告 to the district, compiled from the ledger as of a date (quarterly by default)."""
+
+    __tablename__ = "interim_reports"
+    __table_args__ = (status_check(IssuedDocStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date] = mapped_column(index=True)
+    period_from: Mapped[date]
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=IssuedDocStatus.DRAFT, index=True)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    drafted_by: Mapped[str | None] = mapped_column(String(64))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None]
+    number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime | None]
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("wf_attachment.id"))
+    received_by: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime | None]
+    receipt_comment: Mapped[str | None] = mapped_column(Text)
+    instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime]
+
+
+class Bulletin(Base):
+    """督办通报 第N期: drafted by the office from the ledger as of a date, 审签 by the convener, numbered, issued
+    to the member units and 抄报 the 负责人 and 区政府办, archived with its .docx."""
+
+    __tablename__ = "bulletins"
+    __table_args__ = (status_check(IssuedDocStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date] = mapped_column(index=True)
+    period_from: Mapped[date]
+    praise: Mapped[str] = mapped_column(Text, default="")
+    criticism: Mapped[str] = mapped_column(Text, default="")
+    requirements: Mapped[str] = mapped_column(Text, default="")
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=IssuedDocStatus.DRAFT, index=True)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    drafted_by: Mapped[str | None] = mapped_column(String(64))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None]
+    number: Mapped[str | None] = mapped_column(String(64), unique=True)  # 期号, e.g. 2026年第3期
+    issued_at: Mapped[datetime | None]
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("wf_attachment.id"))
+    instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime]
+
+
+class WorkdayOverride(Base):
+    """A day the State Council's notice decides differently from the calendar library (or that the library does
+    not know yet): a holiday (休) or a make-up working day (调休上班), entered by an administrator."""
+
+    __tablename__ = "workday_overrides"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    workday: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(50), default="")
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class WorkdayYear(Base):
+    """A year whose holiday schedule an administrator entered completely from the notice (文号 kept)."""
+
+    __tablename__ = "workday_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(100), default="")
+    confirmed_by: Mapped[str | None] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime]
+
+
+class SupervisionSettings(Base):
+    """The office's 督办 rules (meeting/rules.py): one row, a JSON object over the defaults."""
+
+    __tablename__ = "supervision_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime]

@@ -6,15 +6,16 @@ nowhere. Days to close run from the day the meeting agreed the item (``created_a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from meeting.models import ResolutionItem, Unit
-from meeting.queries import counts_by_light, light_clause
-from meeting.statuses import Light, ResolutionStatus
+from meeting.models import ResolutionCoUnit, ResolutionItem, Unit
+from meeting.queries import LIGHTS, light_clause
+from meeting.statuses import CoUnitStatus, Light, ResolutionStatus
 from meeting.timeutil import at_local, local_today
 
 OPEN_STATUSES = ResolutionStatus.open()
@@ -31,8 +32,25 @@ def add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _days(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds() / 86400
+# The aggregates below run in the database (GROUP BY, AVG), never as a loop over items in Python: the dashboard
+# and the scorecards read a district's whole history of items through indexes on resolution_items.
+def _day_span(session: Session, start: Any, end: Any) -> Any:
+    """Days from ``start`` to ``end`` (fractional) as SQL, on SQLite and PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - start) / 86400
+    return func.julianday(end) - func.julianday(start)
+
+
+def _month(session: Session, moment: Any) -> Any:
+    """``YYYY-MM`` of a stored UTC time in Beijing (UTC+8 all year) as SQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("Asia/Shanghai", moment), "YYYY-MM")
+    return func.strftime("%Y-%m", moment, "+8 hours")
+
+
+def _per_month(session: Session, moment: Any, *where: Any) -> dict[str, int]:
+    month = _month(session, moment)
+    return {str(m): int(n) for m, n in session.execute(select(month, func.count()).where(*where).group_by(month))}
 
 
 @dataclass(frozen=True)
@@ -58,42 +76,42 @@ class Dashboard:
     closed_per_month: list[int]
 
 
+def _by_unit(session: Session, now: datetime) -> tuple[list[UnitLoad], dict[str, int]]:
+    """Per lead unit its open, overdue and closed items, and the traffic lights of all issued items: one pass
+    over the covering index (lead_unit, status, deadline), grouped in the database."""
+    item = ResolutionItem
+    rows = session.execute(
+        select(item.lead_unit, func.sum(case((item.status.in_(OPEN_STATUSES), 1), else_=0)),
+               *(func.sum(case((light_clause(light, now), 1), else_=0)) for light in LIGHTS))
+        .where(item.status != ResolutionStatus.DRAFT).group_by(item.lead_unit)).all()
+    lights = {light.value: sum(int(row[2 + i] or 0) for row in rows) for i, light in enumerate(LIGHTS)}
+    names = {code: (name, sort) for code, name, sort in session.execute(select(Unit.code, Unit.name, Unit.sort))}
+    column = {light: 2 + i for i, light in enumerate(LIGHTS)}
+    units = [UnitLoad(row[0], names.get(row[0], (row[0], 0))[0], int(row[1] or 0),
+                      int(row[column[Light.RED]] or 0), int(row[column[Light.CLOSED]] or 0)) for row in rows]
+    units.sort(key=lambda u: (names.get(u.code, ("", 999))[1], u.code))
+    return units, lights
+
+
 def dashboard(session: Session, now: datetime, months: int = 12) -> Dashboard:
-    lights = counts_by_light(session, now)
+    units, lights = _by_unit(session, now)
     this_month = at_local(month_start(local_today(now)), 0)
     closed_this_month = session.scalar(
         select(func.count()).select_from(ResolutionItem)
         .where(ResolutionItem.status == CLOSED, ResolutionItem.closed_at >= this_month)) or 0
-    durations = [_days(c, d) for c, d in session.execute(
-        select(ResolutionItem.created_at, ResolutionItem.closed_at)
-        .where(ResolutionItem.status == CLOSED, ResolutionItem.closed_at.is_not(None))) if d is not None]
-    avg = round(sum(durations) / len(durations), 1) if durations else None
-
-    is_open = ResolutionItem.status.in_(OPEN_STATUSES)
-    rows = session.execute(
-        select(Unit.code, Unit.name,
-               func.sum(case((is_open, 1), else_=0)),
-               func.sum(case((light_clause(Light.RED, now), 1), else_=0)),
-               func.sum(case((ResolutionItem.status == CLOSED, 1), else_=0)))
-        .join(ResolutionItem, ResolutionItem.lead_unit == Unit.code)
-        .where(ResolutionItem.status.in_(ISSUED_STATUSES))
-        .group_by(Unit.code, Unit.name, Unit.sort).order_by(Unit.sort)
-    ).all()
-    units = [UnitLoad(code, name, int(o or 0), int(r or 0), int(c or 0)) for code, name, o, r, c in rows]
+    mean = session.scalar(select(func.avg(_day_span(session, ResolutionItem.created_at, ResolutionItem.closed_at)))
+                          .where(ResolutionItem.status == CLOSED, ResolutionItem.closed_at.is_not(None)))
+    avg = round(float(mean), 1) if mean is not None else None
 
     first = add_months(month_start(local_today(now)), -(months - 1))
     labels = [add_months(first, i).strftime("%Y-%m") for i in range(months)]
     since = at_local(first, 0)
-    created = [0] * months
-    closed = [0] * months
-    index = {label: i for i, label in enumerate(labels)}
-    for (moment,) in session.execute(select(ResolutionItem.created_at).where(
-            ResolutionItem.status.in_(ISSUED_STATUSES), ResolutionItem.created_at >= since)):
-        created[index[local_today(moment).strftime("%Y-%m")]] += 1
-    for (closed_at,) in session.execute(select(ResolutionItem.closed_at).where(
-            ResolutionItem.status == CLOSED, ResolutionItem.closed_at >= since)):
-        if closed_at is not None:
-            closed[index[local_today(closed_at).strftime("%Y-%m")]] += 1
+    made = _per_month(session, ResolutionItem.created_at, ResolutionItem.status != ResolutionStatus.DRAFT,
+                      ResolutionItem.created_at >= since)
+    done = _per_month(session, ResolutionItem.closed_at, ResolutionItem.status == CLOSED,
+                      ResolutionItem.closed_at >= since)
+    created = [made.get(label, 0) for label in labels]
+    closed = [done.get(label, 0) for label in labels]
     return Dashboard(
         open=sum(u.open for u in units), due_soon=lights[Light.YELLOW], overdue=lights[Light.RED],
         closed_this_month=closed_this_month, avg_days_to_close=avg, lights=lights, units=units,
@@ -123,36 +141,22 @@ class Scorecard:
 def scorecards(session: Session, now: datetime, start: date, end: date) -> list[Scorecard]:
     """Per lead unit, for the items agreed between ``start`` and ``end`` (Beijing days, inclusive):
     assigned, closed, 办结率, overdue (still open past the deadline, or closed after it), average days."""
+    item = ResolutionItem
+    done = (item.status == CLOSED) & item.closed_at.is_not(None)
     rows = session.execute(
-        select(ResolutionItem.lead_unit, ResolutionItem.status, ResolutionItem.deadline,
-               ResolutionItem.created_at, ResolutionItem.closed_at)
-        .where(ResolutionItem.status.in_(ISSUED_STATUSES),
-               ResolutionItem.created_at >= at_local(start, 0),
-               ResolutionItem.created_at < at_local(add_day(end), 0))
+        select(item.lead_unit, func.count(), func.sum(case((done, 1), else_=0)),
+               func.sum(case((~done & (item.deadline < now), 1), else_=0)),
+               func.sum(case((done & (item.closed_at > item.deadline), 1), else_=0)),
+               func.avg(case((done, _day_span(session, item.created_at, item.closed_at)))))
+        .where(item.status.in_(ISSUED_STATUSES), item.created_at >= at_local(start, 0),
+               item.created_at < at_local(add_day(end), 0))
+        .group_by(item.lead_unit)
     ).all()
     units = {code: (name, sort) for code, name, sort in session.execute(select(Unit.code, Unit.name, Unit.sort))}
-    acc: dict[str, _Tally] = {}
-    for lead, status, deadline, created, closed_at in rows:
-        t = acc.setdefault(lead, _Tally())
-        t.assigned += 1
-        if status == CLOSED and closed_at is not None:
-            t.closed += 1
-            t.days.append(_days(created, closed_at))
-            t.late += closed_at > deadline
-        elif now > deadline:
-            t.overdue += 1
-    cards = [Scorecard(code, units.get(code, (code, 0))[0], t.assigned, t.closed, t.overdue, t.late,
-                       round(sum(t.days) / len(t.days), 1) if t.days else None) for code, t in acc.items()]
+    cards = [Scorecard(code, units.get(code, (code, 0))[0], int(n), int(c or 0), int(o or 0), int(late or 0),
+                       round(float(days), 1) if days is not None else None)
+             for code, n, c, o, late, days in rows]
     return sorted(cards, key=lambda c: (units.get(c.code, ("", 999))[1], c.code))
-
-
-@dataclass
-class _Tally:
-    assigned: int = 0
-    closed: int = 0
-    overdue: int = 0
-    late: int = 0
-    days: list[float] = field(default_factory=list)
 
 
 def add_day(day: date) -> date:
@@ -164,3 +168,42 @@ def overdue_items(session: Session, now: datetime) -> list[ResolutionItem]:
     return list(session.scalars(select(ResolutionItem).where(light_clause(Light.RED, now))
                                 .where(ResolutionItem.status.in_(OPEN_STATUSES))
                                 .order_by(ResolutionItem.deadline, ResolutionItem.id)))
+
+
+# ---------------------------------------------------------------------------------------------- co-units
+@dataclass(frozen=True)
+class CoScorecard:
+    """A unit as 配合单位: inputs asked, given (on time or late), silent at the deadline (未反馈), still awaited."""
+
+    code: str
+    name: str
+    assigned: int
+    answered: int
+    on_time: int
+    silent: int
+    pending: int
+
+    @property
+    def answer_rate(self) -> float:
+        return self.answered / self.assigned if self.assigned else 0.0
+
+
+def co_scorecards(session: Session, start: date, end: date) -> list[CoScorecard]:
+    """Per co-operating unit, for the items agreed between ``start`` and ``end``: one grouped query."""
+    link = ResolutionCoUnit
+    on_time = (link.status == CoUnitStatus.ANSWERED) & (
+        link.deadline.is_(None) | (link.answered_at <= link.deadline))
+    rows = session.execute(
+        select(Unit.code, Unit.name, func.count(),
+               func.sum(case((link.status == CoUnitStatus.ANSWERED, 1), else_=0)),
+               func.sum(case((on_time, 1), else_=0)),
+               func.sum(case((link.status == CoUnitStatus.SILENT, 1), else_=0)),
+               func.sum(case((link.status == CoUnitStatus.PENDING, 1), else_=0)))
+        .join(link, link.unit_code == Unit.code)
+        .join(ResolutionItem, ResolutionItem.id == link.resolution_id)
+        .where(ResolutionItem.status.in_(ISSUED_STATUSES),
+               ResolutionItem.created_at >= at_local(start, 0),
+               ResolutionItem.created_at < at_local(add_day(end), 0))
+        .group_by(Unit.code, Unit.name, Unit.sort).order_by(Unit.sort)).all()
+    return [CoScorecard(code, name, int(n), int(a or 0), int(t or 0), int(s or 0), int(p or 0))
+            for code, name, n, a, t, s, p in rows]

@@ -12,6 +12,7 @@ from typing import cast
 from sqlalchemy import Select, Table, and_, func, insert, select
 from sqlalchemy.orm import Session
 
+from engine.paging import Key, Page, page
 from meeting.models import NOTIFICATION_KINDS, Notification, NotificationRead
 
 
@@ -81,14 +82,24 @@ def _visible(username: str, groups: list[str]) -> Select[Notification, datetime 
 
 
 def list_for(
-    session: Session, username: str, groups: list[str], unread_only: bool = False, limit: int = 100
+    session: Session, username: str, groups: list[str], unread_only: bool = False, limit: int = 100,
+    kinds: tuple[str, ...] | None = None,
 ) -> list[NotificationView]:
-    """Newest first."""
+    """Newest first; only the given kinds when ``kinds`` is set."""
     query = _visible(username, groups)
     if unread_only:
         query = query.where(NotificationRead.read_at.is_(None))
+    if kinds:
+        query = query.where(Notification.kind.in_(kinds))
     query = query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
     return [NotificationView(note, read_at) for note, read_at in session.execute(query)]
+
+
+def unread_by_kind(session: Session, username: str, groups: list[str]) -> dict[str, int]:
+    """Unread notifications per kind (the filter of the notifications page shows them)."""
+    query = _visible(username, groups).where(NotificationRead.read_at.is_(None)).subquery()
+    rows = session.execute(select(query.c.kind, func.count()).group_by(query.c.kind)).all()
+    return {str(kind): int(n) for kind, n in rows}
 
 
 def unread_count(session: Session, username: str, groups: list[str]) -> int:
@@ -109,3 +120,22 @@ def mark_read(
         session.add(NotificationRead(notification_id=note.id, username=username, read_at=now))
     session.flush()
     return len(notes)
+
+
+# Newest first, for keyset paging (engine/paging.py): the list of a unit that has been notified for years reads
+# one page through the index on (recipient_group, created_at), never the years before it.
+NOTE_ORDER = [Key(Notification.created_at, desc=True), Key(Notification.id, desc=True)]
+
+
+def page_for(session: Session, username: str, groups: list[str], limit: int, after: str | None = None,
+             before: str | None = None, unread_only: bool = False, kinds: tuple[str, ...] | None = None
+             ) -> Page[NotificationView]:
+    """One page of what ``list_for`` lists, after the cursor ``after`` (or before ``before``)."""
+    query = _visible(username, groups)
+    if unread_only:
+        query = query.where(NotificationRead.read_at.is_(None))
+    if kinds:
+        query = query.where(Notification.kind.in_(kinds))
+    found = page(session, query, NOTE_ORDER, limit, after, before, scalars=False, entity=lambda row: row[0])
+    return Page([NotificationView(note, read_at) for note, read_at in found.rows], found.limit,
+                found.next_cursor, found.prev_cursor)

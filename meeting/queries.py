@@ -124,6 +124,8 @@ class AttendanceSummary:
     attend: int
     leave: int
     pending: int
+    substitute: int = 0
+    unanswered: int = 0
 
     @property
     def total(self) -> int:
@@ -142,7 +144,8 @@ def attendance_summary(session: Session, meeting_id: int) -> AttendanceSummary:
     ]
     count = {reply: sum(1 for row, _ in rows if row.reply == reply) for reply in AttendanceReply}
     return AttendanceSummary(rows, count[AttendanceReply.ATTEND], count[AttendanceReply.LEAVE],
-                             count[AttendanceReply.PENDING])
+                             count[AttendanceReply.PENDING], count[AttendanceReply.SUBSTITUTE],
+                             count[AttendanceReply.UNANSWERED])
 
 
 def topic_pool(session: Session) -> list[Topic]:

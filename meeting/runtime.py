@@ -8,24 +8,34 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.budgets import Budgets
 from engine.clock import Clock
 from engine.db import Database
 from engine.designer import designed_keys, executable_keys
 from engine.errors import NotFound
+from engine.expressions import register_function
 from engine.loader import SourceFile
 from engine.models import HumanTask
 from engine.service import Actor, DeployResult, WorkflowService
-from meeting import directory
+from meeting import directory, workdays
 from meeting.actions import registry
 from meeting.fields import DomainLookups, field_types
 from meeting.models import User
 from meeting.notify import notify_groups
+from meeting.principals import unknown_principals
 
 PROCESSES_DIR = Path(__file__).resolve().parent.parent / "processes"
 SUPERVISOR_GROUPS = ("admin", "office", "convener")
 # Task-data keys shown on task rows (besides every ``*_id``): whom a per-unit task is for.
-CONTEXT_KEYS = ("attendee", "co_unit", "lead_unit")
+CONTEXT_KEYS = ("attendee", "co_unit", "lead_unit", "comment_unit", "call_unit", "material_topic")
 MANAGER_GROUPS = ("admin", "convener")  # suspend, resume, cancel instances
+# Who changes the diagrams never does the work they assign (four eyes): never a candidate or assignee.
+DESIGNER_GROUPS = ("designer",)
+
+
+# Deadlines and timers in diagrams may count 工作日: ``${workdays(deadline, -2)}`` (meeting/workdays.py). Registered
+# when this module is imported, so every service and every lint of a diagram knows it.
+register_function("workdays", workdays.workdays)
 
 
 def _notify_new_task(session: Session, task: HumanTask) -> None:
@@ -37,10 +47,15 @@ def _notify_new_task(session: Session, task: HumanTask) -> None:
                   f"请及时办理“{task.name}”。", f"/tasks/{task.id}", task.created_at)
 
 
-def build_service(db: Database, clock: Clock | None = None) -> WorkflowService:
+def build_service(db: Database, clock: Clock | None = None, budgets: Budgets | None = None) -> WorkflowService:
+    """The service of the joint meeting; ``budgets`` default to the engine's, overridden by the environment
+    (engine/budgets.py ENV_NAMES)."""
+    workdays.SHARED.bind(db)
     return WorkflowService(db, registry, clock=clock, lookups=DomainLookups, field_types=field_types(),
                            context_keys=CONTEXT_KEYS, supervisor_groups=SUPERVISOR_GROUPS,
-                           manager_groups=MANAGER_GROUPS, on_task_created=_notify_new_task)
+                           manager_groups=MANAGER_GROUPS, on_task_created=_notify_new_task,
+                           budgets=budgets or Budgets.from_env(), excluded_groups=DESIGNER_GROUPS,
+                           principals=unknown_principals)
 
 
 def actor_for(db: Database, username: str) -> Actor:

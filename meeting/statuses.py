@@ -99,11 +99,18 @@ class TopicOutcome(LabelledStatus):
 
 
 class AttendanceReply(LabelledStatus):
-    """参会回执; a reply still open at the deadline stays 未回复 and never stops the meeting."""
+    """参会回执; a reply still open at the deadline is closed as 未回复 and never stops the meeting."""
 
-    PENDING = "pending", "未回复"
+    PENDING = "pending", "待回复"
     ATTEND = "attend", "参会"
+    SUBSTITUTE = "substitute", "代会"
     LEAVE = "leave", "请假"
+    UNANSWERED = "unanswered", "未回复"
+
+    @classmethod
+    def coming(cls) -> tuple[AttendanceReply, ...]:
+        """Replies that announce someone at the meeting (the unit's own person or a substitute)."""
+        return (cls.ATTEND, cls.SUBSTITUTE)
 
 
 class ResolutionStatus(LabelledStatus):
@@ -163,8 +170,10 @@ class MajorIssueStatus(LabelledStatus):
 
 
 class MinutesStatus(LabelledStatus):
-    """会议纪要: drafted by the office, 审签 by the convener, 印发."""
+    """会议纪要: drafted by the office, sent to the attending units for comments (征求意见), 审签 by the convener,
+    numbered from the register and 印发."""
 
+    COMMENTING = "commenting", "征求意见中"
     DRAFT = "draft", "待审签"
     RETURNED = "returned", "退回修改"
     APPROVED = "approved", "已审签"
@@ -221,8 +230,141 @@ class TaskState(LabelledStatus):
     CANCELLED = "CANCELLED", "已取消"
 
 
+class SignIn(LabelledStatus):
+    """签到 on the meeting day: who actually came; a reply is not attendance."""
+
+    PRESENT = "present", "出席"
+    SUBSTITUTE = "substitute", "代会出席"
+    ABSENT = "absent", "缺席"
+
+
+class CallStatus(LabelledStatus):
+    """征集议题: the call is open until its deadline, then the office screens what came in."""
+
+    OPEN = "open", "征集中"
+    CLOSED = "closed", "已截止"
+    SCREENED = "screened", "已审核"
+
+
+class CallAnswer(LabelledStatus):
+    """A member unit's answer to a call for topics; silence is recorded at the deadline, never waited on."""
+
+    PENDING = "pending", "待报送"
+    TOPIC = "topic", "已报送议题"
+    NONE = "none", "无议题"
+    SILENT = "silent", "期满未报送"
+
+
+class CommentAnswer(LabelledStatus):
+    """纪要征求意见: an attending unit's answer on the draft minutes; silence at the deadline counts as 无意见."""
+
+    PENDING = "pending", "待反馈"
+    OPINION = "opinion", "有修改意见"
+    NONE = "none", "无意见"
+    SILENT = "silent", "期满未反馈（视为无意见）"
+
+
+class DocumentNumberStatus(LabelledStatus):
+    """A 文号 of the document register: used by one document, or voided with its reason (never reused)."""
+
+    USED = "used", "已使用"
+    VOID = "void", "已作废"
+
+
+# ---------------------------------------------------------------------------------------------- 督办
+class ItemSource(LabelledStatus):
+    """Where a supervised item comes from (the ledger's 来源): the minutes of a meeting, a matter the district
+    assigned (交办), a coordination request between meetings (协调) or a petition referral (信访)."""
+
+    MINUTES = "minutes", "会议纪要"
+    ASSIGNED = "assigned", "交办"
+    COORDINATION = "coordination", "协调"
+    PETITION = "petition", "信访"
+
+
+class CoUnitStatus(LabelledStatus):
+    """A 配合单位's input on one item: a silent unit is recorded as 未反馈 at its deadline and never blocks."""
+
+    PENDING = "pending", "待反馈"
+    ANSWERED = "answered", "已反馈"
+    SILENT = "silent", "未反馈"
+
+
+class SupervisionKind(LabelledStatus):
+    """One entry of an item's 催办 / 督办 history (automatic or by the office's hand)."""
+
+    REMIND = "remind", "催办"
+    SUPERVISE = "supervise", "督办"
+    SILENT = "silent", "逾期未反馈"
+    LETTER = "letter", "督办函"
+    REPORT = "report", "报告负责人"
+
+
+class Rung(LabelledStatus):
+    """A rung of the escalation ladder, climbed one overdue week at a time."""
+
+    NONE = "none", "未督办"
+    NOTICE = "notice", "督办通知"
+    LETTER = "letter", "督办函"
+    REPORT = "report", "报负责人（建议约谈）"
+
+
+class LetterStatus(LabelledStatus):
+    """督办函: drafted when the ladder reaches it, 签发 by the convener, numbered and sent to the unit's leader."""
+
+    DRAFT = "draft", "待签发"
+    ISSUED = "issued", "已发出"
+    HELD = "held", "暂不发函"
+    LAPSED = "lapsed", "逾期未签发"
+
+
+class RoundStatus(LabelledStatus):
+    """A round of progress reports (月报) as of a cut-off date."""
+
+    OPEN = "open", "报送中"
+    CLOSED = "closed", "已截止"
+
+
+class IssuedDocStatus(LabelledStatus):
+    """A document the office drafts, the convener signs (审签) and the office issues: 督办通报, 阶段性落实情况报告."""
+
+    DRAFT = "draft", "待审签"
+    RETURNED = "returned", "退回修改"
+    ISSUED = "issued", "已印发"
+    RECEIVED = "received", "已接收"
+
+
+
+class UnitKind(LabelledStatus):
+    """What a unit of the directory is to the joint meeting (meeting.models.UNIT_KINDS)."""
+
+    MEMBER = "member", "成员单位"
+    TOWN = "town", "镇（街办）"
+    INVITED = "invited", "列席单位"
+    GUEST = "guest", "临时邀请单位"
+    CC = "cc", "抄送单位"
+    GOV = "gov", "区政府办公室"
+
+
+class UnitEventKind(LabelledStatus):
+    """An entry of a unit's history (meeting.models.UnitEvent)."""
+
+    ADDED = "added", "新增"
+    RENAMED = "renamed", "更名"
+    DUTIES = "duties", "职责调整"
+    KIND = "kind", "类别调整"
+    LEAD = "lead", "牵头单位调整"
+    MERGED = "merged", "并入其他单位"
+    ABSORBED = "absorbed", "并入单位"
+    RETIRED = "retired", "撤销"
+    REACTIVATED = "reactivated", "恢复"
+    LIAISON = "liaison", "联络员变更备案"
+    MEMBERSHIP = "membership", "成员单位调整"
+
 # Templates name a table by key: ``{{ _(meeting.status|label('meeting')) }}``.
 LABEL_TABLES: dict[str, type[LabelledStatus]] = {
+    "unit_kind": UnitKind,
+    "unit_event": UnitEventKind,
     "topic": TopicStatus,
     "meeting": MeetingStatus,
     "outcome": TopicOutcome,
@@ -237,4 +379,16 @@ LABEL_TABLES: dict[str, type[LabelledStatus]] = {
     "instance": InstanceStatus,
     "scope": ScopeState,
     "task": TaskState,
+    "sign_in": SignIn,
+    "call": CallStatus,
+    "call_answer": CallAnswer,
+    "comment": CommentAnswer,
+    "document_number": DocumentNumberStatus,
+    "source": ItemSource,
+    "co_unit": CoUnitStatus,
+    "supervision": SupervisionKind,
+    "rung": Rung,
+    "letter": LetterStatus,
+    "round": RoundStatus,
+    "issued_doc": IssuedDocStatus,
 }

@@ -11,7 +11,7 @@ from pathlib import Path
 
 # bench/ is a folder of the repository, not an installed package: the root conftest.py puts the repository
 # root on sys.path, which makes it importable.
-from bench.run import FIGURES, PG_FIGURES, TARGETS, Plan, run
+from bench.run import FIGURES, MIN_TARGETS, PG_FIGURES, TARGETS, Plan, run
 
 
 def test_quick_run_writes_every_figure_with_its_n(tmp_path: Path) -> None:
@@ -33,4 +33,8 @@ def test_quick_run_writes_every_figure_with_its_n(tmp_path: Path) -> None:
         assert figure["unit"] and figure["stat"]
         if name in TARGETS:
             assert figure["target"] == f"<= {TARGETS[name]:g}" and isinstance(figure["met"], bool)
+        if name in MIN_TARGETS:
+            assert figure["target"] == f">= {MIN_TARGETS[name]:g}" and isinstance(figure["met"], bool)
     assert set(data["figures"]) | set(data["skipped"]) == set(FIGURES)
+    load = data["machine"]["load_average_at_start"] + data["machine"]["load_average_at_end"]
+    assert len(load) == 6 and "busy" in data  # the load is recorded, and whether it made the machine busy

@@ -34,6 +34,12 @@ def test_demo_runs_a_whole_joint_meeting() -> None:
     assert figures["overdue_escalations"] >= 1
     assert figures["extensions_approved"] == 1
     assert figures["audit_events"] > 50
+    # 督办: a silent co-unit, a 督办函, a manual 督办, 月报, a 阶段性报告, an extension the rules refused, key items
+    # closed with evidence, a 督办通报 (meeting/demo_supervision.py).
+    for key in ("co_unit_overdue_recorded", "escalation_letters", "manual_supervisions", "interim_reports",
+                "extensions_refused_by_rule", "bulletins_issued"):
+        assert figures[key] == 1, key
+    assert figures["progress_reports"] == 2 and figures["key_items_closed_with_evidence"] == 2
 
 
 def test_init_is_idempotent_and_deploys_the_five_processes(tmp_path: Path) -> None:

@@ -68,6 +68,14 @@ def post_xml(b: Browser, xml: str, **params: str) -> requests.Response:
                        headers={**csrf(b), "Content-Type": "application/xml"})
 
 
+def publish(live: LiveApp, key: str, version: int) -> None:
+    """发布审批: an approver (not the designer who submitted it) publishes the pending version."""
+    approver = live.client("approver")
+    r = approver.post(f"/reviews/{key}/v{version}/publish", {"comment": "同意"},
+                      token_from=f"/reviews/{key}/v{version}")
+    assert r.status_code == 302, r.text[:300]
+
+
 def versions(live: LiveApp, key: str = "topic_proposal") -> list[int]:
     with live.db.sessions() as s:
         return list(s.scalars(select(ProcessModel.version).where(ProcessModel.key == key)
@@ -138,10 +146,11 @@ def test_api_deploys_a_new_version_running_instances_keep_theirs(live: LiveApp) 
     r = post_xml(designer, WITH_PHONE)
     assert r.status_code == 201, r.text
     body = r.json()
-    assert (body["key"], body["version"], body["created"]) == ("topic_proposal", 2, True)
+    assert (body["key"], body["version"], body["created"], body["status"]) == ("topic_proposal", 2, True, "pending")
     assert body["models"][0]["deployed_by"] == "designer"
     assert post_xml(designer, WITH_PHONE).status_code == 200  # unchanged: same version
     assert versions(live) == [1, 2]
+    publish(live, "topic_proposal", 2)
 
     r = unit.post("/start", {"process_key": "topic_proposal", "start_event": "start"}, token_from="/start")
     new_task = r.headers["Location"].replace(live.url, "")
@@ -149,7 +158,7 @@ def test_api_deploys_a_new_version_running_instances_keep_theirs(live: LiveApp) 
     assert "联系电话" not in unit.get(old_task).text  # the instance started before keeps v1's form
     with live.db.sessions() as s:
         models = {i.id: i.model.version for i in s.scalars(select(Instance))}
-        audit = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "deploy",
+        audit = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "submit",
                                                         AuditEvent.process_key == "topic_proposal")))
     assert sorted(models.values()) == [1, 2]
     assert [(a.actor, a.data["version"]) for a in audit][-1] == ("designer", 2)
@@ -301,8 +310,11 @@ def test_new_model_from_a_template_deploys_and_can_be_started(live: LiveApp) -> 
     r = designer.post("/designer/new", {"key": "1bad key", "name": "x", "template": "blank"}, token_from="/designer/")
     assert r.status_code == 422
     r = post_json(designer, "/designer/subsidy_review/deploy", {"xml": xml, "draft_revision": 1})
-    assert r.status_code == 201 and r.json()["version"] == 1
+    assert r.status_code == 201 and r.json()["version"] == 1 and r.json()["status"] == "pending"
     unit = live.client("caizheng")
+    r = unit.post("/start", {"process_key": "subsidy_review", "start_event": "start"}, token_from="/start")
+    assert r.status_code in (403, 404)  # nothing runs before an approver publishes it
+    publish(live, "subsidy_review", 1)
     r = unit.post("/start", {"process_key": "subsidy_review", "start_event": "start"}, token_from="/start")
     assert r.status_code == 302 and "/tasks/" in r.headers["Location"]
 
@@ -418,6 +430,8 @@ def test_migration_moves_only_instances_whose_changes_lie_ahead(live: LiveApp) -
                        '<camunda:formField id="screen_comment" label="意见说明" type="text" />' + extra)
     designer = live.client("designer")
     assert post_xml(designer, v2).status_code == 201
+    assert 'data-migrate="topic_proposal"' not in designer.get("/designer/").text  # pending: no target yet
+    publish(live, "topic_proposal", 2)
     assert 'data-migrate="topic_proposal"' in designer.get("/designer/").text
 
     page = designer.get("/designer/topic_proposal/migrate")

@@ -35,6 +35,7 @@ from sqlalchemy import func, select
 from web_support import Browser, LiveApp, live_app
 
 from bench.world import T0, pg_unreachable, postgres_url
+from engine.budgets import Budgets
 from engine.clock import ManualClock
 from engine.loader import SourceFile
 from engine.models import Attachment, AuditEvent, HumanTask, Instance
@@ -57,14 +58,15 @@ MB = 1024 * 1024
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveApp]:
+    seconds = Budgets(min_timer_seconds=1)  # the chaos chain's timers are seconds long
     if request.param == "sqlite":
-        with live_app(f"sqlite:///{tmp_path}/hostile.db", ManualClock(T0)) as app:
+        with live_app(f"sqlite:///{tmp_path}/hostile.db", ManualClock(T0), BUDGETS=seconds) as app:
             yield app
         return
     reason = pg_unreachable(postgres_url())
     if reason:
         pytest.skip(reason)
-    with private_schema(postgres_url()) as url, live_app(url, ManualClock(T0)) as app:
+    with private_schema(postgres_url()) as url, live_app(url, ManualClock(T0), BUDGETS=seconds) as app:
         yield app
 
 
@@ -533,6 +535,7 @@ def test_html_and_formulas_in_text_are_inert_everywhere_they_are_shown(live_sqli
             w.do(code, "confirm_attendance", {"attendance": "attend", "attendee_name": f"{code}负责人"},
                  attendee=code)
     w.advance(7.1)
+    w.do("office", "sign_in", {"presider_name": XSS[0], "presider_post": FORMULAS[1]})
     items = [(FORMULAS[0], "caizheng"), (XSS[0] + " " + XSS[1], "renshe"), (FORMULAS[1], "yibao"),
              (FORMULAS[2], "minzheng"), (FORMULAS[3], "weijian")]
     rows = [{"content": c, "lead_unit": lead, "co_units": ["minzheng"] if lead != "minzheng" else [],
@@ -560,8 +563,11 @@ def test_html_and_formulas_in_text_are_inert_everywhere_they_are_shown(live_sqli
     assert completes(live, outcome) == 0
     submit(office, outcome, {"resolution_items": json.dumps(rows, ensure_ascii=False), "outcome_summary": XSS[0]})
     minutes_body = XSS[1] + "\n" + FORMULAS[0]
-    submit(office, w.task("office", "draft_minutes").id, {"minutes_no": f"汉社救联〔2026〕1号{XSS[0]}",
-                                                          "minutes_body": minutes_body})
+    submit(office, w.task("office", "draft_minutes").id, {"minutes_body": minutes_body,
+                                                          "comment_deadline": w.today(3)})
+    submit(unit, w.task("caizheng", "comment_minutes", comment_unit="caizheng").id,
+           {"comment_answer": "opinion", "comment_text": XSS[1] + FORMULAS[2]})
+    w.advance(3.5)
     w.do("convener", "approve_minutes", {"minutes_decision": "approve", "minutes_comment": XSS[1]})
 
     with live.db.sessions() as s:
@@ -611,7 +617,7 @@ def test_html_and_formulas_in_text_are_inert_everywhere_they_are_shown(live_sqli
     doc = office.get(f"/meetings/{meeting_id}/minutes.docx")
     assert doc.status_code == 200
     text = docx_text(doc.content)
-    for expected in (meeting_title, f"汉社救联〔2026〕1号{XSS[0]}", XSS[1], FORMULAS[0], XSS[0] + " " + XSS[1],
+    for expected in (meeting_title, "汉救联纪〔2026〕1号", f"{XSS[0]}主持会议", XSS[1], FORMULAS[0], XSS[0] + " " + XSS[1],
                      FORMULAS[1], FORMULAS[2]):
         assert expected in text, expected
     with zipfile.ZipFile(io.BytesIO(doc.content)) as z:

@@ -254,12 +254,64 @@ CASES = {
                                     '<bpmn:callActivity id="c2" calledElement="ghost" />',
                                     '<bpmn:callActivity id="c3" calledElement="rules_case" />',
                                     '<bpmn:callActivity id="c4" calledElement="topic_proposal" />'),
+    "timer-floor": diagram(
+        timer("<bpmn:timeDuration>PT30S</bpmn:timeDuration>", "tf1"),
+        timer("<bpmn:timeDuration>PT0.5M</bpmn:timeDuration>", "tf2"),
+        timer("<bpmn:timeCycle>R/PT0.001S</bpmn:timeCycle>", "tf3"),
+        timer("<bpmn:timeCycle>R5/2026-01-01T09:00:00/PT59S</bpmn:timeCycle>", "tf4"),
+        timer("<bpmn:timeDuration>PT1M</bpmn:timeDuration>", "tf5"),
+        timer("<bpmn:timeCycle>R/P1D</bpmn:timeCycle>", "tf6"),
+        timer("<bpmn:timeDate>2026-01-01T09:00:00</bpmn:timeDate><bpmn:timeDuration>PT1S</bpmn:timeDuration>", "tf7"),
+        timer("<bpmn:timeDuration>${wait}</bpmn:timeDuration>", "tf8")),
+    "multi-instance-size": diagram(
+        multi_instance("", "<bpmn:loopCardinality>1000000</bpmn:loopCardinality>"),
+        task('<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>${1001}</bpmn:loopCardinality>'
+             "</bpmn:multiInstanceLoopCharacteristics>", tid="t2"),
+        task('<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>1000</bpmn:loopCardinality>'
+             "</bpmn:multiInstanceLoopCharacteristics>", tid="t3")),
+    "call-cycle": diagram('<bpmn:callActivity id="c1" calledElement="helper" />', extra=(
+        '<bpmn:process id="helper" isExecutable="true"><bpmn:startEvent id="h_start" />'
+        '<bpmn:subProcess id="h_sub"><bpmn:startEvent id="hs_start" />'
+        '<bpmn:callActivity id="h_call" calledElement="rules_case" /></bpmn:subProcess>'
+        '<bpmn:callActivity id="h_self" calledElement="helper" /></bpmn:process>\n')),
     "starter-groups": HEADER + (
         '<bpmn:process id="rules_case" isExecutable="true"><bpmn:startEvent id="start">'
         + ext('<camunda:properties><camunda:property name="starterGroups" value=" " /></camunda:properties>')
         + '</bpmn:startEvent><bpmn:endEvent id="end" /><bpmn:sequenceFlow id="f1" sourceRef="start" '
         'targetRef="end" /></bpmn:process>\n</bpmn:definitions>\n'),
 }
+
+
+# Camunda 7's dialect: what the engine cannot run as Camunda does is refused, in the modeler as on the server.
+MESSAGES = ('<bpmn:message id="m_named" name="补充材料" /><bpmn:message id="m_unnamed" />\n')
+CASES.update({
+    "element-ids": diagram('<bpmn:task id="ok" />', extra=(
+        '<bpmn:process id="rules_other" isExecutable="false"><bpmn:manualTask /></bpmn:process>\n')),
+    "link-events": diagram(
+        '<bpmn:intermediateThrowEvent id="l1"><bpmn:linkEventDefinition name="到审核" /></bpmn:intermediateThrowEvent>',
+        '<bpmn:intermediateThrowEvent id="l2"><bpmn:linkEventDefinition /></bpmn:intermediateThrowEvent>',
+        '<bpmn:intermediateCatchEvent id="c1"><bpmn:linkEventDefinition name="甲" /></bpmn:intermediateCatchEvent>',
+        '<bpmn:intermediateCatchEvent id="c2"><bpmn:linkEventDefinition name="甲" /></bpmn:intermediateCatchEvent>'),
+    "message-events": diagram(
+        '<bpmn:receiveTask id="r1" name="等待回执" />', '<bpmn:receiveTask id="r2" messageRef="m_unnamed" />',
+        '<bpmn:receiveTask id="r3" messageRef="m_named" />',
+        '<bpmn:intermediateCatchEvent id="c1"><bpmn:messageEventDefinition /></bpmn:intermediateCatchEvent>',
+        '<bpmn:intermediateThrowEvent id="t1"><bpmn:messageEventDefinition camunda:type="external" '
+        'camunda:topic="x" /></bpmn:intermediateThrowEvent>', extra=MESSAGES),
+    "unsupported-events": diagram(
+        '<bpmn:intermediateThrowEvent id="comp"><bpmn:compensateEventDefinition /></bpmn:intermediateThrowEvent>',
+        '<bpmn:intermediateCatchEvent id="cond"><bpmn:conditionalEventDefinition><bpmn:condition '
+        'xsi:type="bpmn:tFormalExpression">${x}</bpmn:condition></bpmn:conditionalEventDefinition>'
+        "</bpmn:intermediateCatchEvent>",
+        '<bpmn:intermediateThrowEvent id="sig"><bpmn:signalEventDefinition /></bpmn:intermediateThrowEvent>',
+        '<bpmn:serviceTask id="undo" isForCompensation="true" camunda:type="external" camunda:topic="test.note" />',
+        '<bpmn:subProcess id="esp" triggeredByEvent="true"><bpmn:startEvent id="esp_start">'
+        '<bpmn:errorEventDefinition /></bpmn:startEvent></bpmn:subProcess>'),
+    "form-key": diagram(task(attrs='camunda:candidateGroups="office" camunda:formKey="embedded:app:forms/a.html"'),
+                        task(attrs='camunda:candidateGroups="office" camunda:formRef="f"', tid="t2")),
+    "timer-cron": diagram(timer("<bpmn:timeCycle>0 0 9 ? * MON-FRI</bpmn:timeCycle>")),
+    "condition-bare": gateway_with_condition("decision == 'yes'"),
+})
 
 
 def server_lint(xml: str, registry: Any, known_keys: set[str], field_types: Any) -> list[str]:

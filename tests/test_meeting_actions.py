@@ -18,11 +18,13 @@ from engine.errors import ActionError, FormError
 from meeting.actions import registry
 from meeting.directory import create_demo_users, member_unit_codes, seed_directory
 from meeting.models import (
+    Attendance,
     ExtensionRequest,
     ImplementationReport,
     MajorIssue,
     Meeting,
     Minutes,
+    MinutesComment,
     Notification,
     ProgressReport,
     ResolutionItem,
@@ -252,7 +254,7 @@ def test_record_outcomes_creates_items_major_issues_and_defers_topics(session: S
         "major_topics": [major], "deferred_topics": [deferred], "outcome_summary": "会议审议了三项议题。",
     })
     items = [session.get(ResolutionItem, i) for i in result["resolution_ids"]]
-    assert [i.number for i in items if i] == ["HY2026-1-01", "HY2026-1-02", "HY2026-1-03"]
+    assert [i.number for i in items if i] == ["HY-2026-01-01", "HY-2026-01-02", "HY-2026-01-03"]
     first = items[0]
     assert first is not None and first.status == "draft"
     assert first.co_units == ["weijian", "caizheng"]  # the lead unit is not its own co-operating unit
@@ -301,10 +303,36 @@ def meeting_with_items(session: Session, rows: list[dict[str, Any]]) -> tuple[in
     return meeting_id, result["resolution_ids"]
 
 
-def test_minutes_are_approved_then_issued_to_units_and_cc(session: Session) -> None:
-    meeting_id, (item_id,) = meeting_with_items(session, [item_row(co_units=["jianmin"])])
-    run(session, "minutes.save_draft", {"meeting_id": meeting_id, "minutes_no": "汉救联纪〔2026〕1号",
-                                        "minutes_body": "纪要正文"})
+def draft_and_close_comments(session: Session, meeting_id: int, **extra: Any) -> None:
+    """The office drafts; the comment round closes (the deadline passed with nobody answering)."""
+    run(session, "minutes.save_draft", {"meeting_id": meeting_id, "minutes_body": "纪要正文",
+                                        "comment_deadline": "2026-03-20", **extra})
+    run(session, "minutes.close_comments", {"meeting_id": meeting_id}, actor=None)
+
+
+def sign_in_everyone(session: Session, meeting_id: int) -> None:
+    codes = session.scalars(select(Attendance.unit_code).where(Attendance.meeting_id == meeting_id))
+    run(session, "meeting.record_sign_in", {"meeting_id": meeting_id, "presider_name": "召集人", "sign_in_sheet": [
+        {"unit": c, "status": "present", "name": f"{c}负责同志", "post": ""} for c in codes]})
+
+
+def test_minutes_are_commented_signed_numbered_and_issued_to_the_chosen_recipients(session: Session) -> None:
+    meeting_id = held_meeting(session, [])
+    sign_in_everyone(session, meeting_id)
+    result, _ = run(session, "meeting.record_outcomes", {
+        "meeting_id": meeting_id, "resolution_items": [item_row(co_units=["jianmin"])], "outcome_summary": "审议情况"})
+    (item_id,) = result["resolution_ids"]
+    result, _ = run(session, "minutes.save_draft", {
+        "meeting_id": meeting_id, "minutes_body": "纪要正文", "comment_deadline": "2026-03-20",
+        "report_units": ["zhengfuban"], "copy_units": ["fayuan"]})
+    assert set(result["comment_units"]) == set(member_unit_codes(session)) | {"laocheng"}
+    with pytest.raises(ActionError):  # still out for comments
+        run(session, "minutes.review", {"meeting_id": meeting_id, "minutes_decision": "approve"}, actor="convener")
+    run(session, "minutes.record_comment", {"meeting_id": meeting_id, "comment_unit": "caizheng",
+                                            "comment_answer": "opinion", "comment_text": "请补充时限。"})
+    run(session, "minutes.close_comments", {"meeting_id": meeting_id}, actor=None)
+    comments = dict(session.execute(select(MinutesComment.unit_code, MinutesComment.answer)).all())
+    assert comments["caizheng"] == "opinion" and comments["renshe"] == "silent"
     with pytest.raises(ActionError):
         run(session, "minutes.issue", {"meeting_id": meeting_id}, actor=None)
     with pytest.raises(FormError):
@@ -314,16 +342,18 @@ def test_minutes_are_approved_then_issued_to_units_and_cc(session: Session) -> N
 
     minutes = session.scalar(select(Minutes).where(Minutes.meeting_id == meeting_id))
     assert minutes is not None and minutes.status == "issued" and minutes.approved_by == "convener"
-    cc_units = set(session.scalars(select(Unit.code).where(Unit.kind == "cc")))
-    assert cc_units | set(member_unit_codes(session)) | {"laocheng", "jianmin"} == set(minutes.recipients)
+    assert minutes.number == "汉救联纪〔2026〕1号"
+    assert set(member_unit_codes(session)) | {"zhengfuban", "fayuan", "jianmin"} == set(minutes.recipients)
     assert session.get(ResolutionItem, item_id).status == "in_progress"  # type: ignore[union-attr]
     assert notes_to(session, "unit:jianmin", "issued") and notes_to(session, "unit:fayuan", "issued")
-    assert notes_to(session, "cc", "issued")
+    assert notes_to(session, "district", "issued") and notes_to(session, "unit:zhengfuban", "issued")
+    assert notes_to(session, "cc", "issued")  # 区法院 is one of the 抄送 readers' units
+    assert not notes_to(session, "unit:renda", "issued")  # not chosen this time
 
 
 def issued_item(session: Session, **row: Any) -> ResolutionItem:
     meeting_id, (item_id,) = meeting_with_items(session, [item_row(**row)])
-    run(session, "minutes.save_draft", {"meeting_id": meeting_id, "minutes_no": "1号", "minutes_body": "正文"})
+    draft_and_close_comments(session, meeting_id)
     run(session, "minutes.review", {"meeting_id": meeting_id, "minutes_decision": "approve"}, actor="convener")
     run(session, "minutes.issue", {"meeting_id": meeting_id}, actor=None)
     item = session.get(ResolutionItem, item_id)
@@ -334,8 +364,11 @@ def issued_item(session: Session, **row: Any) -> ResolutionItem:
 def test_start_hands_the_item_to_its_units(session: Session) -> None:
     item = issued_item(session, co_units=["caizheng", "minzheng"])
     result, ctx = run(session, "resolution.start", {"resolution_id": item.id}, actor=None)
+    # Each co-unit's own deadline: five working days before the lead's (the office's default rule).
     assert result == {"lead_unit": "yibao", "co_units": ["caizheng", "minzheng"],
-                      "deadline": "2026-04-30T23:59:59+08:00"}
+                      "co_deadlines": {"caizheng": "2026-04-23T23:59:59+08:00",
+                                       "minzheng": "2026-04-23T23:59:59+08:00"},
+                      "co_remind_workdays": 2, "deadline": "2026-04-30T23:59:59+08:00", "key_item": False}
     assert not ctx.business_key_changed  # the item runs inside the meeting's instance
 
 
@@ -354,19 +387,19 @@ def test_extension_requests_are_checked_and_an_approval_moves_the_deadline(sessi
     run(session, "resolution.record_report",
         {**data, "requested_deadline": date(2026, 5, 15), "extension_reason": "数据未到位"}, actor="yibao")
     with pytest.raises(FormError):
-        run(session, "resolution.decide_extension", {"resolution_id": item.id, "extension_approved": False},
+        run(session, "resolution.decide_extension", {"resolution_id": item.id, "extension_decision": "refuse"},
             actor="convener")
     result, _ = run(session, "resolution.decide_extension",
-                    {"resolution_id": item.id, "extension_approved": True}, actor="convener")
+                    {"resolution_id": item.id, "extension_decision": "approve"}, actor="convener")
     assert result["deadline"] == "2026-05-15T23:59:59+08:00"
     assert item.deadline == datetime(2026, 5, 15, 15, 59, 59, tzinfo=UTC)
     assert item.original_deadline == datetime(2026, 4, 30, 15, 59, 59, tzinfo=UTC)
     assert notes_to(session, "unit:yibao", "decision")
 
     run(session, "resolution.record_report",
-        {**data, "requested_deadline": date(2026, 6, 30), "extension_reason": "仍需协调"}, actor="yibao")
+        {**data, "requested_deadline": date(2026, 6, 26), "extension_reason": "仍需协调"}, actor="yibao")
     result, _ = run(session, "resolution.decide_extension",
-                    {"resolution_id": item.id, "extension_approved": False, "extension_comment": "请按期完成"},
+                    {"resolution_id": item.id, "extension_decision": "refuse", "extension_comment": "请按期完成"},
                     actor="convener")
     assert result["deadline"] == "2026-05-15T23:59:59+08:00"
     assert item.original_deadline == datetime(2026, 4, 30, 15, 59, 59, tzinfo=UTC)
@@ -461,7 +494,7 @@ def test_district_instructions_become_items_in_progress(session: Session) -> Non
     (item_id,) = result["instruction_item_ids"]
     item = session.get(ResolutionItem, item_id)
     assert item is not None and item.status == "in_progress" and item.major_issue_id == issue_id
-    assert item.number == "HY2026-1-01"
+    assert item.number == "HY-2026-01-01"
     run(session, "major.notify_decision", {"major_issue_id": issue_id}, actor=None)
     assert notes_to(session, "convener", "decision") and notes_to(session, "unit:caizheng", "task")
 

@@ -108,13 +108,27 @@ def test_resolution_items_rows_are_cleaned() -> None:
         {"content": "", "lead_unit": "", "deadline": ""},  # an empty row the browser always sends
         row(content="  第二项  ", lead_unit="minzheng", co_units="weijian,minzheng"),
     ]}, lookups)
+    plain = {"deadline_workdays": None, "co_deadline": None, "key_item": False}
     assert result == {"items": [
         {"content": "落实临时救助资金", "lead_unit": "caizheng", "co_units": ["fagai", "minzheng"],
-         "deadline": date(2026, 6, 30), "topic_id": 3},
+         "deadline": date(2026, 6, 30), "topic_id": 3, **plain},
         {"content": "第二项", "lead_unit": "minzheng", "co_units": ["weijian"], "deadline": date(2026, 6, 30),
-         "topic_id": None},
+         "topic_id": None, **plain},
     ]}
     assert ["caizheng", "fagai", "minzheng"] in lookups.unit_calls
+
+
+def test_resolution_items_take_workdays_key_items_and_co_deadlines() -> None:
+    """A deadline in 工作日 (the box next to the date, or "10个工作日"), 重点事项 and the co-units' own deadline."""
+    result = ok([ITEMS], {"items": [
+        row(deadline="", deadline_workdays="10", key_item=True, co_units=["fagai"], co_deadline="2026-06-20"),
+        row(deadline="15个工作日"),
+    ]}, FakeLookups())["items"]
+    assert (result[0]["deadline"], result[0]["deadline_workdays"], result[0]["key_item"]) == (None, 10, True)
+    assert result[0]["co_deadline"] == date(2026, 6, 20)
+    assert (result[1]["deadline"], result[1]["deadline_workdays"], result[1]["key_item"]) == (None, 15, False)
+    assert errors([ITEMS], {"items": [row(deadline="", deadline_workdays="0")]}) == {
+        "items": "第 1 行：工作日数须为 1 至 250 的整数"}
 
 
 def test_resolution_items_as_json_text() -> None:
@@ -128,8 +142,8 @@ def test_resolution_items_as_json_text() -> None:
     (row(content="字" * 2001), "第 2 行：事项内容不能超过 2000 个字"),
     (row(lead_unit=""), "第 2 行：请选择牵头单位"),
     (row(lead_unit=None), "第 2 行：请选择牵头单位"),
-    (row(deadline=""), "第 2 行：请填写完成时限（YYYY-MM-DD）"),
-    (row(deadline="下个月"), "第 2 行：请填写完成时限（YYYY-MM-DD）"),
+    (row(deadline=""), "第 2 行：请填写完成时限（YYYY-MM-DD，或填写工作日数）"),
+    (row(deadline="下个月"), "第 2 行：请填写完成时限（YYYY-MM-DD，或填写工作日数）"),
     (row(lead_unit="nosuch"), "第 2 行：单位不存在：nosuch"),
     (row(co_units=["fagai", "ghost"]), "第 2 行：单位不存在：ghost"),
     (row(co_units=5), "第 2 行：配合单位格式不正确"),

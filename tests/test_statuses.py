@@ -81,10 +81,13 @@ def _declared() -> dict[tuple[str, str], list[str]]:
 def test_models_declare_a_named_check_on_every_status_column() -> None:
     declared = _declared()
     assert declared[("meetings", "ck_meetings_status")] == sorted(MeetingStatus.values())
-    assert declared[("attendance", "ck_attendance_reply")] == sorted(["pending", "attend", "leave"])
-    assert {table for table, _ in declared} == {
+    assert declared[("attendance", "ck_attendance_reply")] == sorted(
+        ["pending", "attend", "substitute", "leave", "unanswered"])
+    assert declared[("attendance", "ck_attendance_sign_in")] == sorted(["present", "substitute", "absent"])
+    assert {table for table, _ in declared} >= {
         "topics", "meetings", "attendance", "resolution_items", "extension_requests", "major_issues", "minutes",
-        "implementation_reports", "membership_changes"}
+        "implementation_reports", "membership_changes", "minutes_comments", "topic_calls", "topic_call_replies",
+        "document_numbers"}
 
 
 def test_sqlite_migrations_create_the_checks_the_models_declare(tmp_path: Path) -> None:

@@ -241,7 +241,7 @@ def test_two_workers_remind_and_supervise_each_item_once(pg_url: str, tmp_path: 
         meeting = Meeting(year=2026, seq=1, title="联席会议", meeting_at=now, status="minutes_issued", created_at=now)
         s.add(meeting)
         s.flush()
-        items = [ResolutionItem(number=f"HY2026-1-{i:02d}", meeting_id=meeting.id, content=f"事项{i}",
+        items = [ResolutionItem(number=f"HY-2026-01-{i:02d}", meeting_id=meeting.id, content=f"事项{i}",
                                 lead_unit=units[i % len(units)], deadline=deadline, status="draft", created_at=now)
                  for i in range(40)]
         s.add_all(items)

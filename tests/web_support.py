@@ -77,8 +77,9 @@ class Browser:
 
 
 @contextmanager
-def live_app(database_url: str, clock: ManualClock) -> Iterator[LiveApp]:
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "CLOCK": clock})
+def live_app(database_url: str, clock: ManualClock, **config: Any) -> Iterator[LiveApp]:
+    """``config`` adds to the app's configuration (e.g. ``BUDGETS`` for diagrams with second-long timers)."""
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "CLOCK": clock, **config})
     db = app.extensions["db"]
     upgrade(db)
     populate(db, app.extensions["workflow"], _HASH)

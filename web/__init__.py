@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from engine.budgets import Budgets
 from engine.db import Database
 from meeting.runtime import build_service
 from web.services import install
@@ -57,8 +58,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["DATABASE_URL"].startswith("sqlite:///"):
         Path(app.config["DATABASE_URL"][len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
 
-    db = Database(app.config["DATABASE_URL"])
-    install(app, db, build_service(db, app.config.get("CLOCK")))
+    # The engine's budgets (engine/budgets.py) from the environment unless a test passes BUDGETS; on PostgreSQL
+    # every connection also gets a statement and a lock timeout.
+    budgets = app.config.get("BUDGETS") or Budgets.from_env()
+    db = Database(app.config["DATABASE_URL"],
+                  pg_timeouts_ms=(budgets.pg_statement_timeout_ms, budgets.pg_lock_timeout_ms))
+    install(app, db, build_service(db, app.config.get("CLOCK"), budgets))
 
     from web.cli import register_cli
     from web.setup import init_extensions, register_blueprints

@@ -1,4 +1,10 @@
-"""Who is signed in: Flask-Login sessions for pages, personal bearer tokens for the JSON API."""
+"""Who is signed in: Flask-Login sessions for pages, personal bearer tokens for the JSON API.
+
+A session cookie names the user and their session key (meeting.accounts.revoke_sessions): when the key changes
+(sign-out, password change, deactivation) every cookie issued before is refused, in every browser. An API call
+that carries an ``Authorization`` header is authenticated by that header alone; a session cookie sent along is
+ignored, so a cookie-authenticated write can never skip the CSRF check by adding a header (web/views/api.py).
+"""
 
 from __future__ import annotations
 
@@ -30,9 +36,10 @@ class WebUser(UserMixin):
     unit_code: str | None
     unit_name: str | None
     groups: frozenset[str]
+    session_key: str = ""
 
     def get_id(self) -> str:
-        return self.username
+        return f"{self.username}:{self.session_key}"
 
     @property
     def actor(self) -> Actor:
@@ -57,16 +64,24 @@ def load_web_user(username: str) -> WebUser | None:
 def _web_user(s: Any, user: User) -> WebUser:
     return WebUser(user.username, user.display_name, user.unit_code,
                    directory.unit_name(s, user.unit_code) if user.unit_code else None,
-                   frozenset(directory.user_groups(user) if user.active else ()))  # no second read of the user
+                   frozenset(directory.acting_groups(s, user) if user.active else ()),  # no second read of the user
+                   user.session_key or "")
 
 
 @login_manager.user_loader
-def _load(username: str) -> WebUser | None:
-    return load_web_user(username)
+def _load(user_id: str) -> WebUser | None:
+    """The user a session cookie names, if its session key is still theirs."""
+    username, _, key = user_id.rpartition(":")
+    if not username or not key:
+        return None  # a cookie from before session keys existed: sign in again
+    user = load_web_user(username)
+    if user is None or user.session_key != key:
+        return None
+    return user
 
 
-@login_manager.request_loader
-def _load_from_token(req: Any) -> WebUser | None:
+def token_user(req: Any) -> WebUser | None:
+    """The user of a valid ``Authorization: Bearer`` token (None for anything else)."""
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
@@ -76,6 +91,21 @@ def _load_from_token(req: Any) -> WebUser | None:
             return None
         g.token_auth = True
         return _web_user(s, user)
+
+
+@login_manager.request_loader
+def _load_from_token(req: Any) -> WebUser | None:
+    return token_user(req)
+
+
+def authenticate_by_header() -> bool:
+    """For a request with an ``Authorization`` header: make its token's user the current user, whatever session
+    cookie came along. False when the header holds no valid token (the caller answers 401)."""
+    user = token_user(request)
+    if user is None:
+        return False
+    g._login_user = user  # Flask-Login's current user for this request; the session is not consulted
+    return True
 
 
 @login_manager.unauthorized_handler

@@ -6,6 +6,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -18,6 +19,7 @@ from meeting.mailer import send_pending
 from meeting.passwords import hash_password
 from meeting.runtime import deploy_defaults
 from web.embedded import smtp_settings
+from web.runtime_cli import register_runtime_cli
 from web.services import database, workflow
 from web.worker_cli import schedule_group, worker_command
 
@@ -32,11 +34,19 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(mail_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    register_runtime_cli(app)  # start, message, signal (web/runtime_cli.py)
+    from web.user_cli import user_group
+
+    app.cli.add_command(user_group)
 
 
 @click.command("init")
 @click.option("--demo", is_flag=True, help="Also create the demo users (password in the README).")
-def init_command(demo: bool) -> None:
+@click.option("--admin", "sysadmin", metavar="NAME", help="Create the system administrator NAME (one-time password).")
+@click.option("--secadmin", metavar="NAME", help="Create the security administrator NAME (one-time password).")
+@click.option("--auditor", metavar="NAME", help="Create the audit administrator NAME (one-time password).")
+def init_command(demo: bool, sysadmin: str | None = None, secadmin: str | None = None,
+                 auditor: str | None = None) -> None:
     """Create or upgrade the database, seed the directory and deploy processes/ (idempotent)."""
     db = database()
     upgrade(db)
@@ -47,8 +57,16 @@ def init_command(demo: bool) -> None:
     for r in results:
         state = "deployed" if r.created else "unchanged"
         click.echo(f"{state} {r.model.key} v{r.model.version}")
+    from meeting.supervision_schedules import ensure_default_schedules
+
+    with db.transaction() as s:
+        for name in ensure_default_schedules(s, workflow().now()):
+            click.echo(f"scheduled {name}")
     if demo:
         click.echo(f"demo users created: {len(created)}")
+    from web.user_cli import bootstrap_administrators
+
+    bootstrap_administrators({"sysadmin": sysadmin, "secadmin": secadmin, "auditor": auditor})
     click.echo("database ready")
 
 
@@ -97,24 +115,68 @@ def token_group() -> None:
     """Personal API tokens."""
 
 
+def _token_owner(s: Any, username: str) -> Any:
+    from sqlalchemy import select
+
+    from meeting.models import User
+
+    user = s.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        click.echo(f"用户“{username}”不存在或已停用", err=True)
+        sys.exit(1)
+    return user
+
+
 @token_group.command("create")
 @click.argument("username")
 @click.option("--name", default="cli", help="A label for the token.")
-def token_create(username: str, name: str) -> None:
+@click.option("--days", type=click.IntRange(1, 366), default=90, show_default=True, help="Days until it expires.")
+def token_create(username: str, name: str, days: int) -> None:
     """Create a token for USERNAME and print it once (only its hash is stored)."""
-    from sqlalchemy import select
+    from datetime import timedelta
 
     from meeting.accounts import create_token
-    from meeting.models import User
 
-    db = database()
-    with db.transaction() as s:
-        user = s.scalar(select(User).where(User.username == username))
-        if user is None or not user.active:
-            click.echo(f"用户“{username}”不存在或已停用", err=True)
-            sys.exit(1)
-        token = create_token(s, user, name, workflow().now())
+    with database().transaction() as s:
+        token = create_token(s, _token_owner(s, username), name, workflow().now(), timedelta(days=days))
     click.echo(token)
+
+
+@token_group.command("list")
+@click.argument("username")
+def token_list(username: str) -> None:
+    """List USERNAME's tokens: id, name, created, expires, last used, state."""
+    from engine.clock import SHANGHAI
+    from meeting.accounts import token_expiry, tokens_of
+
+    now = workflow().now()
+
+    def when(at: Any) -> str:
+        return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else "-"
+
+    with database().sessions() as s:
+        rows = tokens_of(s, _token_owner(s, username))
+        for t in rows:
+            state = "revoked" if t.revoked else ("expired" if token_expiry(t) <= now else "active")
+            click.echo(f"{t.id}\t{t.name}\tcreated {when(t.created_at)}\texpires {when(token_expiry(t))}"
+                       f"\tlast used {when(t.last_used_at)}\t{state}")
+    if not rows:
+        click.echo("no tokens")
+
+
+@token_group.command("revoke")
+@click.argument("username")
+@click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
+def token_revoke(username: str, token_id: int) -> None:
+    """Revoke USERNAME's token TOKEN_ID (the id `token list` shows)."""
+    from meeting.accounts import revoke_token
+
+    with database().transaction() as s:
+        row = revoke_token(s, _token_owner(s, username), token_id)
+    if row is None:
+        click.echo(f"用户“{username}”没有编号为 {token_id} 的令牌", err=True)
+        sys.exit(1)
+    click.echo(f"revoked {token_id} {row.name}")
 
 
 def _send_mail() -> int:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from flask_login import current_user
+from sqlalchemy import select
 
 from engine.clock import SHANGHAI
+from meeting.models import User
 from meeting.notify import unread_count
-from meeting.statuses import LABEL_TABLES, OPEN_ITEMS_LABEL, Light
+from meeting.statuses import LABEL_TABLES, OPEN_ITEMS_LABEL, Light, SignIn
 from web.i18n import LANGUAGES
 from web.services import database, workflow
 
@@ -45,12 +47,26 @@ def status_label(value: str | None, table: str) -> str:
     return LABEL_TABLES[table].label_of(value)
 
 
+def person_name(username: str | None) -> str:
+    """``{{ m.deployed_by|person }}``: who did something, by name (系统 for the system, 其他人员 for a name no
+    longer in the directory), never a login name; the names are read once per request."""
+    if not username or username == "system":
+        return "系统"
+    names = g.get("_jm_person_names")
+    if names is None:
+        with database().sessions() as s:
+            names = g._jm_person_names = dict(s.execute(select(User.username, User.display_name)).all())
+    return str(names.get(username) or "其他人员")
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.filters["person"] = person_name
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = lambda v: local_time(v, "%Y-%m-%d")
     app.jinja_env.filters["label"] = status_label
     app.jinja_env.globals["due_light"] = due_light
     app.jinja_env.globals["LIGHT_LABELS"] = LIGHT_LABELS
+    app.jinja_env.globals["SIGN_IN_LABELS"] = SignIn.labels()
     app.jinja_env.globals["OPEN_ITEMS_LABEL"] = OPEN_ITEMS_LABEL
     app.jinja_env.globals["ACTION_LABELS"] = ACTION_LABELS
 

@@ -8,6 +8,7 @@ from flask import Flask, g, jsonify, render_template, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import OperationalError
 
 from engine.errors import DeployError, EngineError, FormError, TaskAlreadyDone
 from web.auth import login_manager
@@ -37,6 +38,9 @@ def select_locale() -> str:
 
 def init_extensions(app: Flask) -> None:
     compile_catalogs()
+    from web.params import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route: ids within PostgreSQL's integer
     app.session_interface = SessionInterface()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -44,8 +48,10 @@ def init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
 
     from web import filters
+    from web.assets import init_assets
 
     filters.register(app)
+    init_assets(app)
     _register_request_hooks(app)
     _register_error_handlers(app)
 
@@ -62,7 +68,7 @@ def _register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if request.path.startswith(("/tasks", "/api", "/notifications", "/start", "/attachments", "/monitor",
-                                    "/resolutions", "/instances", "/meetings")):
+                                    "/resolutions", "/instances", "/meetings", "/admin", "/account")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -110,6 +116,20 @@ def _register_error_handlers(app: Flask) -> None:
             return jsonify(body), exc.status
         return render_template("error.html", status=exc.status, message=exc.message), exc.status
 
+    @app.errorhandler(OperationalError)
+    def database_busy(exc: OperationalError) -> Any:
+        """A wait the database cut short (PostgreSQL's lock or statement timeout, SQLite's busy timeout): the
+        command was rolled back, nothing changed; the user may simply try again."""
+        orig = getattr(exc, "orig", None)
+        busy = type(orig).__name__ in ("LockNotAvailable", "QueryCanceled") or "database is locked" in str(orig)
+        if not busy:
+            app.logger.exception("database error", exc_info=exc)
+            return _simple_error(500, "系统出现错误，请稍后再试；您提交的内容未被保存。")(exc)
+        message = "系统繁忙，操作等待超时，未作任何修改，请稍后再试。"
+        if _wants_json():
+            return jsonify(error="busy", message=message), 503
+        return render_template("error.html", status=503, message=message), 503
+
     for status, message in ((403, "您无权访问此页面。"), (404, "页面不存在。"), (405, "不支持此操作。"),
                             (413, "上传的文件过大。"), (500, "系统出现错误，请稍后再试；您提交的内容未被保存。")):
         app.register_error_handler(status, _simple_error(status, message))
@@ -139,7 +159,14 @@ def register_blueprints(app: Flask) -> None:
     from web.views.designer import bp as designer_bp
 
     app.register_blueprint(designer_bp)
+    from web.views.reviews import bp as reviews_bp
+    from web.views.tokens import bp as tokens_bp
+
+    app.register_blueprint(reviews_bp)
+    app.register_blueprint(tokens_bp)
     _register_monitoring(app)
+    _register_administration(app)
+    _register_supervision(app)
 
 
 def _register_monitoring(app: Flask) -> None:
@@ -152,4 +179,29 @@ def _register_monitoring(app: Flask) -> None:
     from web.views.monitor import bp as monitor_bp
 
     for bp in (monitor_bp, ledger_bp, instances_bp, meetings_bp, ledger_api_bp):
+        app.register_blueprint(bp)
+    from web.views.api_lists import bp as api_lists_bp  # the other paged lists of the API (GET only)
+
+    app.register_blueprint(api_lists_bp)
+
+
+def _register_administration(app: Flask) -> None:
+    """People, units, liaisons, roles, the sign-in policy and the audit log (三员分立), and one's own account."""
+    from web.views.account import bp as account_bp
+    from web.views.admin_people import bp as people_bp
+    from web.views.admin_security import bp as security_bp
+    from web.views.admin_units import bp as units_bp
+    from web.views.admin_units import liaison_bp
+
+    for bp in (account_bp, people_bp, units_bp, liaison_bp, security_bp):
+        app.register_blueprint(bp)
+
+
+def _register_supervision(app: Flask) -> None:
+    """督办 beyond the ledger: working days and the 督办 rules (administration), progress rounds, 阶段性落实情况
+    报告 and 督办通报 (the issued documents)."""
+    from web.views.supervision_docs import bp as docs_bp
+    from web.views.workdays import bp as workdays_bp
+
+    for bp in (workdays_bp, docs_bp):
         app.register_blueprint(bp)

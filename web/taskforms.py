@@ -13,10 +13,15 @@ from sqlalchemy.orm import Session
 
 from engine.attachments import store_attachment
 from engine.errors import FormError
+from engine.forms import FormSpec, is_shown
 from engine.models import HumanTask
-from meeting.models import MeetingTopic, Topic, Unit
+from meeting.actions.meetings import default_sign_in
+from meeting.models import Attendance, MeetingTopic, Topic, TopicCallReply, Unit
+from meeting.statuses import SignIn
 
-UNIT_KIND_LABELS = {"member": "成员单位", "town": "镇（街办）", "invited": "列席单位", "cc": "抄送单位"}
+UNIT_KIND_LABELS = {"member": "成员单位", "town": "镇（街办）", "invited": "列席单位", "cc": "抄送单位",
+                    "guest": "其他部门（临时邀请）", "gov": "区政府"}
+DEFAULT_UNIT_KINDS = ("member", "town", "invited", "guest")
 
 
 @dataclass
@@ -33,12 +38,33 @@ class FieldView:
     maxlength: int | None = None
     minimum: float | None = None
     maximum: float | None = None
+    # ``other_field=value``: the field is shown only while that choice is made (the page hides it otherwise).
+    show_when: tuple[str, str] | None = None
+    placeholder: str = ""
+    rows: list[dict[str, Any]] = field(default_factory=list)  # a sign-in sheet's rows, with the units' names
+    hidden: bool = False  # a conditional field whose choice is not made: rendered hidden, shown by app.js
 
     @property
     def values(self) -> list[str]:
         if isinstance(self.value, list):
             return [str(v) for v in self.value]
         return [] if self.value in (None, "") else [str(self.value)]
+
+    @property
+    def picker_groups(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """The units as a clerk groups them when ticking boxes: 成员单位, 镇街, 其他 (invited departments and the
+        rest), each in directory order."""
+        member: list[tuple[str, str]] = []
+        town: list[tuple[str, str]] = []
+        other: list[tuple[str, str]] = []
+        for label, units in self.groups:
+            if label == UNIT_KIND_LABELS["member"]:
+                member.extend(units)
+            elif label == UNIT_KIND_LABELS["town"]:
+                town.extend(units)
+            else:
+                other.extend(units)
+        return [(label, units) for label, units in (("成员单位", member), ("镇街", town), ("其他", other)) if units]
 
     @property
     def json_value(self) -> str:
@@ -64,27 +90,67 @@ def unit_groups(session: Session, kinds: tuple[str, ...] = ("member", "town", "i
     return list(grouped.items())
 
 
+def _topic_label(topic: Topic, unit_names: dict[str, str]) -> str:
+    """The topic as a person names it: its title and the unit that proposed it (by name, never its code)."""
+    return f"{topic.title}（{unit_names.get(topic.unit_code, '')}）" if unit_names.get(topic.unit_code) else topic.title
+
+
 def topic_options(session: Session, data: dict[str, Any]) -> list[tuple[str, str]]:
-    """At a meeting: the meeting's topics; otherwise the pool of accepted topics (plus those already chosen)."""
+    """At a meeting: the meeting's topics; in a call for topics, the topics it brought in; otherwise the pool
+    of accepted topics (plus those already chosen)."""
+    names = dict(session.execute(select(Unit.code, Unit.name)).all())
+    call_id = data.get("call_id")
+    if isinstance(call_id, int):
+        stmt = (select(Topic).join(TopicCallReply, TopicCallReply.topic_id == Topic.id)
+                .where(TopicCallReply.call_id == call_id).order_by(Topic.id))
+        return [(str(t.id), _topic_label(t, names)) for t in session.scalars(stmt)]
     meeting_id = data.get("meeting_id")
     if isinstance(meeting_id, int):
         stmt = (select(Topic).join(MeetingTopic, MeetingTopic.topic_id == Topic.id)
                 .where(MeetingTopic.meeting_id == meeting_id).order_by(Topic.id))
         rows = list(session.scalars(stmt))
         if rows:
-            return [(str(t.id), f"{t.title}（{t.unit_code}）") for t in rows]
+            return [(str(t.id), _topic_label(t, names)) for t in rows]
     chosen = [int(v) for v in data.get("topic_ids") or [] if isinstance(v, int)]
     stmt = select(Topic).where((Topic.status == "accepted") | (Topic.id.in_(chosen))).order_by(Topic.id)
-    return [(str(t.id), f"{t.title}（{t.unit_code}）") for t in session.scalars(stmt)]
+    return [(str(t.id), _topic_label(t, names)) for t in session.scalars(stmt)]
+
+
+def sign_in_rows(session: Session, data: dict[str, Any], value: Any) -> list[dict[str, Any]]:
+    """The sign-in sheet of the meeting: every unit on its list with what the office entered, or what its reply
+    suggests (who said they come, came)."""
+    meeting_id = data.get("meeting_id")
+    if not isinstance(meeting_id, int):
+        return []
+    entered = {str(r.get("unit")): r for r in value or [] if isinstance(r, dict)}
+    rows = session.execute(select(Attendance, Unit.name, Unit.kind).join(Unit, Unit.code == Attendance.unit_code)
+                           .where(Attendance.meeting_id == meeting_id).order_by(Attendance.invited, Unit.sort,
+                                                                                 Unit.code)).all()
+    out = []
+    for att, name, kind in rows:
+        entry = entered.get(att.unit_code) or default_sign_in(att)
+        out.append({"unit": att.unit_code, "name_of_unit": name, "invited": att.invited, "kind": kind,
+                    "reply": att.reply, "status": str(entry.get("status") or SignIn.ABSENT),
+                    "name": entry.get("name") or "", "post": entry.get("post") or ""})
+    return out
+
+
+def _show_when(props: dict[str, Any]) -> tuple[str, str] | None:
+    rule = str(props.get("showWhen") or "")
+    if "=" not in rule:
+        return None
+    other, value = rule.split("=", 1)
+    return other.strip(), value.strip()
 
 
 def field_views(session: Session, form: list[dict[str, Any]], data: dict[str, Any],
                 errors: dict[str, str] | None = None) -> list[FieldView]:
     errors = errors or {}
     views = []
-    units = None
+    units: dict[tuple[str, ...], Any] = {}
     for f in form:
         c = f.get("constraints") or {}
+        props = f.get("properties") or {}
         value = data.get(f["id"], f.get("default"))
         view = FieldView(
             id=f["id"], label=f["label"], type=f["type"], required=bool(f.get("required")),
@@ -93,14 +159,28 @@ def field_views(session: Session, form: list[dict[str, Any]], data: dict[str, An
             maxlength=int(float(c["maxlength"])) if c.get("maxlength") else None,
             minimum=float(c["min"]) if c.get("min") else None,
             maximum=float(c["max"]) if c.get("max") else None,
+            show_when=_show_when(props), placeholder=str(props.get("placeholder") or ""),
         )
         if f["type"] in {"unit", "units", "resolution_items"}:
-            units = units or unit_groups(session)
-            view.groups = units
+            kinds = tuple(k.strip() for k in str(props.get("unitKinds") or "").split(",") if k.strip()) \
+                or DEFAULT_UNIT_KINDS
+            units[kinds] = units.get(kinds) or unit_groups(session, kinds)
+            view.groups = units[kinds]
+        if f["type"] == "sign_in":
+            view.rows = sign_in_rows(session, data, value)
         if f["type"] in {"topic", "topics", "resolution_items"}:
             view.options = topic_options(session, data)
         views.append(view)
+    _hide_unchosen(views, form, data)
     return views
+
+
+def _hide_unchosen(views: list[FieldView], form: list[dict[str, Any]], data: dict[str, Any]) -> None:
+    """The page opens with the fields the current choice needs, by the rule the server validates with; a field
+    with an error message stays visible so that nothing typed is out of sight."""
+    spec = FormSpec([FormSpec.field_from_dict(f) for f in form])
+    for view, f in zip(views, spec.fields, strict=True):
+        view.hidden = not view.error and not is_shown(spec, f, data)
 
 
 @dataclass(frozen=True)
@@ -131,6 +211,10 @@ def parse_form(req: Request, form: list[dict[str, Any]]) -> ParsedForm:
         fid, ftype = f["id"], f["type"]
         if ftype in {"units", "topics"}:
             values[fid] = req.form.getlist(fid)
+        elif ftype == "sign_in":
+            values[fid] = [{"unit": code, "status": req.form.get(f"{fid}.{code}.status", ""),
+                            "name": req.form.get(f"{fid}.{code}.name", ""), "post": req.form.get(f"{fid}.{code}.post", "")}
+                           for code in req.form.getlist(f"{fid}.unit")]
         elif ftype == "resolution_items":
             raw = req.form.get(fid, "").strip() or "[]"
             try:
@@ -187,3 +271,43 @@ class TaskSubmission:
         values, errors = self.parsed.values, self.parsed.errors
         typed = {k: v for k, v in self.req.form.items() if k in values and not values[k] and k not in errors}
         return {**values, **typed}
+
+
+def typed_values(session: Session, form: list[dict[str, Any]], posted: Any) -> list[tuple[str, str]]:
+    """What a refused submission held, as (label, text) in the form's order: choices by their names, units by
+    theirs, table rows as sentences; never a field id, a code or a raw value."""
+    units = dict(session.execute(select(Unit.code, Unit.name)).all())
+    out: list[tuple[str, str]] = []
+    for f in form:
+        raw = [v for v in posted.getlist(f["id"]) if isinstance(v, str) and v.strip()]
+        if not raw:
+            continue
+        options = {o["id"]: o["name"] for o in f.get("options") or []}
+        if f["type"] == "enum":
+            text = "、".join(options.get(v, "") for v in raw if v in options)
+        elif f["type"] == "boolean":
+            text = "是" if "true" in raw else "否"
+        elif f["type"] in ("unit", "units"):
+            text = "、".join(units.get(v, "") for v in raw if v in units)
+        elif f["type"] == "resolution_items":
+            text = _item_sentences(raw[0], units)
+        elif f["type"] in ("topic", "topics", "attachment", "sign_in"):
+            continue  # chosen from lists the page shows again; files are never kept from a refused submission
+        else:
+            text = "\n".join(raw)
+        if text:
+            out.append((f["label"], text))
+    return out
+
+
+def _item_sentences(raw: str, units: dict[str, str]) -> str:
+    try:
+        rows = json.loads(raw)
+    except (ValueError, RecursionError):
+        return ""
+    lines = []
+    for r in rows if isinstance(rows, list) else []:
+        if isinstance(r, dict) and str(r.get("content") or "").strip():
+            lead = units.get(str(r.get("lead_unit") or ""), "")
+            lines.append(f"{r['content']}（牵头：{lead or '未选'}；时限：{r.get('deadline') or '未填'}）")
+    return "\n".join(lines)

@@ -34,6 +34,7 @@ def given_held(world: World, titles: str) -> None:
     world.convene(MEETING_TITLE, 7, names_in(titles))
     world.all_reply()
     world.meeting_day()
+    world.sign_in()
 
 
 @given(parsers.parse('联席会议审议认为"{unit}"提出的议题"{title}"属于重大问题，报区政府决定'))

@@ -42,7 +42,11 @@ ROLE_USERS = {
     "区政府分管领导": "district",
     "联席会议负责人": "district",
     "区政府": "district",
-    "系统管理员": "admin",
+    "运维管理员": "admin",
+    # 三员分立 (meeting/roles.py): three separate administrators.
+    "系统管理员": "sysadmin",
+    "安全管理员": "secadmin",
+    "审计管理员": "auditor",
     "抄送阅文人员": "chaosong",
 }
 # The group a notification to them is addressed to.
@@ -424,6 +428,11 @@ class World(Walkthrough):
         """Move the clock to an hour after the meeting starts."""
         self.move_to(self.meeting().meeting_at + timedelta(hours=1))
 
+    def sign_in(self) -> None:
+        """The office records the 签到 as the replies announced it, the convener presiding."""
+        self.fill("联席会议办公室", "会议签到", {"主持人": "召集人（区民政局主要负责人）", "主持人职务": "区民政局局长"})
+        self.ok()
+
     def record_outcome(self, rows: list[dict[str, str]], major: list[str] | None = None,
                        deferred: list[str] | None = None, summary: str = "会议审议了上会议题。") -> None:
         task = self.find("联席会议办公室", "记录审议结果")
@@ -448,9 +457,27 @@ class World(Walkthrough):
             })
         return items
 
-    def issue_minutes(self, number: str = "汉社救联〔2026〕1号") -> None:
-        self.fill("联席会议办公室", "起草会议纪要", {"纪要编号": number, "纪要正文": "会议议定事项如下……"})
+    def draft_minutes(self, body: str = "会议议定事项如下……", days: int = 3) -> None:
+        self.fill("联席会议办公室", "起草会议纪要", {"纪要正文": body, "征求意见截止日期": f"{days}天后",
+                                                 "报送（区政府分管领导之外）": "区政府办公室"})
         self.ok()
+
+    def answer_comments(self, skip: tuple[str, ...] = ()) -> None:
+        """Every unit asked for comments on the draft minutes answers 无意见, except those in ``skip``."""
+        with self.db.sessions() as s:
+            tasks = list(s.scalars(select(HumanTask).where(HumanTask.state == "READY",
+                                                           HumanTask.bpmn_id == "comment_minutes")))
+        for task in tasks:
+            code = str(task.context.get("comment_unit"))
+            if code in skip or self.unit_code(code) in skip:
+                continue
+            self.fill(code, "纪要征求意见", {"意见": "无意见"}, comment_unit=code)
+            self.ok()
+
+    def issue_minutes(self) -> None:
+        """The office drafts, every attending unit answers 无意见, the convener signs: the minutes are issued."""
+        self.draft_minutes()
+        self.answer_comments()
         self.fill("召集人", "审签会议纪要", {"审签意见": "同意印发"})
         self.ok()
 
@@ -462,6 +489,7 @@ class World(Walkthrough):
         self.convene(title, 7, list(topics))
         self.all_reply()
         self.meeting_day()
+        self.sign_in()
 
     def ok(self) -> None:
         """The previous command must have succeeded."""

@@ -1,17 +1,19 @@
 """The named actions BPMN service tasks and completion hooks call: ``registry`` holds them all."""
 
 from meeting.actions import (
+    calls,
     directory_actions,
     majors,
     meetings,
     membership,
     minutes,
+    progress,
     reports,
     resolutions,
     topics,
 )
 from meeting.actions._registry import registry
 
-MODULES = (topics, meetings, minutes, resolutions, reports, majors, membership, directory_actions)
+MODULES = (topics, calls, meetings, minutes, resolutions, reports, majors, membership, directory_actions, progress)
 
 __all__ = ["MODULES", "registry"]

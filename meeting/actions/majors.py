@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from engine.actions import ActionContext
 from engine.errors import FormError
+from meeting import documents
 from meeting.actions._common import comment_required, decision, link, load, need_id, text, unit_group
 from meeting.actions._registry import registry
 from meeting.items import check_item_rows, create_items
@@ -51,13 +52,15 @@ def save_request(ctx: ActionContext) -> None:
     errors = {f: "此项必填" for f in ("request_title", "request_body") if not text(ctx, f)}
     if errors:
         raise FormError(errors)
-    _issue(ctx).draft_request(text(ctx, "request_title"), text(ctx, "request_body"))
+    issue = _issue(ctx)
+    issue.draft_request(text(ctx, "request_title"), text(ctx, "request_body"))
+    issue.drafted_by, issue.drafted_at = ctx.actor, ctx.now
 
 
 @registry.action(
     "major.sign",
     title="签发请示",
-    description="召集人签发请示或退回修改；退回须写明意见并通知办公室。",
+    description="召集人签发请示（按年度顺序编文号）或退回修改；退回须写明意见并通知办公室。",
     reads=("major_issue_id", "sign_decision", "sign_comment"),
 )
 def sign(ctx: ActionContext) -> None:
@@ -68,6 +71,10 @@ def sign(ctx: ActionContext) -> None:
     issue = _issue(ctx)
     issue.sign(approved=choice == "approve", by=ctx.actor, at=ctx.now)
     issue.sign_comment = comment or None
+    if choice == "approve":
+        number = documents.take_number(ctx.session, "request", ctx.now, subject=f"major_issue:{issue.id}",
+                                       title=issue.request_title or issue.title, by=ctx.actor)
+        issue.request_number = number.number
     if choice != "approve":
         notify(ctx.session, "office", "returned", f"请示被退回修改：{issue.request_title or issue.title}",
                comment, link("majors", issue.id), ctx.now)

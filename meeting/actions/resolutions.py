@@ -1,23 +1,24 @@
-"""议定事项落实: assignment, 催办 and 督办, reports and extensions, co-operating input, verification, 销号."""
+"""议定事项落实: assignment, 催办 and 督办 (co-units included), the escalation ladder and its 督办函, reports and
+extensions under the office's rules, verification, and 销号 (重点事项 with 佐证材料 and the convener's approval)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.actions import ActionContext
 from engine.errors import ActionError, FormError
+from meeting import supervision
 from meeting.actions._common import comment_required, decision, link, load, need_id, text, unit_group
 from meeting.actions._registry import registry
-from meeting.directory import lead_unit_code, unit_name
-from meeting.models import ExtensionRequest, ProgressReport, ResolutionItem
-from meeting.notify import notify, notify_groups
-from meeting.statuses import ExtensionStatus
+from meeting.directory import current_code, lead_unit_code
+from meeting.models import ExtensionRequest, ProgressReport, ResolutionItem, SupervisionLetter
+from meeting.notify import notify
+from meeting.rules import SupervisionRules, load_rules
+from meeting.statuses import ExtensionStatus, LetterStatus
 from meeting.timeutil import as_date, end_of_day, format_day, iso_local, local_today
-
-SUPERVISE_PERIOD = timedelta(days=7)  # the P7D of the overdue timers in processes/resolution_item.bpmn
+from meeting.workdays import calendar_for
 
 
 def _item(ctx: ActionContext) -> ResolutionItem:
@@ -27,7 +28,7 @@ def _item(ctx: ActionContext) -> ResolutionItem:
 
 
 def _headline(item: ResolutionItem) -> str:
-    return f"{item.number} {item.content[:40]}"
+    return supervision.headline(item)
 
 
 def _report(
@@ -40,9 +41,9 @@ def _report(
 @registry.action(
     "resolution.start",
     title="交办议定事项",
-    description="开始落实一项议定事项，取出牵头单位、配合单位和办理时限。",
+    description="开始落实一项议定事项：取出牵头单位、配合单位及各自的配合时限、办理时限和是否重点事项。",
     reads=("resolution_id",),
-    returns=("lead_unit", "co_units", "deadline"),
+    returns=("lead_unit", "co_units", "co_deadlines", "co_remind_workdays", "deadline", "key_item"),
 )
 def start(ctx: ActionContext) -> dict[str, Any]:
     item = _item(ctx)
@@ -50,7 +51,14 @@ def start(ctx: ActionContext) -> dict[str, Any]:
     # Called per item from the meeting (or a major issue): the instance is the caller's, so its business key
     # stays the meeting's.
     item.instance_id = ctx.instance_id
-    return {"lead_unit": item.lead_unit, "co_units": item.co_units, "deadline": iso_local(item.deadline)}
+    rules = load_rules(ctx.session)
+    for co in item.co_unit_links:
+        if co.deadline is None:
+            co.deadline = supervision.default_co_deadline(ctx.session, item, ctx.now, rules)
+    return {"lead_unit": item.lead_unit, "co_units": item.co_units,
+            "co_deadlines": {co.unit_code: iso_local(co.deadline or item.deadline) for co in item.co_unit_links},
+            "co_remind_workdays": rules.co_remind_workdays,
+            "deadline": iso_local(item.deadline), "key_item": bool(item.key_item)}
 
 
 @registry.action(
@@ -61,68 +69,114 @@ def start(ctx: ActionContext) -> dict[str, Any]:
 )
 def remind(ctx: ActionContext) -> None:
     item = _item(ctx)
-    if _reminded_for_this_deadline(ctx, item):
-        return  # implement was entered again (extension refused): one reminder per deadline
-    item.reminded_at = ctx.now
-    notify(ctx.session, unit_group(item.lead_unit), "reminder", f"催办：{_headline(item)}",
-           f"办理时限为{format_day(item.deadline)}，请抓紧落实并报告结果。", link("resolutions", item.id), ctx.now)
-
-
-def _reminded_for_this_deadline(ctx: ActionContext, item: ResolutionItem) -> bool:
-    """A reminder was sent after the deadline last changed (an approved extension sets a new one)."""
-    if item.reminded_at is None:
-        return False
     changed = ctx.session.scalar(
         select(ExtensionRequest.decided_at)
         .where(ExtensionRequest.resolution_id == item.id, ExtensionRequest.status == ExtensionStatus.APPROVED)
         .order_by(ExtensionRequest.decided_at.desc()).limit(1))
-    return changed is None or item.reminded_at > changed
+    if supervision.reminded_for_this_deadline(item, changed):
+        return  # implement was entered again (extension refused): one reminder per deadline
+    supervision.remind_lead(ctx.session, item, ctx.now)
 
 
 @registry.action(
     "resolution.supervise",
     title="督办",
-    description="逾期未办结（红灯）时督办牵头单位，并报召集人和办公室。",
+    description="逾期未办结（红灯）时每周督办牵头单位，并报召集人和办公室；按督办升级规则逐周升级为督办函、报负责人。",
     reads=("resolution_id",),
+    returns=("rung", "letter_id", "letter_due"),
 )
-def supervise(ctx: ActionContext) -> None:
+def supervise(ctx: ActionContext) -> dict[str, Any]:
     item = _item(ctx)
-    if _supervised_this_week(ctx, item):
-        return  # a task re-entered while overdue (rework, extension) re-arms its timer: one 督办 per occurrence
-    item.supervised_at = ctx.now
-    item.supervise_count += 1
-    lead = unit_name(ctx.session, item.lead_unit)
-    body = f"牵头单位{lead}，办理时限{format_day(item.deadline)}，已逾期（第{item.supervise_count}次督办）。"
-    notify_groups(ctx.session, [unit_group(item.lead_unit), "office", "convener"], "supervision",
-                  f"督办：{_headline(item)}", body, link("resolutions", item.id), ctx.now)
+    done = supervision.escalate(ctx.session, item, ctx.now)
+    if done is None or done.letter is None:
+        # a task re-entered while overdue (rework, extension) re-arms its timer: one 督办 per occurrence
+        return {"rung": done.rung.value if done else "none", "letter_id": None, "letter_due": None}
+    return {"rung": done.rung.value, "letter_id": done.letter.id,
+            "letter_due": iso_local(done.letter.sign_due or ctx.now)}
 
 
-def _supervised_this_week(ctx: ActionContext, item: ResolutionItem) -> bool:
-    """A 督办 was already sent for the current occurrence of ``R/deadline/P7D`` (the deadline, then every 7 days).
+def _letter(ctx: ActionContext) -> SupervisionLetter:
+    return load(ctx.session, SupervisionLetter, need_id(ctx, "letter_id"), "督办函")
 
-    The overdue timers on 落实并报告, 审批延期申请 and 按意见整改 share that cycle; a timer armed when its task
-    opens after the deadline fires at once for the occurrence already past, which another task's timer may have
-    covered."""
-    if item.supervised_at is None or ctx.now < item.deadline:
-        return False
-    weeks = (ctx.now - item.deadline) // SUPERVISE_PERIOD
-    return item.supervised_at >= item.deadline + weeks * SUPERVISE_PERIOD
+
+@registry.action(
+    "resolution.sign_letter",
+    title="签发督办函",
+    description="召集人签发督办函，或写明理由暂不发函。",
+    reads=("letter_id", "letter_decision", "letter_comment"),
+)
+def sign_letter(ctx: ActionContext) -> None:
+    choice = decision(ctx, "letter_decision", ("sign", "hold"))
+    comment = text(ctx, "letter_comment")
+    if choice == "hold":
+        comment = comment_required(ctx, "letter_comment", "暂不发函时请写明理由")
+    supervision.sign_letter(ctx.session, _letter(ctx), choice == "sign", ctx.actor, ctx.now, comment or None)
+
+
+@registry.action(
+    "resolution.issue_letter",
+    title="发出督办函",
+    description="签发的督办函从发文登记取得文号，生成公文并发给责任单位主要负责人；暂不发函的记录在案。",
+    reads=("letter_id",),
+)
+def issue_letter(ctx: ActionContext) -> None:
+    from meeting.letters import issue  # the document module imports the GB/T 9704 helpers, only needed here
+
+    letter = _letter(ctx)
+    if letter.status == LetterStatus.ISSUED and letter.number is None:
+        issue(ctx.session, letter, ctx.now, ctx.actor, ctx.instance_id)
+
+
+@registry.action(
+    "resolution.lapse_letter",
+    title="督办函逾期未签发",
+    description="签发期限届满仍未签发的督办函记为逾期未签发，并告知办公室和召集人。",
+    reads=("letter_id",),
+)
+def lapse_letter(ctx: ActionContext) -> None:
+    supervision.lapse_letter(ctx.session, _letter(ctx), ctx.now)
+
+
+# ---------------------------------------------------------------------------------------------- extensions
+def extension_refusal(ctx: ActionContext, item: ResolutionItem, rules: SupervisionRules) -> dict[str, str]:
+    """Why the office's rules refuse an extension request now, by field; empty when they allow it."""
+    cal = calendar_for(ctx.session)
+    last_day = cal.add(local_today(item.deadline), rules.extension_grace_workdays) \
+        if rules.extension_grace_workdays else local_today(item.deadline)
+    if ctx.now > end_of_day(last_day):
+        when = "办理时限" if not rules.extension_grace_workdays else \
+            f"办理时限后{rules.extension_grace_workdays}个工作日（{last_day.isoformat()}）"
+        return {"report_action": f"延期须在{when}届满前申请；办理时限{format_day(item.deadline)}已过，"
+                                 f"请报告落实结果并说明逾期原因。"}
+    used = ctx.session.scalar(select(func.count()).select_from(ExtensionRequest).where(
+        ExtensionRequest.resolution_id == item.id,
+        ExtensionRequest.status.in_((ExtensionStatus.APPROVED, ExtensionStatus.PENDING)))) or 0
+    if used >= rules.extension_max_count:
+        return {"report_action": f"本事项已延期{used}次，每项最多延期{rules.extension_max_count}次，不能再申请延期。"}
+    return {}
 
 
 def _request_extension(ctx: ActionContext, item: ResolutionItem) -> None:
-    errors: dict[str, str] = {}
+    rules = load_rules(ctx.session)
+    errors = extension_refusal(ctx, item, rules)
+    if errors:
+        raise FormError(errors)
     requested = None
     try:
         requested = as_date(ctx.data.get("requested_deadline"))
     except ValueError:
         errors["requested_deadline"] = "请填写有效日期"
     current = local_today(item.deadline)
+    bound = calendar_for(ctx.session).add(current, rules.extension_max_workdays)
     if requested is None:
         errors.setdefault("requested_deadline", "申请延期时请填写申请延至的日期")
     elif requested <= current:
         errors["requested_deadline"] = f"申请延至的日期须晚于当前办理时限（{current.isoformat()}）"
     elif requested < local_today(ctx.now):
         errors["requested_deadline"] = "申请延至的日期不能早于今天"
+    elif requested > bound:
+        errors["requested_deadline"] = (f"每次延期最多{rules.extension_max_workdays}个工作日，申请延至的日期不能晚于"
+                                        f"{bound.isoformat()}")
     if not text(ctx, "extension_reason"):
         errors["extension_reason"] = "申请延期时请写明理由"
     if errors or requested is None:
@@ -135,7 +189,7 @@ def _request_extension(ctx: ActionContext, item: ResolutionItem) -> None:
 @registry.action(
     "resolution.record_report",
     title="记录落实报告",
-    description="牵头单位报告落实结果或申请延期；按核验意见整改后再次报告。",
+    description="牵头单位报告落实结果或申请延期（按延期规则）；按核验意见整改后再次报告。",
     reads=("resolution_id", "report_action", "result_body", "attachment", "requested_deadline",
            "extension_reason", "rework_body"),
 )
@@ -156,21 +210,7 @@ def record_report(ctx: ActionContext) -> None:
     item.report()
 
 
-@registry.action(
-    "resolution.decide_extension",
-    title="审批延期申请",
-    description="召集人同意或不同意延期；同意则改定办理时限，不同意须写明意见；结果通知牵头单位。",
-    reads=("resolution_id", "extension_approved", "extension_comment"),
-    returns=("deadline",),
-)
-def decide_extension(ctx: ActionContext) -> dict[str, Any]:
-    approved = ctx.data.get("extension_approved")
-    if not isinstance(approved, bool):
-        raise FormError({"extension_approved": "请选择是否同意延期"})
-    comment = text(ctx, "extension_comment")
-    if not approved:
-        comment = comment_required(ctx, "extension_comment", "不同意延期时请写明意见")
-    item = _item(ctx)
+def pending_extension(ctx: ActionContext, item: ResolutionItem) -> ExtensionRequest:
     request = ctx.session.scalar(
         select(ExtensionRequest)
         .where(ExtensionRequest.resolution_id == item.id, ExtensionRequest.status == ExtensionStatus.PENDING)
@@ -178,6 +218,23 @@ def decide_extension(ctx: ActionContext) -> dict[str, Any]:
     )
     if request is None:
         raise ActionError(f"议定事项{item.number}没有待审批的延期申请。")
+    return request
+
+
+@registry.action(
+    "resolution.decide_extension",
+    title="审批延期申请",
+    description="召集人同意或不同意延期；同意则改定办理时限，不同意须写明意见；结果通知牵头单位。",
+    reads=("resolution_id", "extension_decision", "extension_comment"),
+    returns=("deadline",),
+)
+def decide_extension(ctx: ActionContext) -> dict[str, Any]:
+    approved = decision(ctx, "extension_decision", ("approve", "refuse")) == "approve"
+    comment = text(ctx, "extension_comment")
+    if not approved:
+        comment = comment_required(ctx, "extension_comment", "不同意延期时请写明意见")
+    item = _item(ctx)
+    request = pending_extension(ctx, item)
     request.decide(approved, ctx.actor, ctx.now, comment or None)
     if approved:
         if item.original_deadline is None:
@@ -192,6 +249,7 @@ def decide_extension(ctx: ActionContext) -> dict[str, Any]:
     return {"deadline": iso_local(item.deadline)}
 
 
+# ---------------------------------------------------------------------------------------------- co-units
 @registry.action(
     "resolution.record_input",
     title="记录配合单位意见",
@@ -201,39 +259,108 @@ def decide_extension(ctx: ActionContext) -> dict[str, Any]:
 def record_input(ctx: ActionContext) -> None:
     body = comment_required(ctx, "co_opinion", "请填写配合落实情况")
     item = _item(ctx)
-    unit = text(ctx, "co_unit")
-    if unit not in item.co_units:
+    unit = _co_unit(ctx, item)
+    if unit not in item.co_units and unit != item.lead_unit:
         raise ActionError(f"单位“{unit}”不是议定事项{item.number}的配合单位。")
+    if unit in item.co_units:
+        supervision.answer_co(item, unit, ctx.now)
     _report(ctx, item, "input", unit, body)
 
 
+def _co_unit(ctx: ActionContext, item: ResolutionItem) -> str:
+    """The co-operating unit a per-unit task stands for. A unit merged into another since the item began is
+    answered for by the unit that took it over (its code in the item now; the instance keeps the old one)."""
+    given = text(ctx, "co_unit")
+    return given if given in item.co_units else current_code(ctx.session, given)
+
+
+@registry.action(
+    "resolution.remind_co",
+    title="催办配合单位",
+    description="配合时限前按工作日提醒配合单位。",
+    reads=("resolution_id", "co_unit"),
+)
+def remind_co(ctx: ActionContext) -> None:
+    item = _item(ctx)
+    unit = _co_unit(ctx, item)
+    if unit in item.co_units:  # merged into the lead unit: nobody left to remind as co-unit
+        supervision.remind_co(ctx.session, item, unit, ctx.now)
+
+
+@registry.action(
+    "resolution.record_silent",
+    title="记录配合单位未反馈",
+    description="配合时限届满仍未反馈的配合单位记为未反馈，告知该单位并报办公室和召集人，牵头单位照常落实。",
+    reads=("resolution_id", "co_unit"),
+)
+def record_silent(ctx: ActionContext) -> None:
+    item = _item(ctx)
+    unit = _co_unit(ctx, item)
+    if unit in item.co_units:
+        supervision.record_silent(ctx.session, item, unit, ctx.now)
+
+
+# ---------------------------------------------------------------------------------------------- verification, 销号
 @registry.action(
     "resolution.verify",
     title="核验落实结果",
-    description="办公室核验落实结果：同意办结销号，或退回整改（须写明意见并通知牵头单位）。",
-    reads=("resolution_id", "verify_decision", "verify_comment"),
+    description="办公室核验落实结果：同意办结销号（重点事项须上传佐证材料，报召集人审批），或退回整改（须写明意见）。",
+    reads=("resolution_id", "verify_decision", "verify_comment", "evidence"),
+    returns=("closing_due",),
 )
-def verify(ctx: ActionContext) -> None:
+def verify(ctx: ActionContext) -> dict[str, Any]:
     choice = decision(ctx, "verify_decision", ("accept", "return"))
     comment = text(ctx, "verify_comment")
     if choice == "return":
         comment = comment_required(ctx, "verify_comment", "退回整改时请写明核验意见")
     item = _item(ctx)
-    _report(ctx, item, "verify", lead_unit_code(ctx.session), comment or "核验通过，同意办结销号。")
+    evidence = text(ctx, "evidence") or None
+    if choice == "accept" and item.key_item and not evidence:
+        raise FormError({"evidence": "重点事项销号须上传佐证材料"})
+    if evidence:
+        item.evidence_id = evidence
+    _report(ctx, item, "verify", lead_unit_code(ctx.session), comment or "核验通过，同意办结销号。", evidence)
     if choice == "return":
         item.send_back()
         notify(ctx.session, unit_group(item.lead_unit), "returned", f"退回整改：{_headline(item)}", comment,
+               link("resolutions", item.id), ctx.now)
+        return {"closing_due": None}
+    rules = load_rules(ctx.session)
+    due = end_of_day(calendar_for(ctx.session).add(local_today(ctx.now), rules.closing_approval_workdays))
+    return {"closing_due": iso_local(due) if item.key_item else None}
+
+
+@registry.action(
+    "resolution.approve_closing",
+    title="审批重点事项销号",
+    description="召集人审阅佐证材料后同意销号，或写明意见退回牵头单位补充。",
+    reads=("resolution_id", "closing_decision", "closing_comment"),
+)
+def approve_closing(ctx: ActionContext) -> None:
+    choice = decision(ctx, "closing_decision", ("approve", "return"))
+    comment = text(ctx, "closing_comment")
+    if choice == "return":
+        comment = comment_required(ctx, "closing_comment", "退回补充时请写明意见")
+    item = _item(ctx)
+    if item.evidence_id is None:
+        raise ActionError(f"重点事项{item.number}没有佐证材料，不能销号。")
+    _report(ctx, item, "closing", None, comment or "同意销号。")
+    if choice == "return":
+        item.send_back()
+        notify(ctx.session, unit_group(item.lead_unit), "returned", f"销号退回补充：{_headline(item)}", comment,
                link("resolutions", item.id), ctx.now)
 
 
 @registry.action(
     "resolution.close",
     title="办结销号",
-    description="议定事项办结销号。",
+    description="议定事项办结销号（重点事项须有佐证材料和召集人的同意）。",
     reads=("resolution_id",),
 )
 def close(ctx: ActionContext) -> None:
     item = _item(ctx)
+    if item.key_item and item.evidence_id is None:
+        raise ActionError(f"重点事项{item.number}没有佐证材料，不能销号。")
     item.close(ctx.now)
     notify(ctx.session, unit_group(item.lead_unit), "info", f"已办结销号：{_headline(item)}", "",
            link("resolutions", item.id), ctx.now)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -247,3 +248,19 @@ def login(base_url: str) -> Callable[..., None]:
             raise AssertionError(f"login as {username!r} failed; page at {page.url} says {alerts}") from exc
 
     return _login
+
+
+@pytest.fixture(scope="session")
+def monitoring_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
+    """(LiveApp, Scenario): the monitoring world of bench/world.py (two meetings, items from green to red, 催办 and
+    督办 sent) served by a waitress thread on its own SQLite file, built once for the modules that share it (the
+    clerk's pages and the accessibility sweep); each changes only what it made or the state of its own tasks."""
+    from web_support import live_app
+
+    from bench.world import monitoring_scenario
+    from engine.clock import ManualClock
+    from meeting.demo import DEMO_START, Walkthrough
+
+    path = tmp_path_factory.mktemp("monitoring-world")
+    with live_app(f"sqlite:///{path}/world.db", ManualClock(DEMO_START)) as app:
+        yield app, monitoring_scenario(Walkthrough(app.db, app.service, app.clock))

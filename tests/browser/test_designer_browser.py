@@ -19,7 +19,7 @@ from engine.db import Database
 ROOT = Path(__file__).resolve().parents[2]
 ORIGINAL = (ROOT / "processes" / "topic_proposal.bpmn").read_text(encoding="utf-8")
 MODELER = "#jm-modeler"
-NO_LINT_ERRORS = re.compile(r"No Issues|\b0 Errors")
+NO_LINT_ERRORS = re.compile(r"没有问题|\b0 个错误")  # the lint summary speaks Chinese (modeler-i18n.js)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -51,6 +51,27 @@ def restore_topic_proposal(browser: Browser, base_url: str, login: Callable[...,
         r = page.request.post(f"{base_url}/api/models?file_name=topic_proposal.bpmn", data=ORIGINAL.encode(),
                               headers={"X-CSRFToken": token, "Content-Type": "application/xml"})
         assert r.status in (200, 201), r.text()
+        body = r.json()
+    finally:
+        context.close()
+    if body["status"] == "pending":
+        publish(browser, base_url, login, "topic_proposal", body["version"])
+
+
+def publish(browser: Browser, base_url: str, login: Callable[..., None], key: str, version: int,
+            screenshot: Path | None = None) -> None:
+    """发布审批: the approver opens the pending version's review page and publishes it."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        login(page, "approver")
+        page.goto(f"{base_url}/reviews/{key}/v{version}")
+        expect(page.locator("#diff-new")).to_have_attribute("data-rendered", "true", timeout=15_000)
+        if screenshot is not None:
+            page.screenshot(path=str(screenshot), full_page=True)
+        page.locator("#publish").click()
+        page.wait_for_url(re.compile(r"/reviews/$"))
+        expect(page.locator(".alert-success")).to_contain_text(f"第 {version} 版")
     finally:
         context.close()
 
@@ -124,10 +145,12 @@ def test_a_new_form_field_reaches_new_instances_only(
         expect(page.locator(".bjsl-button")).to_have_text(NO_LINT_ERRORS)
         page.screenshot(path=str(results_dir / "designer-form-field.png"))
 
-        assert deploy(page) == "deployed", page.locator("[data-jm-status]").inner_text()
+        assert deploy(page) == "submitted", page.locator("[data-jm-status]").inner_text()
         expect(page.locator("[data-jm-status]")).to_contain_text(f"v{version + 1}")
-        expect(page.locator("[data-jm-version-badge]")).to_have_text(f"v{version + 1}")
+        expect(page.locator("[data-jm-status]")).to_contain_text("发布审批")
+        expect(page.locator("[data-jm-version-badge]")).to_have_text(f"v{version + 1} 待审批")
         expect(page.locator("[data-jm-dirty]")).to_be_hidden()
+        publish(browser, base_url, login, "topic_proposal", version + 1, results_dir / "designer-review.png")
 
         new_task = start_topic(unit_page, base_url)
         expect(unit_page.get_by_label("联系电话")).to_be_visible()
@@ -172,7 +195,7 @@ def test_a_user_task_without_candidate_group_is_refused_with_a_marker(
     page.wait_for_function(
         "() => !window.JmModeler.current.modeler.get('elementRegistry').get('screen')"
         ".businessObject.get('camunda:candidateGroups')")
-    expect(page.locator(".bjsl-button")).to_contain_text("1 Errors")  # the browser-side rule saw it first
+    expect(page.locator(".bjsl-button")).to_contain_text("1 个错误")  # the browser-side rule saw it first
 
     assert deploy(page) == "refused"
     screen = page.locator('g.djs-element[data-element-id="screen"]')
@@ -208,7 +231,7 @@ def test_service_tasks_pick_a_registered_action(
             { type: 'bpmn:ServiceTask' }), { x: screen.x + 50, y: screen.y + 170 }, screen.parent);
         m.get('selection').select(shape);
         return shape.id; }""")
-    expect(page.locator(".bjsl-button")).to_contain_text("1 Errors")  # no action chosen yet
+    expect(page.locator(".bjsl-button")).to_contain_text("1 个错误")  # no action chosen yet
     page.locator(".bio-properties-panel-select-template-button").click()
     dialog = page.locator("dialog.jm-template-dialog[open]")
     dialog.get_by_role("searchbox").fill("topic.screen")

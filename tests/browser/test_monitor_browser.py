@@ -120,10 +120,12 @@ def test_ledger_filter_and_excel_export_agree(convener: At, world: tuple[LiveApp
     download = info.value
     assert download.suggested_filename.endswith(".xlsx")
     sheet = load_workbook(io.BytesIO(Path(download.path()).read_bytes())).active
-    table = list(sheet.iter_rows(values_only=True))
-    assert table[0][:2] == ("编号", "议定事项")
-    assert [r[0] for r in table[1:]] == shown
-    assert [str(r[1]).removeprefix("'") for r in table[1:]] == contents
+    # The page's default columns: the export writes the clerk's full set under a title and 制表单位 / 截至日期.
+    table = list(sheet.iter_rows(min_row=3, values_only=True))
+    number, content = table[0].index("编号"), table[0].index("议定事项")
+    assert table[0][0] == "序号"
+    assert [r[number] for r in table[1:]] == shown
+    assert [str(r[content]).removeprefix("'") for r in table[1:]] == contents
 
 
 def test_instance_diagram_marks_the_active_step(convener: At, world: tuple[LiveApp, Scenario],

@@ -217,11 +217,13 @@ def test_items_editor_confirm_and_narrow_layout(
     page.get_by_role("button", name="提交").click()
     expect(page.locator("#done")).to_be_visible()
     items = json.loads(parse_qs(posted[0])["items"][0])
+    # Besides a date, a deadline may be a number of 工作日; the co-units' own deadline and 重点事项 are optional.
+    rest = {"deadline_workdays": "", "co_deadline": "", "key_item": False}
     assert items == [
         {"content": "落实低保扩面", "lead_unit": "minzheng", "co_units": ["caizheng"], "deadline": "2026-04-30",
-         "topic_id": 3},
+         "topic_id": 3, **rest},
         {"content": "开展临时救助专项督查", "lead_unit": "renshe", "co_units": ["minzheng", "caizheng"],
-         "deadline": "2026-05-15", "topic_id": None},
+         "deadline": "2026-05-15", "topic_id": None, **rest},
     ]
     assert console_errors == []
 

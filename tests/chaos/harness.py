@@ -56,6 +56,7 @@ def free_port() -> int:
 
 def prepare(url: str, users: tuple[str, ...] = USERS) -> dict[str, str]:
     """Schema, directory, demo users, the chaos diagram; returns a personal API token per user."""
+    from engine.budgets import Budgets
     from engine.db import Database
     from engine.loader import SourceFile
     from engine.migrate import upgrade
@@ -71,7 +72,7 @@ def prepare(url: str, users: tuple[str, ...] = USERS) -> dict[str, str]:
         with db.transaction() as s:
             directory.seed_directory(s)
             directory.create_demo_users(s, None)  # tokens only: no passwords needed
-        service = build_service(db)
+        service = build_service(db, budgets=Budgets(min_timer_seconds=1))  # the chain's timers are seconds
         service.deploy([SourceFile(DIAGRAM.name, DIAGRAM.read_bytes())], Actor("designer", frozenset({"designer"})))
         tokens = {}
         with db.transaction() as s:
@@ -141,7 +142,8 @@ class Cluster:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "chaos-secret", "PYTHONUNBUFFERED": "1",
-               "EMBEDDED_WORKER": "0", "LOG_LEVEL": "INFO"}
+               "EMBEDDED_WORKER": "0", "LOG_LEVEL": "INFO",
+               "TIMER_FLOOR_SECONDS": "1"}  # the chain's one- and two-second timers (the product's floor is a minute)
         env.pop("WORKFLOW_NOW_OFFSET", None)
         logs.mkdir(parents=True, exist_ok=True)
         self.web = Child("web", [sys.executable, "-m", "waitress", "--host=127.0.0.1", f"--port={self.port}",

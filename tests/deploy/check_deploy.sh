@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's "Running on PostgreSQL" section, run for real: a private schema on the PostgreSQL server,
-# `flask init`, gunicorn with 2 web processes, 2 timer workers; a unit starts a topic proposal and completes
-# its task over HTTP (API token), the office sees the next task; then everything is stopped with SIGTERM and
-# must exit 0. Used by tests/test_deploy.py (so `make test` and CI run it). Needs PostgreSQL; prints what it does.
+# `flask init`, gunicorn with its settings (web/gunicorn_conf.py: 2 web processes with threads), 2 timer
+# workers; a unit starts a topic proposal and completes its task over HTTP (API token), the office sees the next
+# task; then everything is stopped with SIGTERM and must exit 0. Used by tests/test_deploy.py (so `make test` and CI run it). Needs PostgreSQL; prints what it does.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN="${BIN:-.venv/bin}"
@@ -26,7 +26,7 @@ export EMBEDDED_WORKER=0
 PORT="$("$BIN/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 
 "$BIN/flask" --app web init --demo
-"$BIN/gunicorn" --workers 2 --bind "127.0.0.1:$PORT" --graceful-timeout 20 --pid "$WORK/gunicorn.pid" \
+"$BIN/gunicorn" -c python:web.gunicorn_conf --bind "127.0.0.1:$PORT" --pid "$WORK/gunicorn.pid" \
   --log-file "$WORK/gunicorn.log" 'web.wsgi:create_app()' &
 PIDS+=($!)
 "$BIN/flask" --app web worker --name worker-1 >"$WORK/worker-1.log" 2>&1 &

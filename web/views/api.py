@@ -12,8 +12,9 @@ from wtforms.validators import ValidationError
 from engine.errors import Forbidden, FormError
 from engine.forms import clean_comment, unstorable
 from engine.models import HumanTask
-from web.auth import me
+from web.auth import authenticate_by_header, me
 from web.loaders import load_task_or_abort
+from web.paging import PAGE_PARAMETERS, PAGE_PROPERTIES, page_args, page_json
 from web.services import workflow
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -21,8 +22,14 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 @bp.before_request
 def csrf_for_sessions() -> Any:
-    """Token calls carry no cookies; session calls must prove they come from our pages."""
-    if request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.headers.get("Authorization"):
+    """A call with an ``Authorization`` header is the token's user and nobody else (a session cookie sent along
+    is ignored); any other write is cookie-authenticated and must prove it comes from our pages, whatever other
+    headers it carries."""
+    if request.headers.get("Authorization") is not None:
+        if not authenticate_by_header():
+            return jsonify(error="unauthorized", message="API 令牌无效、已过期或已吊销。"), 401
+        return None
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         try:
             validate_csrf(request.headers.get("X-CSRFToken", ""))
         except ValidationError:
@@ -55,8 +62,12 @@ def tasks() -> Any:
     view = request.args.get("view", "open")
     if view not in ("mine", "claimable", "open", "done"):
         return jsonify(error="bad_request", message="view 只能是 mine、claimable、open 或 done"), 400
-    rows = workflow().tasks_for(me().actor, view)
-    return jsonify(tasks=[_task_json(t) for t in rows])
+    args = page_args(100)
+    sort = request.args.get("sort", "due")
+    if sort not in ("due", "created"):
+        return jsonify(error="bad_request", message="sort 只能是 due 或 created"), 400
+    page = workflow().tasks_page(me().actor, view, args.limit, args.after, args.before, sort)
+    return jsonify(tasks=[_task_json(t) for t in page.rows], **page_json(page))
 
 
 @bp.get("/tasks/<task_id>")
@@ -85,17 +96,72 @@ def complete(task_id: str) -> Any:
                    ready_tasks=result.ready_tasks)
 
 
+def _optional_text(body: dict[str, Any], name: str, limit: int = 200) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or unstorable(value) or len(value) > limit:
+        raise FormError({name: f"{name} 应为不超过 {limit} 个字符的文字"})
+    return value.strip()
+
+
+def _object(body: dict[str, Any], name: str) -> dict[str, Any] | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, dict):
+        raise FormError({name: f"{name} 应为 JSON 对象（字段或变量名 → 值）"})
+    return value
+
+
 @bp.post("/processes/<key>/start")
 @login_required
 def start(key: str) -> Any:
+    """Start at a none start event; ``variables`` are the start form's fields (camunda:formData of the start
+    event), validated like a task form."""
     body = _json_body() or {}
     if not isinstance(body, dict):
         raise FormError({"_body": "请求体须为 JSON 对象"})
     service = workflow()
-    result = service.start(key, me().actor, start_event=body.get("start_event"))
+    result = service.start(key, me().actor, start_event=_optional_text(body, "start_event"),
+                           business_key=_optional_text(body, "business_key", 100),
+                           form_values=_object(body, "variables"))
     mine = [t.id for t in service.tasks_for(me().actor, "mine") if t.instance_id == result.instance_id]
     return jsonify(instance_id=result.instance_id, status=result.status, business_key=result.business_key,
                    ready_tasks=result.ready_tasks, my_tasks=mine), 201
+
+
+@bp.post("/messages")
+@login_required
+def message() -> Any:
+    """Correlate a message: to the one instance waiting for it (narrowed by ``business_key`` or
+    ``instance_id``), else start a process at a message start event of that name."""
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise FormError({"_body": "请求体须为 JSON 对象 {\"name\": …, \"variables\": {…}}"})
+    name = _optional_text(body, "name")
+    if name is None:
+        raise FormError({"name": "请填写消息名称 name"})
+    result = workflow().send_message(name, me().actor, _object(body, "variables"),
+                                     business_key=_optional_text(body, "business_key", 100),
+                                     instance_id=_optional_text(body, "instance_id", 32))
+    return jsonify(instance_id=result.instance_id, status=result.status, business_key=result.business_key,
+                   ready_tasks=result.ready_tasks)
+
+
+@bp.post("/signals")
+@login_required
+def signal() -> Any:
+    """Broadcast a signal to every instance waiting for it and start every process with a signal start
+    event of that name (managers only)."""
+    if not workflow().may_manage(me().actor):  # before reading the body: the answer does not depend on it
+        raise Forbidden("只有管理人员可以广播信号")
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise FormError({"_body": "请求体须为 JSON 对象 {\"name\": …, \"variables\": {…}}"})
+    name = _optional_text(body, "name")
+    if name is None:
+        raise FormError({"name": "请填写信号名称 name"})
+    result = workflow().send_signal(name, me().actor, _object(body, "variables"))
+    return jsonify(signal=result.signal, delivered=result.delivered, started=result.started)
 
 
 @bp.post("/models")
@@ -124,11 +190,14 @@ def deploy_model() -> Any:
     name = str(file_name)[:200] if file_name else designer.file_name_for(None, xml)
     results = designer.deploy(xml, me().actor, file_name=name)
     models = [{"key": r.model.key, "name": r.model.name, "version": r.model.version, "created": r.created,
-               "deployed_by": r.model.deployed_by, "deployed_at": r.model.deployed_at.isoformat()}
+               "status": r.model.status, "deployed_by": r.model.deployed_by,
+               "deployed_at": r.model.deployed_at.isoformat()}
               for r in results]
     first = models[0]
-    return jsonify(key=first["key"], version=first["version"], created=first["created"], models=models), \
-        (201 if any(r.created for r in results) else 200)
+    warnings = [w.as_dict() for r in results for w in r.warnings]  # deployed all the same
+    return jsonify(key=first["key"], version=first["version"], created=first["created"], status=first["status"],
+                   models=models,
+                   warnings=warnings), (201 if any(r.created for r in results) else 200)
 
 
 @bp.get("/whoami")
@@ -180,6 +249,10 @@ OPENAPI: dict[str, Any] = {
                 "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}}}},
             "Deployed": {"type": "object", "properties": {
                 "key": {"type": "string"}, "version": {"type": "integer"}, "created": {"type": "boolean"},
+                "status": {"type": "string", "enum": ["pending", "published", "rejected"],
+                           "description": "pending：待审批人发布后生效（发布审批）"},
+                "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"},
+                             "description": "已部署，但请注意：如办理人不是系统用户、候选组不存在、数据对象被忽略"},
                 "models": {"type": "array", "items": {"type": "object", "properties": {
                     "key": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "integer"},
                     "created": {"type": "boolean"}, "deployed_by": {"type": "string", "nullable": True},
@@ -205,11 +278,17 @@ OPENAPI: dict[str, Any] = {
     "paths": {
         "/api/tasks": {"get": {
             "summary": "我的任务（mine 我的待办 / claimable 本单位待签收 / open 全部待办 / done 已办）",
+            "description": "按键集分页：默认每页 100 条，最多 200 条；下一页用响应中的 next_cursor 作 cursor。",
             "parameters": [{"name": "view", "in": "query", "schema": {
-                "type": "string", "enum": ["mine", "claimable", "open", "done"], "default": "open"}}],
-            "responses": {"200": {"description": "任务列表", "content": {"application/json": {"schema": {
-                "type": "object", "properties": {"tasks": {"type": "array", "items": {
-                    "$ref": "#/components/schemas/Task"}}}}}}},
+                "type": "string", "enum": ["mine", "claimable", "open", "done"], "default": "open"}},
+                {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["due", "created"],
+                                                           "default": "due"},
+                 "description": "due：按办理时限（无时限的在后）；created：新的在前。已办（done）按办理时间新的在前"},
+                *PAGE_PARAMETERS],
+            "responses": {"200": {"description": "任务列表（一页）", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["tasks", "limit", "next_cursor"], "properties": {
+                    "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+                    **PAGE_PROPERTIES}}}}},
                 "400": {"description": "参数错误", "content": _ERR},
                 "401": {"description": "未登录", "content": _ERR}}}},
         "/api/tasks/{task_id}": {"get": {
@@ -240,14 +319,48 @@ OPENAPI: dict[str, Any] = {
             "summary": "发起流程",
             "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
             "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                "type": "object", "properties": {"start_event": {"type": "string"}}}}}},
+                "type": "object", "properties": {
+                    "start_event": {"type": "string"}, "business_key": {"type": "string"},
+                    "variables": {"type": "object", "description": "开始表单（开始事件的 camunda:formData）的字段标识 → 值；"
+                                                                   "没有开始表单的流程不接受变量"}}}}}},
             "responses": {"201": {"description": "已发起", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Result"}}}},
                 "401": {"description": "未登录", "content": _ERR},
                 "403": {"description": "无权发起", "content": _ERR},
-                "404": {"description": "流程不存在", "content": _ERR}}}},
+                "404": {"description": "流程不存在", "content": _ERR},
+                "422": {"description": "开始表单有误（每个字段的中文说明）", "content": _ERR}}}},
+        "/api/messages": {"post": {
+            "summary": "发送消息：送达正在等待该消息的唯一流程实例（可按业务编号或实例限定），或由消息开始事件发起新流程",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["name"], "properties": {
+                    "name": {"type": "string", "description": "消息名称（bpmn:message 的 name）"},
+                    "business_key": {"type": "string"}, "instance_id": {"type": "string"},
+                    "variables": {"type": "object", "description": "成为流程变量的变量（变量名 → JSON 值）"}}}}}},
+            "responses": {"200": {"description": "已送达或已发起", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Result"}}}},
+                "401": {"description": "未登录", "content": _ERR},
+                "403": {"description": "无权向该流程发送消息", "content": _ERR},
+                "404": {"description": "没有流程在等待该消息", "content": _ERR},
+                "409": {"description": "有多个流程实例在等待该消息：请指定业务编号或实例", "content": _ERR},
+                "422": {"description": "请求有误（每个字段的中文说明）", "content": _ERR}}}},
+        "/api/signals": {"post": {
+            "summary": "广播信号（仅管理人员）：送达所有等待该信号的流程实例，并发起所有以该信号开始的流程",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["name"], "properties": {
+                    "name": {"type": "string", "description": "信号名称（bpmn:signal 的 name）"},
+                    "variables": {"type": "object"}}}}}},
+            "responses": {"200": {"description": "已广播", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "signal": {"type": "string"},
+                    "delivered": {"type": "array", "items": {"type": "string"}, "description": "收到信号的实例"},
+                    "started": {"type": "array", "items": {"type": "string"}, "description": "新发起的实例"}}}}}},
+                "401": {"description": "未登录", "content": _ERR},
+                "403": {"description": "不是管理人员", "content": _ERR},
+                "404": {"description": "没有流程在等待该信号", "content": _ERR},
+                "409": {"description": "等待的实例过多", "content": _ERR},
+                "422": {"description": "请求有误", "content": _ERR}}}},
         "/api/models": {"post": {
-            "summary": "部署流程图（仅流程设计人员）：检查通过后生成新版本，运行中的实例仍按原版本办理",
+            "summary": "提交流程图（仅流程设计人员）：检查通过后生成待审批的新版本，审批人发布后生效；运行中的实例仍按原版本办理",
             "parameters": [{"name": "file_name", "in": "query", "required": False, "schema": {"type": "string"},
                             "description": "文件名（用于问题定位；默认按流程标识）"}],
             "requestBody": {"required": True, "content": {
@@ -280,11 +393,18 @@ OPENAPI: dict[str, Any] = {
                 {"name": "due_to", "in": "query", "schema": {"type": "string", "format": "date"}},
                 {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "编号或内容包含"},
                 {"name": "sort", "in": "query", "schema": {"type": "string", "enum": [
-                    "deadline", "-deadline", "number", "lead", "status", "-closed_at", "-created_at"]}}],
-            "responses": {"200": {"description": "符合条件的全部事项", "content": {"application/json": {"schema": {
-                "type": "object", "properties": {
-                    "count": {"type": "integer"}, "generated_at": {"type": "string", "format": "date-time"},
-                    "resolutions": {"type": "array", "items": {"$ref": "#/components/schemas/Resolution"}}}}}}},
+                    "deadline", "-deadline", "number", "lead", "status", "-closed_at", "-created_at"]}},
+                *PAGE_PARAMETERS],
+            "description": "按键集分页：默认每页 100 条，最多 200 条；下一页用 next_cursor 作 cursor。全部事项请用导出。",
+            "responses": {"200": {"description": "符合条件的事项（一页）", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["resolutions", "limit", "next_cursor"], "properties": {
+                    "count": {"type": "integer", "description": "本页事项数"},
+                    "total": {"type": "integer", "nullable": True, "description": "符合条件的事项数（不超过 1000 时）"},
+                    "total_over": {"type": "integer", "nullable": True,
+                                   "description": "符合条件的事项超过此数时给出（不再精确计数）"},
+                    "generated_at": {"type": "string", "format": "date-time"},
+                    "resolutions": {"type": "array", "items": {"$ref": "#/components/schemas/Resolution"}},
+                    **PAGE_PROPERTIES}}}}},
                 "400": {"description": "筛选条件有误", "content": _ERR},
                 "401": {"description": "未登录", "content": _ERR},
                 "403": {"description": "无权查看督办台账", "content": _ERR}}}},

@@ -8,10 +8,11 @@ from urllib.parse import urlparse
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import login_required, login_user, logout_user
 
-from meeting.accounts import authenticate
-from web.auth import load_web_user
+from meeting.accounts import authenticate, revoke_sessions
+from web.auth import load_web_user, me
 from web.i18n import LANGUAGES
 from web.services import database, workflow
+from web.views.account import after_sign_in
 
 bp = Blueprint("auth", __name__)
 
@@ -42,16 +43,24 @@ def login() -> Any:
                 session.clear()
                 login_user(user)
                 session.permanent = True
-                return redirect(_safe_next(request.args.get("next")))
+                first = after_sign_in(user.username)  # a one-time or expired password is changed first
+                return redirect(first or _safe_next(request.args.get("next")))
         error = result.error
         current_app.logger.info("login failed for %r from %s", username, request.remote_addr)
-        return render_template("login.html", error=error, username=username), 429 if result.throttled else 401
+        page = render_template("login.html", error=error, username=username)
+        if result.throttled:
+            return page, 429, {"Retry-After": str(result.retry_after)}
+        return page, 401
     return render_template("login.html", error=error, username=username)
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
+    """Sign out everywhere: the session key changes, so every cookie of this user (another browser, a copy
+    saved before) stops working."""
+    with database().transaction() as s:
+        revoke_sessions(s, me().username, workflow().now())
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

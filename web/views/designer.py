@@ -25,6 +25,8 @@ from engine.designer import KEY_PATTERN, Designer, DraftConflict, executable_key
 from engine.errors import Conflict, DeployError, Problem
 from engine.loader import MAX_BPMN_BYTES, SourceFile, _Collector, parse_xml
 from web.auth import login_manager, me
+from web.diagrams import diagram_response
+from web.params import parse_int
 from web.services import workflow
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
@@ -155,6 +157,8 @@ def _modeler_page(key: str, name: str, xml_url: str, mode: str, version: int | N
         "actions": registry.names(),
         "processes": designer.deployed_keys(),
         "fieldTypes": workflow().field_types.names(),
+        "budgets": {"max_multi_instance": workflow().budgets.max_multi_instance,
+                    "min_timer_seconds": workflow().budgets.min_timer_seconds},
     }
     return render_template("designer/modeler.html", key=key, name=name, mode=mode, version=version, draft=draft,
                            versions=versions, config=config)
@@ -182,9 +186,7 @@ def edit_draft(key: str) -> Any:
 
 def _xml_response(xml: str, file_name: str) -> Response:
     """Always a download: an uploaded diagram is never rendered as a document of our origin."""
-    response = Response(xml, mimetype="application/xml")
-    response.headers["Content-Disposition"] = f"attachment; filename={file_name}"
-    return response
+    return diagram_response(xml, file_name)
 
 
 @bp.get("/<key>/v<int:version>.bpmn")
@@ -247,8 +249,10 @@ def deploy(key: str) -> Any:
         return _problems_response(xml, exc.problems, "流程图未通过检查，未部署。")
     mine = next((r for r in results if r.model.key == key), results[0])
     return jsonify(key=mine.model.key, name=mine.model.name, version=mine.model.version, created=mine.created,
-                   deployed=[{"key": r.model.key, "version": r.model.version, "created": r.created}
-                             for r in results]), (201 if mine.created else 200)
+                   status=mine.model.status,
+                   deployed=[{"key": r.model.key, "version": r.model.version, "created": r.created,
+                              "status": r.model.status} for r in results],
+                   warnings=[w.as_dict() for r in results for w in r.warnings]), (201 if mine.created else 200)
 
 
 @bp.post("/<key>/draft")
@@ -288,7 +292,7 @@ def new_model() -> Any:
     designer = _designer()
     error = None
     if not KEY_PATTERN.match(key):
-        error = "流程标识须以字母开头，只含字母、数字和下划线（最多 64 个字符）。"
+        error = "流程标识须以字母或下划线开头，只含字母、数字、下划线、连字符和点（最多 100 个字符）。"
     elif not name:
         error = "请填写流程名称。"
     elif template not in NEW_MODEL_TEMPLATES:
@@ -324,7 +328,7 @@ def import_model() -> Any:
         problems.append(Problem(name, None, None, "文件中没有可执行的流程（isExecutable=\"true\"）"))
     key = keys[0] if keys else ""
     if not problems and not KEY_PATTERN.match(key):
-        problems.append(Problem(name, None, key, f"流程标识“{key}”无效：须以字母开头，只含字母、数字和下划线"))
+        problems.append(Problem(name, None, key, f"流程标识“{key}”无效：须以字母或下划线开头，只含字母、数字、下划线、连字符和点"))
     if problems:
         flash("文件未导入：" + "；".join(p.compiler_line() for p in problems[:5]), "danger")
         return render_template("designer/index.html", models=designer.models(), templates=NEW_MODEL_TEMPLATES,
@@ -354,9 +358,8 @@ def migrate(key: str) -> Any:
     from engine.migration import Migrator
 
     migrator = Migrator(workflow())
-    try:
-        target = int(request.form.get("target_version", ""))
-    except ValueError:
+    target = parse_int(request.form.get("target_version"))
+    if target is None:
         abort(400)
     chosen = request.form.getlist("instance_id")
     if not chosen:

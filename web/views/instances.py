@@ -8,25 +8,31 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from engine.activity import Scope, bundled_model, heatmap, instances_at, scope_states
 from engine.errors import FormError, InstanceNotActive
 from engine.models import AuditEvent, HumanTask, Instance, ProcessModel
+from engine.paging import Key, capped_count, page
 from meeting.context import subject_titles
 from meeting.models import Unit, User
 from meeting.timeutil import at_local
 from web.auth import me, roles_required
+from web.diagrams import diagram_response
 from web.loaders import load_instance_or_abort
+from web.paging import page_args, pager_links
+from web.params import parse_date, parse_int
 from web.services import database, workflow
 
 bp = Blueprint("instances", __name__)
 INSTANCE_ROLES = ("convener", "office")  # and admin
 STATUSES = ("running", "suspended", "completed", "cancelled", "error")
 PAGE_SIZE = 50
+# Newest first (keyset paging, engine/paging.py; the index ix_wf_instance_started serves it).
+INSTANCE_ORDER = [Key(Instance.started_at, desc=True), Key(Instance.id, desc=True)]
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -35,11 +41,10 @@ def _date_arg(key: str, errors: dict[str, str]) -> date | None:
     raw = request.args.get(key, "").strip()
     if not raw:
         return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[key] = "日期格式应为 YYYY-MM-DD"
-        return None
+    day = parse_date(raw)
+    if day is None:
+        errors[key] = "日期格式应为 YYYY-MM-DD（1900 至 2199 年）"
+    return day
 
 
 def _open_steps(s: Any, ids: list[str]) -> dict[str, list[str]]:
@@ -66,8 +71,8 @@ def _filtered(args: Any, errors: dict[str, str]) -> Any:
     if process:
         stmt = stmt.where(Instance.process_key == process)
     if version:
-        if version.isdigit():
-            stmt = stmt.where(ProcessModel.version == int(version))
+        if (number := parse_int(version)) is not None:
+            stmt = stmt.where(ProcessModel.version == number)
         else:
             errors["version"] = "版本应为数字"
     if status:
@@ -92,21 +97,17 @@ def _filtered(args: Any, errors: dict[str, str]) -> Any:
 def index() -> Any:
     args, errors = request.args, {}
     stmt = _filtered(args, errors)
-    try:
-        page = max(1, int(args.get("page", "1")))
-    except ValueError:
-        page = 1
+    paging = page_args(PAGE_SIZE)
     with database().sessions() as s:
-        total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = list(s.scalars(stmt.order_by(Instance.started_at.desc(), Instance.id)
-                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+        total, over = capped_count(s, stmt)
+        found = page(s, stmt, INSTANCE_ORDER, paging.limit, paging.after, paging.before)
+        rows = found.rows
         open_steps = _open_steps(s, [r.id for r in rows])
         processes = list(s.execute(select(ProcessModel.key, ProcessModel.name).distinct().order_by(ProcessModel.key)))
         names = dict(s.execute(select(User.username, User.display_name)).all())
-    pages = max(1, -(-total // PAGE_SIZE))
-    return render_template("instances/index.html", rows=rows, total=total, page=page, pages=pages,
-                           open_steps=open_steps, processes=processes, names=names, errors=errors,
-                           statuses=STATUSES, args=args)
+    return render_template("instances/index.html", rows=rows, total=total, total_over=over,
+                           pager=pager_links(found, paging), open_steps=open_steps, processes=processes,
+                           names=names, errors=errors, statuses=STATUSES, args=args)
 
 
 def _element_names(xml: str) -> dict[str, str]:
@@ -242,7 +243,7 @@ def diagram(instance_id: str, key: str) -> Any:
         drawn = bundled_model(s, model, key)
         if drawn is None:
             abort(404)
-        return Response(drawn.xml, mimetype="application/xml", headers={"Cache-Control": "private, no-store"})
+        return diagram_response(drawn.xml, f"{key}.bpmn")
 
 
 def _lifecycle(instance_id: str, action: str) -> Any:
@@ -311,4 +312,4 @@ def model_diagram(model_id: int) -> Any:
         model = s.get(ProcessModel, model_id)
         if model is None:
             abort(404)
-        return Response(model.xml, mimetype="application/xml", headers={"Cache-Control": "private, no-store"})
+        return diagram_response(model.xml, f"{model.key}-v{model.version}.bpmn")

@@ -3,6 +3,9 @@ page of one resolution item."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, quote
 
@@ -15,6 +18,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_login import login_required
@@ -22,15 +26,23 @@ from sqlalchemy import or_, select
 from werkzeug.datastructures import MultiDict
 
 from engine.clock import SHANGHAI
+from engine.errors import FormError
+from engine.models import Attachment
+from meeting import supervision
 from meeting.ledger import (
     COLUMNS,
+    COMPILER,
     FILTER_STATUSES,
+    LEDGER_TITLE,
     LIGHT_FILTERS,
+    PAGE_SIZE,
     SORTS,
     LedgerFilter,
+    LedgerPage,
     filter_choices,
+    iter_ledger_rows,
     ledger_page,
-    ledger_rows,
+    overdue_days_of,
     to_csv,
     to_xlsx,
 )
@@ -43,7 +55,10 @@ from meeting.models import (
     Unit,
     User,
 )
+from meeting.statuses import ResolutionStatus, SupervisionKind
 from web.auth import me, roles_required
+from web.paging import first_seq, page_args, page_json, pager_links
+from web.params import parse_int
 from web.services import database, workflow
 from web.views.monitor import MONITOR_ROLES
 
@@ -51,7 +66,9 @@ bp = Blueprint("ledger", __name__)
 api_bp = Blueprint("ledger_api", __name__, url_prefix="/api")
 # Saved filters can be shared with the groups that may open the ledger.
 SHARE_GROUPS = {"office": "联席会议办公室", "convener": "召集人", "district": "区政府领导"}
-REPORT_KINDS = {"result": "落实情况报告", "input": "配合单位意见", "rework": "整改情况", "verify": "核验意见"}
+GROUP_NAMES = {"office": "联席会议办公室", "convener": "召集人", "district": "区政府分管领导"}
+REPORT_KINDS = {"result": "落实情况报告", "input": "配合单位意见", "rework": "整改情况", "verify": "核验意见",
+                "progress": "阶段进展", "closing": "召集人销号意见"}
 
 
 def _visible_filters(s: Any) -> Any:
@@ -62,13 +79,14 @@ def _visible_filters(s: Any) -> Any:
 
 def _current_filter(s: Any) -> tuple[LedgerFilter, SavedFilter | None]:
     """The filter of this request: a saved one (``?saved=<id>``, if this user may see it) or the query string."""
-    saved_id = request.args.get("saved", "")
-    if saved_id:
-        if not saved_id.isdigit():
+    raw = request.args.get("saved", "")
+    if raw:
+        saved_id = parse_int(raw)
+        if saved_id is None:
             abort(404)
-        saved = s.scalar(_visible_filters(s).where(SavedFilter.id == int(saved_id)))
+        saved = s.scalar(_visible_filters(s).where(SavedFilter.id == saved_id))
         if saved is None:
-            exists = s.get(SavedFilter, int(saved_id))
+            exists = s.get(SavedFilter, saved_id)
             abort(403 if exists is not None else 404)
         args = MultiDict([(k, v) for k, vs in parse_qs(saved.query).items() for v in vs])
         if request.args.get("page"):
@@ -82,7 +100,7 @@ def _current_filter(s: Any) -> tuple[LedgerFilter, SavedFilter | None]:
 def index() -> Any:
     with database().sessions() as s:
         flt, saved = _current_filter(s)
-        page = ledger_page(s, flt, workflow().now())
+        page, pager = _paged(s, flt)
         choices = filter_choices(s)
         filters = list(s.scalars(_visible_filters(s).order_by(SavedFilter.name)))
         owners = dict(s.execute(select(User.username, User.display_name)).all())
@@ -90,38 +108,109 @@ def index() -> Any:
         "ledger/index.html", flt=flt, page=page, saved=saved, filters=filters, owners=owners, choices=choices,
         columns=COLUMNS, sorts=SORTS, statuses=list(FILTER_STATUSES.items()),
         lights=LIGHT_FILTERS, share_groups=SHARE_GROUPS,
-        export_query=flt.query_string(),
+        export_query=flt.query_string(), pager=pager,
     )
 
 
-def _export(kind: str) -> Any:
+def _paged(s: Any, flt: LedgerFilter) -> tuple[LedgerPage, dict[str, str | None]]:
+    """The page of the ledger this request asks for (keyset: ``cursor`` / ``before``) and its pager."""
+    args, seq = page_args(PAGE_SIZE), first_seq()
+    page = ledger_page(s, flt, workflow().now(), args.limit, args.after, args.before, seq)
+    return page, pager_links(page, args, seq)
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SPOOL_BYTES = 8 * 1024 * 1024  # an export bigger than this goes through a temporary file, not memory
+
+
+def _export(kind: str, flt: LedgerFilter, compiler: str = COMPILER, title: str = LEDGER_TITLE,
+            name: str = "督办台账") -> Any:
+    """Stream an export: the rows are read a chunk at a time inside the response, never all at once."""
     now = workflow().now()
+    db = database()
+    columns = flt.export_columns
+
+    def xlsx() -> Iterator[bytes]:
+        with db.sessions() as s, tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as out:
+            to_xlsx(iter_ledger_rows(s, flt, now), columns, now, out, compiler=compiler, title=title)
+            out.seek(0)
+            while chunk := out.read(64 * 1024):
+                yield chunk
+
+    def csv_lines() -> Iterator[bytes]:
+        with db.sessions() as s:
+            yield from to_csv(iter_ledger_rows(s, flt, now), columns)
+
+    stamp = now.astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")
+    file_name = f"{name}-{stamp}.{kind}"
+    headers = {"Content-Disposition":
+               f"attachment; filename=\"ledger-{stamp}.{kind}\"; filename*=UTF-8''{quote(file_name)}"}
+    body = xlsx() if kind == "xlsx" else csv_lines()
+    return Response(stream_with_context(body), mimetype=XLSX_TYPE if kind == "xlsx" else "text/csv",
+                    headers=headers)
+
+
+def _monitor_export(kind: str) -> Any:
     with database().sessions() as s:
         flt, _saved = _current_filter(s)
-        rows = ledger_rows(s, flt, now)
-    stamp = now.astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")
-    if kind == "xlsx":
-        body = to_xlsx(rows, flt.columns, now)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body = to_csv(rows, flt.columns)
-        mimetype = "text/csv"
-    name = f"督办台账-{stamp}.{kind}"
-    headers = {"Content-Disposition": f"attachment; filename=\"ledger-{stamp}.{kind}\"; filename*=UTF-8''{quote(name)}",
-               "X-Row-Count": str(len(rows))}
-    return Response(body, mimetype=mimetype, headers=headers)
+    return _export(kind, flt)
 
 
 @bp.get("/resolutions/export.xlsx")
 @roles_required(*MONITOR_ROLES)
 def export_xlsx() -> Any:
-    return _export("xlsx")
+    return _monitor_export("xlsx")
 
 
 @bp.get("/resolutions/export.csv")
 @roles_required(*MONITOR_ROLES)
 def export_csv() -> Any:
-    return _export("csv")
+    return _monitor_export("csv")
+
+
+# ---------------------------------------------------------------------------------------------- 本单位议定事项
+def _my_unit() -> tuple[str, str]:
+    """The signed-in liaison's unit (code, name); 403 for someone who acts for no unit."""
+    user = me()
+    if not user.unit_code:
+        abort(403)
+    return user.unit_code, user.unit_name or user.unit_code
+
+
+def _unit_filter(code: str) -> LedgerFilter:
+    """The same filters as the ledger, with the unit fixed to the user's own (lead or co-operating)."""
+    flt = LedgerFilter.parse(request.args)
+    return replace(flt, unit=code, lead=flt.lead if flt.lead == code else None,
+                   co=flt.co if flt.co == code else None)
+
+
+@bp.get("/my/resolutions")
+@login_required
+def mine() -> Any:
+    code, name = _my_unit()
+    flt = _unit_filter(code)
+    with database().sessions() as s:
+        page, pager = _paged(s, flt)
+        choices = filter_choices(s)
+    return render_template(
+        "ledger/index.html", flt=flt, page=page, saved=None, filters=[], owners={}, choices=choices,
+        columns=COLUMNS, sorts=SORTS, statuses=list(FILTER_STATUSES.items()), lights=LIGHT_FILTERS,
+        share_groups={}, export_query=flt.query_string(), unit_view=True, unit_name=name, unit_code=code,
+        pager=pager)
+
+
+@bp.get("/my/resolutions/export.xlsx")
+@login_required
+def mine_xlsx() -> Any:
+    code, name = _my_unit()
+    return _export("xlsx", _unit_filter(code), compiler=name, title=f"{LEDGER_TITLE}（{name}）", name="本单位议定事项")
+
+
+@bp.get("/my/resolutions/export.csv")
+@login_required
+def mine_csv() -> Any:
+    code, name = _my_unit()
+    return _export("csv", _unit_filter(code), name="本单位议定事项")
 
 
 @bp.post("/resolutions/filters")
@@ -182,9 +271,8 @@ def load_item_or_abort(s: Any, item_id: int) -> ResolutionItem:
     return item
 
 
-@bp.get("/resolutions/<int:item_id>")
-@login_required
-def show(item_id: int) -> Any:
+def _item_page(item_id: int, errors: dict[str, str] | None = None, form: dict[str, str] | None = None,
+               status: int = 200) -> Any:
     user = me()
     now = workflow().now()
     with database().sessions() as s:
@@ -196,9 +284,57 @@ def show(item_id: int) -> Any:
         extensions = list(s.scalars(select(ExtensionRequest).where(ExtensionRequest.resolution_id == item.id)
                                     .order_by(ExtensionRequest.requested_at)))
         people = dict(s.execute(select(User.username, User.display_name)).all())
+        history = supervision.history(s, item.id)
+        counts = supervision.counts(s, item.id)
+        letters = supervision.letters(s, item.id)
+        # Links to the item's open steps, each only for someone who may read it (a unit sees its own).
+        tasks = [t for t in supervision.open_tasks(s, item) if workflow().may_read(t, user.actor)]
+        targets = supervision.targets(s, item) if user.has("office", "admin") else []
+        files = dict(s.execute(select(Attachment.id, Attachment.file_name).where(Attachment.id.in_(
+            [r.attachment for r in reports if r.attachment] + [x.document_id for x in letters if x.document_id]
+            + ([item.evidence_id] if item.evidence_id else [])))).all())
+    overdue = overdue_days_of(item, now) if item.status in ResolutionStatus.issued() else 0
     return render_template("ledger/item.html", item=item, light=item.light(now), meeting=meeting, names=names,
                            reports=reports, extensions=extensions, people=people, report_kinds=REPORT_KINDS,
-                           may_monitor=user.has(*MONITOR_ROLES, "admin"))
+                           may_monitor=user.has(*MONITOR_ROLES, "admin"), history=history, counts=counts,
+                           letters=letters, tasks=tasks, targets=targets, overdue=overdue, files=files,
+                           errors=errors or {}, form=form or {}, group_names=GROUP_NAMES), status
+
+
+@bp.get("/resolutions/<int:item_id>")
+@login_required
+def show(item_id: int) -> Any:
+    return _item_page(item_id)
+
+
+def _manual(item_id: int, kind: SupervisionKind) -> Any:
+    """The office's 催办 / 督办 by hand: one transaction; a refusal shows the page again with what was typed."""
+    user = me()
+    form = {"unit": request.form.get("unit", "").strip(), "opinion": request.form.get("opinion", ""),
+            "kind": kind.value}
+    try:
+        with database().transaction() as s:
+            item = s.get(ResolutionItem, item_id)
+            if item is None:
+                abort(404)
+            supervision.manual(s, item, kind, form["unit"], form["opinion"], user.username, workflow().now())
+            number = item.number
+    except FormError as exc:
+        return _item_page(item_id, exc.errors, form, 422)
+    flash(f"已对议定事项{number}{kind.label}。", "success")
+    return redirect(url_for("ledger.show", item_id=item_id) + "#supervision")
+
+
+@bp.post("/resolutions/<int:item_id>/remind")
+@roles_required("office")
+def remind(item_id: int) -> Any:
+    return _manual(item_id, SupervisionKind.REMIND)
+
+
+@bp.post("/resolutions/<int:item_id>/supervise")
+@roles_required("office")
+def supervise(item_id: int) -> Any:
+    return _manual(item_id, SupervisionKind.SUPERVISE)
 
 
 # ---------------------------------------------------------------------------------------------- JSON
@@ -209,6 +345,10 @@ def api_list() -> Any:
     if flt.errors:
         return jsonify(error="bad_request", message="筛选条件有误", errors=flt.errors), 400
     now = workflow().now()
+    args = page_args(PAGE_SIZE)
     with database().sessions() as s:
-        rows = ledger_rows(s, flt, now)
-    return jsonify(count=len(rows), generated_at=now.isoformat(), resolutions=[r.as_json() for r in rows])
+        page = ledger_page(s, flt, now, args.limit, args.after, args.before)
+        rows = [r.as_json() for r in page.rows]
+    return jsonify(count=len(rows), total=None if page.total_over else page.total,
+                   total_over=page.total if page.total_over else None, generated_at=now.isoformat(),
+                   resolutions=rows, **page_json(page))

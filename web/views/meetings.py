@@ -10,6 +10,7 @@ from flask_login import login_required
 from sqlalchemy import or_, select
 
 from engine.models import Attachment
+from engine.paging import Key, page
 from meeting.minutes_doc import DOCX_TYPE, minutes_docx
 from meeting.models import (
     Attendance,
@@ -24,6 +25,7 @@ from meeting.models import (
 )
 from meeting.queries import attendance_summary
 from web.auth import me
+from web.paging import page_args, pager_links
 from web.services import database, workflow
 from web.views.monitor import MONITOR_ROLES
 
@@ -31,6 +33,8 @@ bp = Blueprint("meetings", __name__)
 # Who reads every meeting: the monitors, administrators and the 抄送 readers (issued minutes only).
 READ_ALL = (*MONITOR_ROLES, "admin")
 DRAFT_READERS = ("office", "convener", "admin")
+PAGE_SIZE = 50
+MEETING_ORDER = [Key(Meeting.meeting_at, desc=True), Key(Meeting.id, desc=True)]  # the latest first
 
 
 def _unit_meetings(unit: str) -> Any:
@@ -65,26 +69,35 @@ def load_meeting_or_abort(s: Any, meeting_id: int) -> Meeting:
     return meeting
 
 
+def visible_meetings() -> Any:
+    """The meetings this user may read (403 for someone who reads none): the monitors every one, 抄送 readers
+    those with issued minutes, a unit those it attended, was asked to or has items from."""
+    user = me()
+    stmt = select(Meeting)
+    if not user.has(*READ_ALL):
+        issued = select(Minutes.meeting_id).where(Minutes.status == "issued")
+        clauses = []
+        if user.has("cc"):
+            clauses.append(Meeting.id.in_(issued))
+        if user.unit_code:
+            clauses.append(_unit_meetings(user.unit_code))
+        if not clauses:
+            abort(403)
+        stmt = stmt.where(or_(*clauses))
+    return stmt
+
+
 @bp.get("/meetings")
 @login_required
 def index() -> Any:
-    user = me()
+    paging = page_args(PAGE_SIZE)
     with database().sessions() as s:
-        stmt = select(Meeting).order_by(Meeting.meeting_at.desc())
-        if not user.has(*READ_ALL):
-            issued = select(Minutes.meeting_id).where(Minutes.status == "issued")
-            clauses = []
-            if user.has("cc"):
-                clauses.append(Meeting.id.in_(issued))
-            if user.unit_code:
-                clauses.append(_unit_meetings(user.unit_code))
-            if not clauses:
-                abort(403)
-            stmt = stmt.where(or_(*clauses))
-        meetings = list(s.scalars(stmt.limit(200)))
+        found = page(s, visible_meetings(), MEETING_ORDER, paging.limit, paging.after, paging.before)
+        meetings = found.rows
         minutes = {m.meeting_id: m for m in s.scalars(select(Minutes).where(
             Minutes.meeting_id.in_([m.id for m in meetings])))}
-    return render_template("meetings/index.html", meetings=meetings, minutes=minutes)
+    return render_template("meetings/index.html", meetings=meetings, minutes=minutes,
+                           pager=pager_links(found, paging))
 
 
 @bp.get("/meetings/<int:meeting_id>")
@@ -94,7 +107,8 @@ def show(meeting_id: int) -> Any:
     with database().sessions() as s:
         meeting = load_meeting_or_abort(s, meeting_id)
         minutes = s.scalar(select(Minutes).where(Minutes.meeting_id == meeting.id))
-        topics = list(s.execute(select(Topic, MeetingTopic.outcome).join(MeetingTopic, MeetingTopic.topic_id == Topic.id)
+        topics = list(s.execute(select(Topic, MeetingTopic.outcome, MeetingTopic.material_id)
+                                .join(MeetingTopic, MeetingTopic.topic_id == Topic.id)
                                 .where(MeetingTopic.meeting_id == meeting.id).order_by(Topic.id)))
         items = list(s.scalars(select(ResolutionItem).where(ResolutionItem.meeting_id == meeting.id)
                                .order_by(ResolutionItem.id)))

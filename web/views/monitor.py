@@ -9,10 +9,11 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from meeting.models import Unit
-from meeting.monitoring import dashboard, overdue_items, scorecards
+from meeting.monitoring import co_scorecards, dashboard, overdue_items, scorecards
 from meeting.statuses import Light, ResolutionStatus
 from meeting.timeutil import local_today
 from web.auth import roles_required
+from web.params import parse_date
 from web.services import database, workflow
 
 bp = Blueprint("monitor", __name__)
@@ -80,11 +81,10 @@ def _period() -> tuple[date, date, dict[str, str]]:
     values = {}
     for key, default in (("from", date(today.year, 1, 1)), ("to", today)):
         raw = request.args.get(key, "").strip()
-        try:
-            values[key] = date.fromisoformat(raw) if raw else default
-        except ValueError:
-            errors[key] = "日期格式应为 YYYY-MM-DD"
-            values[key] = default
+        day = parse_date(raw) if raw else default
+        if day is None:
+            errors[key] = "日期格式应为 YYYY-MM-DD（1900 至 2199 年）"
+        values[key] = day or default
     if values["from"] > values["to"]:
         errors["to"] = "结束日期不能早于开始日期"
         values["to"] = values["from"]
@@ -97,7 +97,8 @@ def units() -> Any:
     start, end, errors = _period()
     with database().sessions() as s:
         cards = scorecards(s, workflow().now(), start, end)
-    return render_template("monitor/units.html", cards=cards, start=start, end=end, errors=errors)
+        co_cards = co_scorecards(s, start, end)
+    return render_template("monitor/units.html", cards=cards, co_cards=co_cards, start=start, end=end, errors=errors)
 
 
 @bp.get("/monitor/units/report")
@@ -107,6 +108,7 @@ def report() -> Any:
     now = workflow().now()
     with database().sessions() as s:
         cards = scorecards(s, now, start, end)
+        co_cards = co_scorecards(s, start, end)
         late = overdue_items(s, now)
         names = dict(s.execute(select(Unit.code, Unit.name)).all())
     totals = {
@@ -117,5 +119,5 @@ def report() -> Any:
     today = local_today(now)
     overdue = [{"item": i, "lead": names.get(i.lead_unit, i.lead_unit),
                 "days": (today - local_today(i.deadline)).days} for i in late]
-    return render_template("monitor/report.html", cards=cards, start=start, end=end, errors=errors,
+    return render_template("monitor/report.html", cards=cards, co_cards=co_cards, start=start, end=end, errors=errors,
                            totals=totals, overdue=overdue, today=today)

@@ -7,9 +7,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from engine.errors import Forbidden
+from engine.errors import Forbidden, FormError
 from web.auth import me
-from web.services import workflow
+from web.services import database, workflow
+from web.taskforms import field_views, parse_form
 
 bp = Blueprint("start", __name__)
 
@@ -24,10 +25,21 @@ ADHOC_HELP = "根据区政府工作需要，可以临时召集会议。"
 @bp.get("/start")
 @login_required
 def index() -> Any:
-    entries = workflow().startable(me().actor)
-    for e in entries:
-        e["description"] = ADHOC_HELP if e["kind"] == "message" else DESCRIPTIONS.get(e["process_key"], "")
-    return render_template("start.html", entries=entries)
+    return _page(workflow().startable(me().actor))
+
+
+def _page(entries: list[dict[str, Any]], chosen: dict[str, Any] | None = None, values: dict[str, Any] | None = None,
+          errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    """The start cards; a start event with a start form (camunda:formData) shows its fields, and a refused
+    submission shows what was entered with a message per field."""
+    with database().sessions() as s:
+        for e in entries:
+            e["description"] = ADHOC_HELP if e["kind"] == "message" and not e["form"] \
+                else DESCRIPTIONS.get(e["process_key"], "")
+            mine = chosen is not None and (e["process_key"], e["start_event"]) == \
+                (chosen["process_key"], chosen["start_event"])
+            e["fields"] = field_views(s, e["form"], (values or {}) if mine else {}, errors if mine else None)
+    return render_template("start.html", entries=entries), status
 
 
 @bp.post("/start")
@@ -36,10 +48,12 @@ def start() -> Any:
     service, user = workflow(), me()
     key = request.form.get("process_key", "")
     event = request.form.get("start_event", "")
-    entry = next((e for e in service.startable(user.actor)
-                  if e["process_key"] == key and e["start_event"] == event), None)
+    entries = service.startable(user.actor)
+    entry = next((e for e in entries if e["process_key"] == key and e["start_event"] == event), None)
     if entry is None:
         raise Forbidden("您无权发起此流程")
+    if entry["form"]:
+        return _start_with_form(entries, entry)
     if entry["kind"] == "message":
         reason = request.form.get("reason", "").strip()
         if not reason:
@@ -50,8 +64,31 @@ def start() -> Any:
         result = service.send_message(entry["message"], user.actor, variables)
     else:
         result = service.start(key, user.actor, start_event=event)
+    return _started(entry, result.instance_id)
+
+
+def _start_with_form(entries: list[dict[str, Any]], entry: dict[str, Any]) -> Any:
+    """A start form: only its declared fields are read, the service validates them like a task form."""
+    parsed = parse_form(request, entry["form"])
+    errors = dict(parsed.errors)
+    if parsed.uploads:  # a file belongs to an instance, and there is none yet
+        errors.update({u.field_id: "发起时不能上传附件，请在后续步骤中上传" for u in parsed.uploads})
+    try:
+        if errors:
+            raise FormError(errors)
+        # a message start event with a form starts here too: the values are its start data
+        result = workflow().start(entry["process_key"], me().actor, start_event=entry["start_event"],
+                                  form_values=parsed.values)
+    except FormError as exc:
+        flash("开始表单填写有误，请按提示修改。", "danger")
+        return _page(entries, entry, parsed.values, exc.errors, 422)
+    return _started(entry, result.instance_id)
+
+
+def _started(entry: dict[str, Any], instance_id: str) -> Any:
+    service, user = workflow(), me()
     flash(f"已发起“{entry['name']}”。", "success")
-    mine = [t for t in service.tasks_for(user.actor, "mine") if t.instance_id == result.instance_id]
+    mine = [t for t in service.tasks_for(user.actor, "mine") if t.instance_id == instance_id]
     if mine:
         return redirect(url_for("tasks.show", task_id=mine[0].id))
     return redirect(url_for("tasks.inbox"))

@@ -5,20 +5,29 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import login_required
 from sqlalchemy import func, or_, select
 
-from engine.errors import Forbidden, FormError, NotFound, TaskAlreadyDone
+from engine.activity import bundled_model
+from engine.errors import Conflict, Forbidden, FormError, InstanceNotActive, NotFound, TaskAlreadyDone
 from engine.models import HumanTask, Instance, ProcessModel
+from engine.paging import page
+from engine.queries import TASK_ORDERS
 from meeting import directory
-from meeting.context import subject_titles, subjects
-from meeting.models import Unit, User
+from meeting.context import subjects
+from meeting.models import User
+from meeting.notify import audience as audience_of
 from meeting.runtime import actor_for
+from meeting.summaries import task_summaries
 from web.auth import me
+from web.diagrams import diagram_response
+from web.filters import local_time
+from web.history import Entry, HistoryBuilder, related_tasks
 from web.loaders import load_task_or_abort
+from web.paging import page_args, pager_links
 from web.services import database, workflow
-from web.taskforms import TaskSubmission, field_views
+from web.taskforms import TaskSubmission, field_views, typed_values
 
 bp = Blueprint("tasks", __name__)
 TABS = (("mine", "我的待办"), ("claimable", "本单位待签收"), ("due_soon", "即将到期"), ("overdue", "已逾期"),
@@ -56,49 +65,63 @@ def _counts(s: Any) -> dict[str, int]:
             "done": done or 0}
 
 
-def _group_label(groups: list[str], units: dict[str, str]) -> str:
-    labels = {"office": "联席会议办公室", "convener": "召集人", "district": "区政府", "admin": "管理员",
-              "designer": "流程设计"}
-    out = []
-    for g in groups:
-        out.append(units.get(g[5:], g[5:]) if g.startswith("unit:") else labels.get(g, g))
-    return "、".join(out)
+def _remembered(name: str, allowed: Any, fallback: str) -> str:
+    """A list setting (tab, sort) from the query, else the one the user last chose, kept in the session."""
+    value = request.args.get(name)
+    if value is not None:
+        if value not in allowed:
+            abort(404)
+        session[f"inbox_{name}"] = value
+        return value
+    kept = session.get(f"inbox_{name}")
+    return kept if kept in allowed else fallback
+
+
+def _rows(s: Any, rows: list[HumanTask]) -> list[dict[str, Any]]:
+    """What each inbox row shows: the summary of its record, the process it comes from, the person holding it."""
+    summaries = task_summaries(s, [r.context for r in rows])
+    process_names = dict(s.execute(select(ProcessModel.key, ProcessModel.name)).all())
+    people = {r.assignee for r in rows if r.assignee}
+    names = dict(s.execute(select(User.username, User.display_name).where(User.username.in_(people))).all()) \
+        if people else {}
+    items = []
+    for r, summary in zip(rows, summaries, strict=True):
+        process = process_names.get(r.process_key, "")
+        items.append({"task": r, "summary": summary, "process": process,
+                      "subject": summary.subject or f"{process}（{r.name}，待填写）",
+                      "source": summary.source or process,
+                      "urgent": summary.urgent or ("紧急" if (r.priority or 50) > 50 else ""),
+                      "number": summary.number or r.business_key or "",
+                      "holder": names.get(r.assignee or "", "") if r.assignee else ""})
+    return items
 
 
 @bp.get("/tasks")
 @login_required
 def inbox() -> Any:
-    tab = request.args.get("tab", "mine")
-    if tab not in dict(TABS):
-        abort(404)
     q = request.args.get("q", "").strip()[:100]
-    sort = request.args.get("sort", "due")
+    sort = _remembered("sort", ("due", "created"), "due")
     with database().sessions() as s:
         counts = _counts(s)
+        # A first visit opens the tab that has work in it; later the one last chosen.
+        first = "mine" if counts["mine"] or not counts["claimable"] else "claimable"
+        tab = _remembered("tab", dict(TABS), first)
         stmt = _tab_query(tab)
         if q:
             like = f"%{q}%"
             stmt = stmt.where(or_(HumanTask.name.ilike(like), HumanTask.business_key.ilike(like)))
-        if tab == "done":
-            stmt = stmt.order_by(HumanTask.completed_at.desc())
-        elif sort == "created":
-            stmt = stmt.order_by(HumanTask.created_at.desc())
-        else:
-            stmt = stmt.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at)
-        rows = list(s.scalars(stmt.limit(PAGE_SIZE)))
-        titles = subject_titles(s, [r.context for r in rows])
-        process_names = dict(s.execute(select(ProcessModel.key, ProcessModel.name)).all())
-        units = dict(s.execute(select(Unit.code, Unit.name)).all())
-    items = [{"task": r, "subject": t, "process": process_names.get(r.process_key, r.process_key),
-              "unit": _group_label(r.candidate_groups or [], units) or (r.assignee or "")}
-             for r, t in zip(rows, titles, strict=True)]
-    return render_template("inbox.html", tabs=TABS, tab=tab, counts=counts, items=items, q=q, sort=sort)
+        args = page_args(PAGE_SIZE)
+        found = page(s, stmt, TASK_ORDERS["done" if tab == "done" else sort], args.limit, args.after, args.before)
+        items = _rows(s, found.rows)
+    return render_template("inbox.html", tabs=TABS, tab=tab, counts=counts, items=items, q=q, sort=sort,
+                           pager=pager_links(found, args))
 
 
 def _page(task: HumanTask, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
           status: int = 200) -> Any:
     service, user = workflow(), me()
     data = values if values is not None else (service.task_data(task.id, user.actor) if task.state == "READY" else {})
+    instance_tasks = service.instance_tasks(task.instance_id)
     with database().sessions() as s:
         fields = field_views(s, task.form, data, errors)
         about = subjects(s, task.context)
@@ -108,14 +131,33 @@ def _page(task: HumanTask, values: dict[str, Any] | None = None, errors: dict[st
         colleagues = []
         if task.state == "READY" and task.assignee == user.username:
             colleagues = _colleagues(s, task, user.username)
-    history = service.history(task.instance_id)
-    instance_tasks = service.instance_tasks(task.instance_id)
+        history, full_history = _history(s, task, instance_tasks, names)
     completed = sorted({t.bpmn_id for t in instance_tasks if t.state == "COMPLETED"})
     return render_template(
         "task.html", task=task, fields=fields, subjects=about, instance=inst, model=model, history=history,
-        names=names, may_work=service.may_work(task, user.actor), colleagues=colleagues,
+        full_history=full_history, may_read_all=_may_read_all(), names=names,
+        may_work=service.may_work(task, user.actor), colleagues=colleagues,
         completed_ids=",".join(completed), errors=errors or {},
+        comment_box=not any(f.type == "text" for f in fields),
     ), status
+
+
+def _may_read_all() -> bool:
+    """Who supervises the process reads every party's steps (``全部经过``)."""
+    return bool(me().actor.groups & workflow().supervisor_groups)
+
+
+def _history(s: Any, task: HumanTask, tasks: list[HumanTask], names: dict[str, str]) -> tuple[list[Entry], bool]:
+    """The scoped history, or the whole instance's when asked for by someone who may read it."""
+    service, user = workflow(), me()
+    builder = HistoryBuilder(s, task, tasks, names)
+    events = service.history(task.instance_id)
+    if request.args.get("history") == "all" and _may_read_all():
+        return builder.full(events), True
+    supervisor = _may_read_all()
+    related = related_tasks(task, tasks, user.actor.groups, user.username, supervisor)
+    audience = None if supervisor else audience_of(user.username, sorted(user.groups))
+    return builder.scoped(events, related, audience, user.username), False
 
 
 def _colleagues(s: Any, task: HumanTask, username: str) -> list[tuple[str, str]]:
@@ -146,10 +188,30 @@ def complete(task_id: str) -> Any:
     except FormError as exc:
         return _refused(task_id, submission, exc)
     except TaskAlreadyDone as exc:
-        return render_template("conflict.html", task=load_task_or_abort(task_id), exc=exc,
-                               submitted=request.form), 409
+        return _conflict(task_id, exc)
     flash(f"“{submission.task_name}”已办理。", "success")
     return redirect(url_for("tasks.inbox"))
+
+
+def _person(s: Any, username: str | None) -> str:
+    """Who did it, as the reader says it: 您, a colleague's name, or 系统."""
+    if not username or username == "system":
+        return "系统"
+    if username == me().username:
+        return "您"
+    return s.scalar(select(User.display_name).where(User.username == username)) or "其他人员"
+
+
+def _conflict(task_id: str, exc: TaskAlreadyDone) -> Any:
+    """409: the task was done meanwhile (by whom and when), and what this submission held, by label."""
+    task = load_task_or_abort(task_id)
+    with database().sessions() as s:
+        who = _person(s, exc.by)
+        typed = typed_values(s, task.form, request.form)
+    comment = request.form.get("_comment", "").strip()
+    if comment:
+        typed.append(("办理说明", comment))
+    return render_template("conflict.html", task=task, exc=exc, who=who, typed=typed), 409
 
 
 def _refused(task_id: str, submission: TaskSubmission, exc: FormError) -> Any:
@@ -167,7 +229,17 @@ def claim(task_id: str) -> Any:
         workflow().claim(task_id, me().actor)
         flash("已签收，任务已移入“我的待办”。", "success")
     except TaskAlreadyDone as exc:
-        flash(exc.message, "warning")
+        with database().sessions() as s:
+            who = _person(s, exc.by)
+        verb = "办理" if exc.state == "COMPLETED" else "取消"
+        flash(f"此任务已由{who}于{local_time(exc.at)}{verb}，无需签收。", "warning")
+    except InstanceNotActive:
+        raise  # suspended or ended: the conflict page says so
+    except Conflict:  # another person took it first
+        with database().sessions() as s:
+            holder = s.scalar(select(HumanTask.assignee).where(HumanTask.id == task_id))
+            who = _person(s, holder)
+        flash(f"此任务已由{who}签收。", "warning")
     return redirect(url_for("tasks.show", task_id=task_id))
 
 
@@ -188,7 +260,9 @@ def delegate(task_id: str) -> Any:
     except NotFound:
         raise Forbidden("请选择本单位的同事") from None
     workflow().delegate(task_id, me().actor, target)
-    flash(f"已转交给 {to}。", "success")
+    with database().sessions() as s:
+        name = s.scalar(select(User.display_name).where(User.username == to)) or ""
+    flash(f"已转交给{name}。", "success")
     return redirect(url_for("tasks.inbox"))
 
 
@@ -201,4 +275,18 @@ def diagram(task_id: str) -> Any:
         model = s.get(ProcessModel, inst.model_id) if inst else None
         if model is None:
             abort(404)
-        return Response(model.xml, mimetype="application/xml")
+        drawn = _defining_model(s, model, task.bpmn_id)
+        return diagram_response(drawn.xml, f"{drawn.key}-v{drawn.version}.bpmn")
+
+
+def _defining_model(s: Any, model: ProcessModel, bpmn_id: str) -> ProcessModel:
+    """The diagram that draws the task: the instance's own, or the version of a process it calls (an item's
+    落实 runs inside the meeting's instance but is drawn in the item's process)."""
+    marker = f'id="{bpmn_id}"'
+    if marker in model.xml:
+        return model
+    for key in model.called or []:
+        called = bundled_model(s, model, str(key))
+        if called is not None and marker in called.xml:
+            return called
+    return model

@@ -30,12 +30,49 @@ echarts.use([
 
 const FONT = '"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif';
 
+function numbers(datum) {
+  if (typeof datum === 'number') return [datum];
+  if (Array.isArray(datum)) return datum.filter((v) => typeof v === 'number');
+  if (datum && typeof datum === 'object') return numbers(datum.value);
+  return [];
+}
+
+/** No series holds a number other than 0: a chart would draw nothing, or fake proportions (a donut of zeros
+ *  comes out as equal slices). */
+export function isEmpty(option) {
+  const series = Array.isArray(option.series) ? option.series : option.series ? [option.series] : [];
+  return !series.some((s) => (Array.isArray(s.data) ? s.data : []).some((d) => numbers(d).some((v) => v !== 0)));
+}
+
+// In place of a chart without data: 暂无数据, and what will appear there (the chart's own label, or
+// data-empty="…" on the element).
+function showEmpty(el) {
+  const what = el.getAttribute('data-empty') || el.getAttribute('aria-label') || '';
+  const note = document.createElement('div');
+  note.className = 'jm-chart-empty';
+  const title = document.createElement('strong');
+  title.textContent = '暂无数据';
+  note.append(title);
+  if (what) {
+    const detail = document.createElement('span');
+    detail.textContent = `有数据后，这里显示${what}。`;
+    note.append(detail);
+  }
+  el.replaceChildren(note);
+  el.setAttribute('data-empty-chart', 'true');
+  el.setAttribute('data-rendered', 'true');
+}
+
 export function render(el) {
   try {
     const id = el.getAttribute('data-echarts');
     const block = id && document.getElementById(id);
     if (!block) throw new Error(`no JSON block #${id}`);
     const option = JSON.parse(block.textContent || '{}');
+    if (isEmpty(option)) {
+      showEmpty(el);
+      return null;
+    }
     const chart = echarts.init(el, null, { renderer: 'svg' });
     chart.setOption({ textStyle: { fontFamily: FONT }, ...option });
     if (typeof ResizeObserver === 'function') new ResizeObserver(() => chart.resize()).observe(el);

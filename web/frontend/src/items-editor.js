@@ -13,12 +13,13 @@
 // Options may be [value, label] pairs or {code|value|id, name|label|title} objects; [groupLabel, [options]]
 // or {label, options} entries become <optgroup>s.
 //
-// Each row has content (textarea), lead_unit (select), co_units (multi-select), deadline (date) and topic_id
-// (a select when data-topics is given, else a number input); inputs carry data-item-key="<key>" and no name,
+// Each row has content (textarea), lead_unit (select), co_units (multi-select), deadline (date, or a number of
+// 工作日 in deadline_workdays), co_deadline (date, optional), topic_id (a select when data-topics is given, else a
+// number input) and key_item (checkbox, 重点事项); inputs carry data-item-key="<key>" and no name,
 // so only the hidden input is posted. The rows are serialized as JSON into
 // <input type="hidden" name="<data-field>"> in the enclosing form (created when missing) on every change and on
 // submit: [{"content": str, "lead_unit": str, "co_units": [str], "deadline": "YYYY-MM-DD" | "",
-// "topic_id": int | null}], one object per row on the screen (blank rows too; the server skips them and
+// "deadline_workdays": "N" | "", "co_deadline": "YYYY-MM-DD" | "", "topic_id": int | null, "key_item": bool}], one object per row on the screen (blank rows too; the server skips them and
 // numbers its "第 n 行" messages the same way). An existing button [data-items-add="<field>"] adds rows (one
 // is created after the table when the page has none). When the hidden input already
 // holds JSON (the server re-rendered the form after a validation error), the rows start from it; otherwise
@@ -29,7 +30,9 @@ const COLUMNS = [
   { key: 'lead_unit', label: '牵头单位' },
   { key: 'co_units', label: '配合单位' },
   { key: 'deadline', label: '办理时限' },
+  { key: 'co_deadline', label: '配合时限' },
   { key: 'topic_id', label: '关联议题' },
+  { key: 'key_item', label: '重点事项' },
 ];
 
 /**
@@ -202,8 +205,20 @@ class ItemsEditor {
     content.value = item.content ?? '';
     const lead = select(this.units, { placeholder: '请选择', selected: item.lead_unit });
     const co = select(this.units, { multiple: true, selected: item.co_units || [] });
-    const deadline = el('input', { type: 'date', class: 'form-control form-control-sm' });
-    deadline.value = item.deadline ?? '';
+    // The deadline is a date, or a number of 工作日 counted by the server from the day the items are recorded.
+    const deadline = el('div', { class: 'd-flex flex-column gap-1' });
+    const deadlineDate = el('input', { type: 'date', class: 'form-control form-control-sm' });
+    deadlineDate.value = item.deadline ?? '';
+    const workdays = el('input', {
+      type: 'number', min: 1, max: 250, step: 1, class: 'form-control form-control-sm', placeholder: '或 N 个工作日',
+      'data-item-key': 'deadline_workdays', 'aria-label': `第${n}项 办理时限（工作日数）`,
+    });
+    workdays.value = item.deadline_workdays ?? '';
+    deadline.append(deadlineDate, workdays);
+    const coDeadline = el('input', { type: 'date', class: 'form-control form-control-sm' });
+    coDeadline.value = item.co_deadline ?? '';
+    const keyItem = el('input', { type: 'checkbox', class: 'form-check-input' });
+    keyItem.checked = item.key_item === true;
     let topic;
     if (this.topics) {
       topic = select(this.topics, { placeholder: '（无）', selected: item.topic_id });
@@ -211,13 +226,17 @@ class ItemsEditor {
       topic = el('input', { type: 'number', min: 1, step: 1, class: 'form-control form-control-sm' });
       topic.value = item.topic_id ?? '';
     }
-    const inputs = { content, lead_unit: lead, co_units: co, deadline, topic_id: topic };
+    const inputs = {
+      content, lead_unit: lead, co_units: co, deadline: deadlineDate, co_deadline: coDeadline, topic_id: topic,
+      key_item: keyItem,
+    };
+    const cells = { deadline };
     const tr = el('tr', { 'data-item-row': '' });
     COLUMNS.forEach((c, i) => {
       const input = inputs[c.key];
       input.setAttribute('data-item-key', c.key);
       input.setAttribute('aria-label', `第${n}项 ${this.labels[i]}`);
-      tr.append(el('td', { 'data-label': this.labels[i] }, [input]));
+      tr.append(el('td', { 'data-label': this.labels[i] }, [cells[c.key] || input]));
     });
     const remove = el('button', {
       type: 'button',
@@ -241,7 +260,10 @@ class ItemsEditor {
         lead_unit: get('lead_unit').value,
         co_units: [...get('co_units').selectedOptions].map((o) => o.value),
         deadline: get('deadline').value,
+        deadline_workdays: get('deadline_workdays').value.trim(),
+        co_deadline: get('co_deadline').value,
         topic_id: topicRaw === '' ? null : Number.isInteger(topicNum) ? topicNum : topicRaw,
+        key_item: get('key_item').checked,
       };
     });
   }

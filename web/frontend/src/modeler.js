@@ -44,6 +44,9 @@ import lintConfig from './bpmnlintrc.json?bpmnlint';
 
 export const current = { modeler: null, config: null, problems: [] };
 
+const ACTIVITI_NS = /(["'])http:\/\/activiti\.org\/bpmn\1/g;
+const CAMUNDA_NS = 'http://camunda.org/schema/1.0/bpmn';
+
 function readConfig(root) {
   const id = root.getAttribute('data-jm-modeler');
   const block = id && document.getElementById(id);
@@ -93,6 +96,7 @@ class Designer {
     known.actions = config.actions || null;
     known.processes = config.processes || null;
     known.fieldTypes = config.fieldTypes || null;
+    known.budgets = config.budgets || null;
   }
 
   async start() {
@@ -146,7 +150,10 @@ class Designer {
   }
 
   async importXML(xml) {
-    const { warnings } = await this.modeler.importXML(xml);
+    // Camunda 7 reads the legacy namespace http://activiti.org/bpmn as its own, and so does the server
+    // (engine/dialect.py). The modeler knows camunda's moddle only: read such a diagram as camunda's, so its
+    // assignments, forms and listeners show in the panel and are checked, and it is saved that way.
+    const { warnings } = await this.modeler.importXML(xml.replace(ACTIVITI_NS, `$1${CAMUNDA_NS}$1`));
     if (warnings && warnings.length) console.warn('bpmn import warnings', warnings);
     this.modeler.get('canvas').zoom('fit-viewport', 'auto');
     this.clearProblems();
@@ -336,8 +343,18 @@ class Designer {
       this.setDirty(false);
       this.revision = null;
       const list = el('a', { class: 'ms-2', href: this.config.listUrl, text: '返回流程列表' });
-      if (status === 201) {
-        this.showStatus('success', `已部署：${data.name || data.key} v${data.version}。新发起的流程使用此版本。`, list);
+      const warnings = (data.warnings || []).map((w) => el('li', { text: w.message }));
+      const notes = warnings.length
+        ? el('ul', { class: 'mb-0 mt-1 small', 'data-jm-deploy-warnings': '' }, ...warnings) : null;
+      if (data.status === 'pending') {
+        // four eyes: a designer's version runs only once an approver has published it (发布审批)
+        this.showStatus('info', `已提交发布审批：${data.name || data.key} v${data.version}，审批人发布后生效。`
+          + (warnings.length ? `请注意以下 ${warnings.length} 项：` : ''), list, notes);
+        this.root.setAttribute('data-result', 'submitted');
+      } else if (status === 201) {
+        this.showStatus(warnings.length ? 'warning' : 'success',
+          `已部署：${data.name || data.key} v${data.version}。新发起的流程使用此版本。`
+          + (warnings.length ? `请注意以下 ${warnings.length} 项：` : ''), list, notes);
         this.root.setAttribute('data-result', 'deployed');
       } else {
         this.showStatus('info', `流程图没有变化，仍为 v${data.version}。`, list);
@@ -347,8 +364,8 @@ class Designer {
       this.config.version = data.version;
       const badge = this.root.querySelector('[data-jm-version-badge]');
       if (badge) {
-        badge.className = 'badge bg-success';
-        badge.textContent = `v${data.version}`;
+        badge.className = data.status === 'pending' ? 'badge bg-warning text-dark' : 'badge bg-success';
+        badge.textContent = data.status === 'pending' ? `v${data.version} 待审批` : `v${data.version}`;
       }
       return;
     }

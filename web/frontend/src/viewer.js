@@ -9,6 +9,9 @@
 // data-rendered="true" (browser tests wait on it), on failure data-render-error="<message>" and a visible
 // message. A container that is hidden when it renders (an inactive tab) is fitted when it becomes visible.
 // window.JmViewer.render(element) renders one more container on demand and resolves to the viewer.
+//
+//   data-focus="screen"          open zoomed to that element at a readable size instead of the whole diagram
+//   <button data-viewer-action="focus|fit|fullscreen" data-viewer-target="#id">   the diagram's toolbar
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
 import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
@@ -65,11 +68,58 @@ function hasSize(el) {
   return el.clientWidth > 0 && el.clientHeight > 0;
 }
 
+// The element in the middle at its drawn size (scale 1): the labels of a step are readable, its neighbours show.
+function focus(viewer, container) {
+  const id = container.getAttribute('data-focus');
+  const element = id && viewer.get('elementRegistry').get(id);
+  if (!element) {
+    fit(viewer);
+    return;
+  }
+  const canvas = viewer.get('canvas');
+  canvas.resized();
+  const width = container.clientWidth;
+  const height = container.clientHeight;
+  const cx = element.x + (element.width || 0) / 2;
+  const cy = element.y + (element.height || 0) / 2;
+  canvas.viewbox({ x: cx - width / 2, y: cy - height / 2, width, height });
+}
+
+function show(viewer, container) {
+  if (container.hasAttribute('data-focus') && !document.fullscreenElement) focus(viewer, container);
+  else fit(viewer);
+}
+
+// Toolbar buttons: back to the current step, the whole diagram, full screen (Esc leaves it).
+function onToolbarClick(event) {
+  const button = event.target instanceof Element ? event.target.closest('[data-viewer-action]') : null;
+  if (!button) return;
+  const container = document.querySelector(button.getAttribute('data-viewer-target') || '');
+  const viewer = container && container.__jmViewer;
+  if (!viewer) return;
+  const action = button.getAttribute('data-viewer-action');
+  if (action === 'focus') focus(viewer, container);
+  else if (action === 'fit') fit(viewer);
+  else if (action === 'fullscreen' && container.requestFullscreen) {
+    container.requestFullscreen().catch(() => fit(viewer));
+  }
+}
+
+function onFullscreenChange() {
+  document.querySelectorAll('[data-bpmn-viewer][data-rendered]').forEach((container) => {
+    if (container.__jmViewer) window.requestAnimationFrame(() => show(container.__jmViewer, container));
+  });
+}
+
+document.addEventListener('click', onToolbarClick);
+document.addEventListener('fullscreenchange', onFullscreenChange);
+
 export async function render(container) {
   container.removeAttribute('data-rendered');
   container.removeAttribute('data-render-error');
   container.setAttribute('aria-busy', 'true');
-  if (!container.hasAttribute('role')) container.setAttribute('role', 'img');
+  // A group, not an image: the drawing holds links (the bpmn.io mark, linked call activities).
+  if (!container.hasAttribute('role')) container.setAttribute('role', 'group');
   if (!container.hasAttribute('aria-label')) container.setAttribute('aria-label', '流程图');
   const url = container.getAttribute('data-bpmn-url');
   let viewer = null;
@@ -110,8 +160,8 @@ export async function render(container) {
       }
       const box = document.createElement('div');
       box.className = 'jm-count';
-      if (c.active) box.append(countBadge('active', c.active, `进行中 ${c.active}`));
-      if (c.completed) box.append(countBadge('completed', c.completed, `已完成 ${c.completed}`));
+      if (c.active) box.append(countBadge('active', c.active, `在办 ${c.active}`));
+      if (c.completed) box.append(countBadge('completed', c.completed, `已办 ${c.completed}`));
       if (c.failed) box.append(countBadge('failed', c.failed, `出错 ${c.failed}`));
       if (box.childElementCount) overlays.add(id, 'jm-count', { position: { top: -10, right: -8 }, html: box });
     }
@@ -130,13 +180,13 @@ export async function render(container) {
     if (missing.length) container.setAttribute('data-missing-elements', missing.join(','));
 
     if (hasSize(container)) {
-      fit(viewer);
+      show(viewer, container);
     } else if (typeof ResizeObserver === 'function') {
       // Hidden (inactive tab, collapsed panel): fit once it gets a size.
       const ro = new ResizeObserver(() => {
         if (hasSize(container)) {
           ro.disconnect();
-          fit(viewer);
+          show(viewer, container);
         }
       });
       ro.observe(container);

@@ -245,4 +245,46 @@ function assignmentLiteral(attr, text) {
   return accepted(text.length === 10 ? dateOnly : dateTime, text);
 }
 
-module.exports = { assignmentLiteral, timerLiteral };
+const SECONDS = {
+  years: 365 * 86400, months: 30 * 86400, weeks: 7 * 86400, days: 86400, hours: 3600, minutes: 60, seconds: 1,
+};
+
+/** A number as Python's int() or float() reads the digits of any script (and one dot). */
+function pyNumber(text) {
+  return Number([...text].map((c) => (c === '.' ? '.' : String(digitValue(c)))).join(''));
+}
+
+// The values of SpiffWorkflow's parse_iso_duration (run only on text `duration` accepted)
+function durationValues(expression) {
+  const values = {};
+  let current = expression.toLowerCase().replace(/^p+|p+$/g, '').replaceAll(',', '.');
+  for (const designator of ['years', 'months', 'weeks', 'days', 't', 'hours', 'minutes', 'seconds']) {
+    const at = current.indexOf(designator[0]);
+    if (at < 0) continue;
+    const [value, remainder] = [current.slice(0, at), current.slice(at + 1)];
+    if (DIGITS.test(value) || (/^[\p{Nd}.]+$/u.test(value) && /\p{Nd}/u.test(value) && !remainder)) {
+      values[designator] = pyNumber(value);
+    }
+    if (designator in values || designator === 't') current = remainder;
+  }
+  return values;
+}
+
+/**
+ * engine/loader.py literal_period_seconds: the length of a literal timeDuration or of a literal timeCycle's
+ * period in seconds (months as 30 days, years as 365), or null when the server would not read the literal.
+ */
+function periodSeconds(kind, text) {
+  if (!timerLiteral(kind, text)) return null;
+  let period = text;
+  if (kind === 'timeCycle') {
+    const parts = text.toUpperCase().replaceAll('--', '/').replace(/^R+|R+$/g, '').split('/').slice(1);
+    period = parts.find((p) => p.startsWith('P')) || '';
+  }
+  if (!period || !accepted(duration, period)) return null;
+  const values = durationValues(period);
+  if (!Object.keys(values).length) return null;
+  return Object.entries(values).reduce((sum, [k, v]) => sum + (SECONDS[k] ? v * SECONDS[k] : 0), 0);
+}
+
+module.exports = { assignmentLiteral, periodSeconds, timerLiteral };

@@ -85,14 +85,34 @@ function fill(template, values) {
   });
 }
 
-// engine/expressions.py is_template and strip_braces
+// engine/expressions.py is_template, _spans and strip_braces: ${...} and #{...}, braces in quotes skipped
 function isTemplate(text) {
-  return text.includes('${');
+  return text.includes('${') || text.includes('#{');
+}
+
+function spans(text) {
+  const found = [];
+  const opening = /[$#]\{/g;
+  let m;
+  while ((m = opening.exec(text)) !== null) {
+    let j = m.index + 2;
+    let quote = null;
+    while (j < text.length && (quote || text[j] !== '}')) {
+      if (quote && text[j] === '\\') j += 1;
+      else if (text[j] === "'" || text[j] === '"') quote = quote === text[j] ? null : (quote || text[j]);
+      j += 1;
+    }
+    if (j >= text.length) return null;
+    found.push([m.index, j + 1]);
+    opening.lastIndex = j + 1;
+  }
+  return found;
 }
 
 function stripBraces(text) {
   const t = strip(text);
-  if (t.startsWith('${') && t.endsWith('}') && t.split('${').length === 2) return t.slice(2, -1);
+  const s = spans(t);
+  if (s && s.length === 1 && s[0][0] === 0 && s[0][1] === t.length) return t.slice(2, -1);
   return null;
 }
 

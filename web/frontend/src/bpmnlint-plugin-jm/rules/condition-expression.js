@@ -1,4 +1,5 @@
-// A sequence flow's condition is one whole ${...} expression or a bare one; the server also compiles it.
+// A sequence flow's condition is one whole ${...} expression (Camunda reads a bare one as text); the server
+// also compiles it.
 const { is } = require('bpmnlint-utils');
 const { isTemplate, rule, strip, stripBraces } = require('../util');
 
@@ -7,6 +8,8 @@ module.exports = rule('condition-expression', function (node, say, data) {
   const text = strip(node.conditionExpression.body);
   if (isTemplate(text) && stripBraces(text) === null) {
     say.expr(node, 'not_whole', { what: data.label, text });
+  } else if (text && !isTemplate(text)) {
+    say(node, 'bare', { text: [...text].slice(0, 80).join('') });
   } else if (!strip(stripBraces(text) || text)) {
     say.expr(node, 'empty', { what: data.label });
   }

@@ -30,7 +30,7 @@ function constraints(field, say, data) {
 }
 
 module.exports = rule('form-fields', function (node, say, data) {
-  if (!is(node, 'bpmn:UserTask')) return;
+  if (!is(node, 'bpmn:UserTask') && !is(node, 'bpmn:StartEvent')) return;  // task forms and start forms
   const seen = new Set();
   for (const formData of extensions(node, 'camunda:FormData')) {
     for (const field of formData.fields || []) {

@@ -1,0 +1,7 @@
+"""人工督办: the steps are in steps/supervision.py (and the shared ones)."""
+
+from __future__ import annotations
+
+from pytest_bdd import scenarios
+
+scenarios("人工督办.feature")

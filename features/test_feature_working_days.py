@@ -1,0 +1,7 @@
+"""工作日: the steps are in steps/supervision.py (and the shared ones)."""
+
+from __future__ import annotations
+
+from pytest_bdd import scenarios
+
+scenarios("工作日.feature")
