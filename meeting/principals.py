@@ -14,7 +14,7 @@ from meeting.roles import FIXED_ROLES, ROLE_LABELS, TOWN_GROUPS
 
 def unknown_principals(session: Session, users: set[str], groups: set[str]) -> tuple[set[str], set[str]]:
     known_users = set(session.scalars(select(User.username).where(User.username.in_(users)))) if users else set()
-    units = dict(session.execute(select(Unit.code, Unit.kind)).tuples().all()) if groups else {}
+    units = {code: kind for code, kind in session.execute(select(Unit.code, Unit.kind))} if groups else {}
     return users - known_users, {g for g in groups if not _known_group(g, units)}
 
 

@@ -119,6 +119,8 @@ def test_concurrent_submissions_of_one_task_one_wins_the_rest_get_409(live: tupl
     app, url = live
     tokens = add_office_staff(app)
     browsers = {name: app.client(name) for name in OFFICE}
+    with app.db.sessions() as s:
+        names = dict(s.execute(select(User.username, User.display_name).where(User.username.in_(OFFICE))).all())
     ledger = Ledger()
     tally: Counter[str] = Counter()
     for round_no in range(ROUNDS):
@@ -142,7 +144,8 @@ def test_concurrent_submissions_of_one_task_one_wins_the_rest_get_409(live: tupl
                 if how == "api":
                     assert r.json()["completed_by"] == winner, r.text
                 else:
-                    assert f"已由{winner}于" in r.text and f"{name}的意见" in r.text  # nothing typed is lost
+                    shown = names[winner]  # the winner by name, never the login name; nothing typed is lost
+                    assert f"已由{shown}于" in r.text and f"{name}的意见" in r.text and f"（{winner}）" not in r.text
             ledger.acked[task_id] = winner
             with app.db.sessions() as s:
                 rows = list(s.scalars(select(AuditEvent).where(AuditEvent.task_id == task_id,
