@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DB ?= instance/joint_meeting.db
+# make test runs the suite in two processes (pytest-xdist), one per core; TEST_WORKERS=0 runs it in one.
+TEST_WORKERS ?= 2
 export FLASK_APP := web
 
 .PHONY: install run test lint clean fuzz test-workers bench chaos
@@ -70,7 +72,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .

@@ -15,3 +15,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("figures")
         for name in sorted(FIGURES):
             terminalreporter.write_line(f"{name} = {FIGURES[name]}")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist each worker hands its figures to the controller, which prints them once."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        from figures import FIGURES
+
+        workeroutput["figures"] = dict(FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    from figures import FIGURES
+
+    FIGURES.update(getattr(node, "workeroutput", {}).get("figures", {}))
