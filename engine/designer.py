@@ -44,12 +44,19 @@ class DraftConflict(Conflict):
     def __init__(self, draft: ProcessDraft | None, message: str | None = None) -> None:
         if draft is None:
             super().__init__(message or "草稿已被他人删除或部署，请重新打开。")
-            self.by, self.at, self.revision = None, None, None
+            self.by, self.at, self.revision, self.fixed = None, None, None, message
             return
-        when = draft.updated_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-        super().__init__(message or f"草稿已由{draft.updated_by}于{when}保存（第 {draft.revision} 版），"
-                                    "您打开之后它已改变；请先载入对方的草稿，或确认覆盖。")
         self.by, self.at, self.revision = draft.updated_by, draft.updated_at, draft.revision
+        self.fixed = message
+        super().__init__(self.naming(draft.updated_by))
+
+    def naming(self, who: str | None) -> str:
+        """The message with the person who saved it called ``who`` (the page gives their name, not login)."""
+        if self.fixed or self.at is None:
+            return self.fixed or self.message
+        when = self.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        return (f"草稿已由{who}于{when}保存（第 {self.revision} 版），"
+                "您打开之后它已改变；请先载入对方的草稿，或确认覆盖。")
 
 
 @dataclass

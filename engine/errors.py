@@ -75,6 +75,14 @@ class Conflict(EngineError):
     status = 409
 
 
+class HeldByOther(Forbidden):
+    """Someone else has signed for the task; ``by`` is their login name, for the page to show by name."""
+
+    def __init__(self, by: str) -> None:
+        super().__init__("此任务已由其他人员签收，只有签收人可以办理")
+        self.by = by
+
+
 class TaskAlreadyDone(Conflict):
     def __init__(self, task_name: str, by: str | None, at: datetime | None, state: str) -> None:
         who = by or "系统"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.access import Access, Actor
 from engine.db import Database
-from engine.errors import Conflict, Forbidden, InstanceNotActive, TaskAlreadyDone
+from engine.errors import Conflict, Forbidden, HeldByOther, InstanceNotActive, TaskAlreadyDone
 from engine.forms import FieldTypes, FormSpec, validate
 from engine.locks import lock_task, lock_task_open
 from engine.models import HumanTask, Instance
@@ -93,7 +93,7 @@ class TaskCommands:
             ht, inst, open_ids = lock_task_open(s, task_id, self.db.is_postgres)
             self.check_open(ht, inst, actor)
             if ht.assignee and ht.assignee != actor.username and not actor.is_admin:
-                raise Forbidden(f"此任务已由{ht.assignee}签收，只有签收人可以办理")
+                raise HeldByOther(ht.assignee)
             if not self.access.may_work(ht, actor):
                 raise Forbidden("您无权办理此任务")
             if prepare is not None:

@@ -277,7 +277,7 @@ def test_outdated_draft_save_is_refused_with_who_and_when(live: LiveApp) -> None
     assert r.status_code == 409
     body = r.json()
     assert body["updated_by"] == "admin" and body["revision"] == 2 and body["updated_at"]
-    assert "草稿已由admin于" in body["message"]
+    assert "草稿已由运维管理员于" in body["message"] and "admin" not in body["message"]  # by name, not login
     assert first.get("/designer/topic_proposal/draft.bpmn").text == NO_GROUP  # nothing overwritten
     # starting afresh from a version while a draft exists is a conflict too
     assert post_json(first, "/designer/topic_proposal/draft", {"xml": TOPIC, "revision": None}).status_code == 409

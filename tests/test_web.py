@@ -134,6 +134,26 @@ def test_second_submission_gets_409_with_who_and_when(live: LiveApp) -> None:
     assert "意见说明" in r.text and "我的意见" in r.text and "受理" in r.text  # nothing the user typed is lost
 
 
+def test_submitting_a_task_a_colleague_signed_for_names_them_and_keeps_what_was_typed(live: LiveApp) -> None:
+    from meeting.models import UserRole
+    from web_support import _HASH
+
+    with live.db.transaction() as s:
+        colleague = User(username="office_wang", display_name="王科员", unit_code="minzheng", password_hash=_HASH,
+                         active=True, created_at=live.service.now())
+        colleague.roles.append(UserRole(role="office"))
+        s.add(colleague)
+    screen = propose_topic(live)
+    mine, theirs = live.client("office"), live.client("office_wang")
+    mine.get(f"/tasks/{screen}")
+    assert theirs.post(f"/tasks/{screen}/claim", token_from=f"/tasks/{screen}").status_code == 302
+    r = mine.post(f"/tasks/{screen}", {"screen_decision": "accept", "screen_comment": "我写好的意见"}, token_from=None)
+    assert r.status_code == 409
+    main = r.text.split("<main", 1)[1]
+    assert "已由王科员签收" in main and "office_wang" not in main  # by name, never the login name
+    assert "我写好的意见" in main  # nothing typed is lost
+
+
 def test_inbox_tabs_counts_and_search(live: LiveApp) -> None:
     propose_topic(live, "caizheng", "资金议题")
     propose_topic(live, "renshe", "就业议题")

@@ -140,9 +140,11 @@ def test_a_finished_meeting_task_fits_in_two_screens_with_its_own_history(
     c.accessible()
 
 
-def test_supervisors_read_the_whole_history_one_click_away(clerk: Any, world: tuple[LiveApp, Scenario]) -> None:
+@WIDTHS
+def test_supervisors_read_the_whole_history_one_click_away(
+        clerk: Any, world: tuple[LiveApp, Scenario], viewport: dict[str, int]) -> None:
     task = _open_task(world[0], "confirm_attendance", "unit:caizheng", "COMPLETED")
-    c = clerk("office")
+    c = clerk("office", viewport)
     c.goto(f"/tasks/{task.id}")
     scoped = c.page.locator("#history > li").count()
     c.page.locator("#history-all").click()
@@ -255,12 +257,13 @@ def test_notifications_stand_out_by_kind_link_and_filter(clerk: Any, viewport: d
     expect(page.locator("#mark-all-read")).to_be_disabled()
 
 
-def test_many_at_once_read_as_one_digest(clerk: Any, world: tuple[LiveApp, Scenario]) -> None:
+@WIDTHS
+def test_many_at_once_read_as_one_digest(clerk: Any, world: tuple[LiveApp, Scenario], viewport: dict[str, int]) -> None:
     app = world[0]
     with app.db.transaction() as s:  # five new tasks for one unit in one command, as a meeting's items bring
         for n in range(5):
             notify(s, "unit:jiaoti", "task", f"新待办：落实并报告（第{n + 1}项）", "请及时办理。", None, app.service.now())
-    c = clerk("jiaoti")
+    c = clerk("jiaoti", viewport)
     c.goto("/notifications?kind=task")
     digest = c.page.locator("li[data-digest]").first
     expect(digest).to_be_visible()
@@ -311,8 +314,9 @@ def test_no_engine_words_on_the_heatmap_or_in_the_designer(clerk: Any) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- empty states
-def test_charts_without_data_say_so(clerk: Any, base_url: str) -> None:
-    c = clerk("convener", base=base_url)  # the session's fresh demo database: no meeting yet
+@WIDTHS
+def test_charts_without_data_say_so(clerk: Any, base_url: str, viewport: dict[str, int]) -> None:
+    c = clerk("convener", viewport, base=base_url)  # the session's fresh demo database: no meeting yet
     c.goto("/monitor")
     charts = c.page.locator("[data-echarts]")
     assert charts.count() >= 1
@@ -335,4 +339,20 @@ def test_the_ledger_on_a_phone_keeps_lead_deadline_light_and_status_in_view(cler
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, (col, box)
     width = c.page.evaluate("document.scrollingElement.scrollWidth")
     assert width <= PHONE["width"] + 1, f"the ledger scrolls sideways ({width} px)"
+    c.accessible()
+
+
+@WIDTHS
+def test_a_liaison_reads_the_units_own_items_with_lights_and_deadlines(clerk: Any, viewport: dict[str, int]) -> None:
+    c = clerk("caizheng", viewport)
+    c.goto("/my/resolutions")
+    rows = c.page.locator("#ledger-table tbody tr[data-item-id]")
+    expect(rows.first).to_be_visible()
+    for col in ("lead", "deadline", "light", "status"):
+        cell = rows.first.locator(f'td[data-col="{col}"]')
+        expect(cell).to_be_visible()
+        box = cell.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= viewport["width"] + 1, (col, box)
+    for i in range(rows.count()):  # only items the unit leads or co-operates on
+        expect(rows.nth(i)).to_contain_text("区财政局")
     c.accessible()

@@ -26,6 +26,7 @@ from engine.errors import Conflict, DeployError, Problem
 from engine.loader import MAX_BPMN_BYTES, SourceFile, _Collector, parse_xml
 from web.auth import login_manager, me
 from web.diagrams import diagram_response
+from web.filters import person_name
 from web.params import parse_int
 from web.services import workflow
 
@@ -265,7 +266,7 @@ def save_draft(key: str) -> Any:
                                       force=body.get("force") is True,
                                       base_version=base if isinstance(base, int) else None)
     except DraftConflict as exc:
-        return _json_error(409, exc.message, updated_by=exc.by,
+        return _json_error(409, exc.naming(person_name(exc.by)), updated_by=exc.by,
                            updated_at=exc.at.isoformat() if exc.at else None, revision=exc.revision)
     except DeployError as exc:
         return _problems_response(xml, exc.problems, "草稿不是有效的 BPMN 文件，未保存。")
@@ -278,7 +279,7 @@ def discard_draft(key: str) -> Any:
     try:
         _designer().discard_draft(_key(key), _revision(request.form.get("revision")))
     except DraftConflict as exc:
-        flash(exc.message, "warning")
+        flash(exc.naming(person_name(exc.by)), "warning")
         return redirect(url_for("designer.index"))
     flash(f"已删除“{key}”的草稿。", "info")
     return redirect(url_for("designer.index"))

@@ -10,7 +10,15 @@ from flask_login import login_required
 from sqlalchemy import func, or_, select
 
 from engine.activity import bundled_model
-from engine.errors import Conflict, Forbidden, FormError, InstanceNotActive, NotFound, TaskAlreadyDone
+from engine.errors import (
+    Conflict,
+    Forbidden,
+    FormError,
+    HeldByOther,
+    InstanceNotActive,
+    NotFound,
+    TaskAlreadyDone,
+)
 from engine.models import HumanTask, Instance, ProcessModel
 from engine.paging import page
 from engine.queries import TASK_ORDERS
@@ -189,6 +197,8 @@ def complete(task_id: str) -> Any:
         return _refused(task_id, submission, exc)
     except TaskAlreadyDone as exc:
         return _conflict(task_id, exc)
+    except HeldByOther as exc:
+        return _conflict(task_id, exc)
     flash(f"“{submission.task_name}”已办理。", "success")
     return redirect(url_for("tasks.inbox"))
 
@@ -202,8 +212,9 @@ def _person(s: Any, username: str | None) -> str:
     return s.scalar(select(User.display_name).where(User.username == username)) or "其他人员"
 
 
-def _conflict(task_id: str, exc: TaskAlreadyDone) -> Any:
-    """409: the task was done meanwhile (by whom and when), and what this submission held, by label."""
+def _conflict(task_id: str, exc: TaskAlreadyDone | HeldByOther) -> Any:
+    """409: the task was done or signed for meanwhile (by whom and when), and what this submission held, by
+    label."""
     task = load_task_or_abort(task_id)
     with database().sessions() as s:
         who = _person(s, exc.by)
