@@ -135,8 +135,9 @@ def test_second_submission_gets_409_with_who_and_when(live: LiveApp) -> None:
 
 
 def test_submitting_a_task_a_colleague_signed_for_names_them_and_keeps_what_was_typed(live: LiveApp) -> None:
-    from meeting.models import UserRole
     from web_support import _HASH
+
+    from meeting.models import UserRole
 
     with live.db.transaction() as s:
         colleague = User(username="office_wang", display_name="王科员", unit_code="minzheng", password_hash=_HASH,
