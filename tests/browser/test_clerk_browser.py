@@ -124,6 +124,7 @@ def test_a_finished_meeting_task_fits_in_two_screens_with_its_own_history(
     c.goto(f"/tasks/{task.id}")
     page = c.page
     expect(page.locator("#task-done")).to_contain_text("由您办理")
+    expect(page.locator("#done-light")).to_have_text("按期办理")  # judged by when it was done, not by today
     history = page.locator("#history > li")
     expect(history.first).to_be_visible()
     text = page.locator("#history").inner_text()
