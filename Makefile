@@ -46,7 +46,7 @@ $(CHROMIUM):
 	fi
 
 # LibreOffice (Writer, no GUI), CJK fonts and poppler for tests/test_minutes_layout.py: the 会议纪要 .docx is printed
-# to PDF and its last page read back, as a clerk would print it.
+# to PDF and its last page read back, as a clerk would print it. Calc prints the ledger's .xlsx the same way.
 SOFFICE := /usr/bin/soffice
 PDFTOTEXT := /usr/bin/pdftotext
 
@@ -58,7 +58,7 @@ $(SOFFICE) $(PDFTOTEXT):
 	else \
 	  echo "安装 LibreOffice、中文字体和 poppler（apt-get install libreoffice-writer-nogui fonts-noto-cjk poppler-utils）"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    libreoffice-writer-nogui fonts-noto-cjk poppler-utils >/dev/null; \
+	    libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk poppler-utils >/dev/null; \
 	fi
 
 install: $(STAMP) $(DIST_STAMP) $(CHROMIUM) $(SOFFICE) $(PDFTOTEXT)

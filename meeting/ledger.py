@@ -453,9 +453,13 @@ def export_table(rows: Iterable[LedgerRow], columns: tuple[str, ...]) -> Iterato
 # Light colours as fills: the traffic light of an open item, grey for a closed one; the header a pale blue.
 LIGHT_FILLS = {Light.RED: "F8CBAD", Light.YELLOW: "FFE699", Light.GREEN: "C6E0B4", Light.CLOSED: "E7E6E6"}
 HEADER_FILL = "DDEBF7"
-WIDTHS = {"seq": 6, "number": 13, "source": 28, "meeting": 28, "content": 40, "key": 8, "lead": 14, "co": 20,
-          "co_status": 24, "progress": 36, "escalation": 14, "status": 10, "light": 10}
-WRAPPED = frozenset({"source", "meeting", "content", "co", "co_status", "progress"})
+# Column widths (characters) sized so that the 17 export columns print on A4 landscape at about 80 % scale: counts
+# take a narrow column with their header wrapped, text columns wrap.
+WIDTHS = {"seq": 5, "number": 13, "source": 18, "meeting": 18, "content": 30, "key": 6, "created_at": 10.5,
+          "lead": 10, "co": 12, "co_status": 16, "original_deadline": 10.5, "deadline": 10.5, "extensions": 5,
+          "progress": 24, "remind_count": 5, "supervise_count": 5, "escalation": 11, "closed_at": 10.5,
+          "overdue_days": 5, "light": 7, "status": 7, "days_left": 5}
+WRAPPED = frozenset({"source", "meeting", "content", "lead", "co", "co_status", "progress", "escalation"})
 
 
 def to_xlsx(rows: Iterable[LedgerRow], columns: tuple[str, ...], now: datetime, out: IO[bytes],
@@ -506,6 +510,7 @@ def to_xlsx(rows: Iterable[LedgerRow], columns: tuple[str, ...], now: datetime, 
         ws.merged_cells.add(f"{get_column_letter(half + 1)}2:{last}2")
     header_style = {"font": Font(bold=True), "fill": PatternFill("solid", fgColor=HEADER_FILL), "border": border,
                     "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True)}
+    ws.row_dimensions[3].height = 28.0  # narrow count columns wrap their header onto two lines
     ws.append([cell(COLUMNS[c], **header_style) for c in columns])
     styles: dict[tuple[Any, ...], str] = {}
 
@@ -557,7 +562,7 @@ def _row_height(row: LedgerRow, columns: tuple[str, ...]) -> float:
         if column in WRAPPED:
             text = str(row.cell(column) or "")
             units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)  # CJK takes two character widths
-            lines = max(lines, -(-units // max(1, int(WIDTHS.get(column, 11) * 1.2))))
+            lines = max(lines, -(-units // max(1, int(WIDTHS.get(column, 11)))))
     return 15.0 * min(lines, 12)
 
 

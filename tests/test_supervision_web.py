@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -128,6 +131,31 @@ def test_ledger_export_is_a_document_a_clerk_could_send(live: LiveApp) -> None:
     assert {row[status].fill.fgColor.rgb[-6:] for row in rows} <= {"F8CBAD", "FFE699", "C6E0B4", "E7E6E6"}
     assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows in ("3:3", "$3:$3")
     assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+
+
+CALC = Path("/usr/lib/libreoffice/program/libsclo.so")
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext") and CALC.exists()),
+                    reason="LibreOffice Calc and poppler not installed (apt-get install libreoffice-calc-nogui "
+                           "poppler-utils; `make install` does it as root)")
+def test_ledger_export_prints_on_a4_landscape_in_readable_type(live: LiveApp, tmp_path: Path) -> None:
+    """Printed as a clerk prints it (LibreOffice Calc → PDF): A4 landscape, every column on the page, and the
+    body's characters at least 7 pt tall — fitting 17 columns to the width must not shrink them out of reach."""
+    xlsx = tmp_path / "ledger.xlsx"
+    xlsx.write_bytes(live.client("office").get("/resolutions/export.xlsx").content)
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(xlsx)], check=True, capture_output=True, timeout=180)
+    bbox = subprocess.run(["pdftotext", "-bbox", str(tmp_path / "ledger.pdf"), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    page = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', bbox)
+    assert page and float(page[1]) > float(page[2]) and abs(float(page[1]) - 841.9) < 2  # A4 landscape
+    words = [(w, float(y1) - float(y0)) for y0, y1, w in
+             re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]+)</word>', bbox)]
+    text = " ".join(w for w, _ in words)
+    assert "已办结" in text and "落实中" in text  # the last column (办理状态) is on the page too
+    body = [h for w, h in words if w.startswith("HY-")]
+    assert body and min(body) >= 7.0, f"the item numbers print {min(body):.1f} pt tall"
 
 
 def test_documents_archive_and_who_may_read_them(live: LiveApp) -> None:
