@@ -49,8 +49,9 @@ $(CHROMIUM):
 # to PDF and its last page read back, as a clerk would print it. Calc prints the ledger's .xlsx the same way.
 SOFFICE := /usr/bin/soffice
 PDFTOTEXT := /usr/bin/pdftotext
+CALC := /usr/lib/libreoffice/program/libsclo.so
 
-$(SOFFICE) $(PDFTOTEXT):
+$(SOFFICE) $(PDFTOTEXT) $(CALC):
 	@if ! command -v apt-get >/dev/null 2>&1; then \
 	  echo "未找到 apt-get：不安装 LibreOffice 和 poppler，纪要版式测试将被跳过"; \
 	elif [ "$$(id -u)" != 0 ]; then \
@@ -61,7 +62,7 @@ $(SOFFICE) $(PDFTOTEXT):
 	    libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk poppler-utils >/dev/null; \
 	fi
 
-install: $(STAMP) $(DIST_STAMP) $(CHROMIUM) $(SOFFICE) $(PDFTOTEXT)
+install: $(STAMP) $(DIST_STAMP) $(CHROMIUM) $(SOFFICE) $(PDFTOTEXT) $(CALC)
 
 run: install
 	mkdir -p instance
