@@ -149,7 +149,17 @@ def reply_for(code: str) -> dict[str, Any] | None:
     if code == SUBSTITUTE_UNIT:
         return {"attendance": "substitute", "attendee_name": "王五", "attendee_post": "办公室主任",
                 "attendee_phone": "0915-3200001"}
-    return {"attendance": "attend", "attendee_name": f"{code}分管负责人", "attendee_post": "副局长"}
+    return {"attendance": "attend", "attendee_name": demo_person(code), "attendee_post": "副局长"}
+
+
+_SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗"
+_GIVEN = ("建华", "志强", "丽娟", "海涛", "秀英", "国平", "晓东", "文静", "德明", "红梅", "永刚")
+
+
+def demo_person(code: str) -> str:
+    """A person's name for a unit's demo attendee (stable per unit; never the unit's code)."""
+    n = sum(ord(ch) for ch in code)
+    return _SURNAMES[n % len(_SURNAMES)] + _GIVEN[n % len(_GIVEN)]
 
 
 def _hold_meeting(w: Walkthrough, topic_ids: list[int]) -> str:
