@@ -163,11 +163,20 @@ def add_day(day: date) -> date:
     return date.fromordinal(day.toordinal() + 1)
 
 
-def overdue_items(session: Session, now: datetime) -> list[ResolutionItem]:
-    """Open items past their deadline, the longest overdue first (the 督办通报's list)."""
+OVERDUE_LISTED = 200  # a printed 通报 lists at most this many; the rest are counted and left to the ledger
+
+
+def overdue_items(session: Session, now: datetime, limit: int = OVERDUE_LISTED) -> list[ResolutionItem]:
+    """Open items past their deadline, the longest overdue first (the 督办通报's list), at most ``limit``."""
     return list(session.scalars(select(ResolutionItem).where(light_clause(Light.RED, now))
                                 .where(ResolutionItem.status.in_(OPEN_STATUSES))
-                                .order_by(ResolutionItem.deadline, ResolutionItem.id)))
+                                .order_by(ResolutionItem.deadline, ResolutionItem.id).limit(limit)))
+
+
+def overdue_count(session: Session, now: datetime) -> int:
+    """How many open items are past their deadline (all of them, whatever ``overdue_items`` lists)."""
+    return session.scalar(select(func.count()).select_from(ResolutionItem).where(light_clause(Light.RED, now))
+                          .where(ResolutionItem.status.in_(OPEN_STATUSES))) or 0
 
 
 # ---------------------------------------------------------------------------------------------- co-units

@@ -119,6 +119,21 @@ def test_scorecards_and_printable_bulletin(live: LiveApp) -> None:
     assert bad.status_code == 200 and "日期格式应为" in bad.text
 
 
+def test_the_printed_report_lists_at_most_its_share_of_overdue_items_and_counts_the_rest(
+        live: LiveApp, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    import web.views.monitor as monitor_view
+    from meeting.monitoring import overdue_count, overdue_items
+
+    with live.db.sessions() as s:
+        now = live.service.now()
+        assert len(overdue_items(s, now)) == overdue_count(s, now) == 1 and overdue_items(s, now, 0) == []
+    b = live.client("office")
+    assert 'id="overdue-more"' not in b.get("/monitor/units/report").text
+    monkeypatch.setattr(monitor_view, "OVERDUE_LISTED", 0)
+    report = b.get("/monitor/units/report").text
+    assert "另有1项逾期未办结事项，详见督办台账。" in report
+
+
 # ---------------------------------------------------------------------------------------------- ledger
 def test_ledger_filters_and_sort(live: LiveApp, scenario: Scenario) -> None:
     b = live.client("office")

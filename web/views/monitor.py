@@ -9,7 +9,14 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from meeting.models import Unit
-from meeting.monitoring import co_scorecards, dashboard, overdue_items, scorecards
+from meeting.monitoring import (
+    OVERDUE_LISTED,
+    co_scorecards,
+    dashboard,
+    overdue_count,
+    overdue_items,
+    scorecards,
+)
 from meeting.statuses import Light, ResolutionStatus
 from meeting.timeutil import local_today
 from web.auth import roles_required
@@ -109,7 +116,8 @@ def report() -> Any:
     with database().sessions() as s:
         cards = scorecards(s, now, start, end)
         co_cards = co_scorecards(s, start, end)
-        late = overdue_items(s, now)
+        late = overdue_items(s, now, OVERDUE_LISTED)
+        late_total = overdue_count(s, now) if len(late) >= OVERDUE_LISTED else len(late)
         names = dict(s.execute(select(Unit.code, Unit.name)).all())
     totals = {
         "assigned": sum(c.assigned for c in cards), "closed": sum(c.closed for c in cards),
@@ -120,4 +128,4 @@ def report() -> Any:
     overdue = [{"item": i, "lead": names.get(i.lead_unit, i.lead_unit),
                 "days": (today - local_today(i.deadline)).days} for i in late]
     return render_template("monitor/report.html", cards=cards, co_cards=co_cards, start=start, end=end, errors=errors,
-                           totals=totals, overdue=overdue, today=today)
+                           totals=totals, overdue=overdue, overdue_more=late_total - len(late), today=today)
