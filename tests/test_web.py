@@ -168,6 +168,7 @@ def test_inbox_tabs_counts_and_search(live: LiveApp) -> None:
     assert re.search(r'data-count="done">0<', page)
     unit_page = live.client("caizheng").get("/tasks?tab=done").text
     assert re.search(r'data-count="done">1<', unit_page)
+    assert "资金议题" in unit_page and "待填写" not in unit_page  # the sent topic names its done task
 
 
 def test_notifications_unread_count_and_mark_read(live: LiveApp) -> None:

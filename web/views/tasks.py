@@ -24,7 +24,7 @@ from engine.paging import page
 from engine.queries import TASK_ORDERS
 from meeting import directory
 from meeting.context import subjects
-from meeting.models import User
+from meeting.models import Topic, User
 from meeting.notify import audience as audience_of
 from meeting.runtime import actor_for
 from meeting.summaries import task_summaries
@@ -92,11 +92,17 @@ def _rows(s: Any, rows: list[HumanTask]) -> list[dict[str, Any]]:
     people = {r.assignee for r in rows if r.assignee}
     names = dict(s.execute(select(User.username, User.display_name).where(User.username.in_(people))).all()) \
         if people else {}
+    # A topic written in the task itself is known only once it was sent: name it by its record then.
+    unnamed = [r.instance_id for r, summary in zip(rows, summaries, strict=True) if not summary.subject]
+    topics = dict(s.execute(select(Topic.instance_id, Topic.title).where(Topic.instance_id.in_(unnamed))).all()) \
+        if unnamed else {}
     items = []
     for r, summary in zip(rows, summaries, strict=True):
         process = process_names.get(r.process_key, "")
+        subject = summary.subject or topics.get(r.instance_id) or (
+            f"{process}（{r.name}，待填写）" if r.state == "READY" else f"{process}（{r.name}）")
         items.append({"task": r, "summary": summary, "process": process,
-                      "subject": summary.subject or f"{process}（{r.name}，待填写）",
+                      "subject": subject,
                       "source": summary.source or process,
                       "urgent": summary.urgent or ("紧急" if (r.priority or 50) > 50 else ""),
                       "number": summary.number or r.business_key or "",
