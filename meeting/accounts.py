@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from meeting.models import ApiToken, LoginAttempt, User
@@ -78,12 +78,15 @@ def throttle_wait(session: Session, username: str, remote: str, now: datetime) -
     known = session.scalar(select(LoginAttempt.id).where(
         LoginAttempt.username == username, LoginAttempt.remote == remote, LoginAttempt.ok.is_(True),
         LoginAttempt.at >= now - KNOWN_FOR).limit(1)) is not None
-    if known:
-        return timedelta(0)
     since = now - WINDOW
     waits = [timedelta(0)]
-    for where, free in ((LoginAttempt.remote == remote, ADDRESS_FREE_FAILURES),
-                        (LoginAttempt.username == username, FREE_FAILURES)):
+    # From an address the owner used, only that address's failures for the account count: guessing elsewhere
+    # does not slow the owner down, and guessing from there (a shared office address, or every client seen as
+    # the reverse proxy's address) is slowed down like any other.
+    limits = (((and_(LoginAttempt.username == username, LoginAttempt.remote == remote), FREE_FAILURES),) if known
+              else ((LoginAttempt.remote == remote, ADDRESS_FREE_FAILURES),
+                    (LoginAttempt.username == username, FREE_FAILURES)))
+    for where, free in limits:
         count, last = _failures(session, since, where)
         if last is not None:
             waits.append(last + delay_after(count, free) - now)

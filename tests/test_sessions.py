@@ -126,6 +126,45 @@ def test_guessing_slows_down_but_the_owner_still_signs_in_from_their_office(app:
     assert sign_in(owner, "jiaoti").status_code == 302 and signed_in(owner)
 
 
+@pytest.mark.parametrize("target", ["/\\evil.example", "//evil.example", "https://evil.example/", "/\t/evil.example",
+                                    "/%5Cevil.example"])
+def test_signing_in_never_leads_to_another_site(app: Flask, target: str) -> None:
+    forget_attempts(app)
+    client = browser(app)
+    r = client.post("/login?next=" + target.replace("\t", "%09"), data={
+        "username": "jiaoti", "password": PASSWORD, "csrf_token": csrf(client)})
+    assert r.status_code == 302
+    location = r.headers["Location"]
+    assert "evil.example" not in location, location
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(tmp_path: Path, clock: ManualClock) -> None:
+    from engine.migrate import upgrade
+    from web import create_app
+
+    proxied = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/p.db", "SECRET_KEY": "t", "CLOCK": clock,
+                          "TRUSTED_PROXY_HOPS": 1})
+    upgrade(proxied.extensions["db"])
+    populate(proxied.extensions["db"], proxied.extensions["workflow"], hash_password(PASSWORD))
+    client = browser(proxied, "127.0.0.1")  # every request reaches the app from the proxy
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = ATTACKER
+    sign_in(client, "jiaoti", "wrong")
+    with proxied.extensions["db"].sessions() as s:
+        assert list(s.scalars(select(LoginAttempt.remote))) == [ATTACKER]
+    proxied.extensions["db"].dispose()
+
+
+def test_guessing_from_the_owners_own_address_is_slowed_down_too(app: Flask, clock: ManualClock) -> None:
+    """A known address is no free pass: behind a reverse proxy every client may come from the owner's address."""
+    forget_attempts(app)
+    owner = browser(app)
+    assert sign_in(owner, "jiaoti").status_code == 302
+    owner.post("/logout", data={"csrf_token": csrf(owner, "/tasks")})
+    same_place = browser(app)  # another client seen from the same address
+    assert [sign_in(same_place, "jiaoti", f"guess{i}").status_code for i in range(5)] == [401] * 5
+    assert sign_in(same_place, "jiaoti", "guess5").status_code == 429
+
+
 def test_no_lockout_the_delays_are_bounded_and_end(app: Flask, clock: ManualClock) -> None:
     forget_attempts(app)
     attacker = browser(app, ATTACKER)

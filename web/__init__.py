@@ -50,6 +50,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SMTP_PORT=int(os.environ.get("SMTP_PORT", "25")),
         MAIL_FROM=os.environ.get("MAIL_FROM", "joint-meeting@localhost"),
         BASE_URL=os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
+        # How many reverse proxies in front set X-Forwarded-For/-Proto (0: none; the client address is the
+        # socket's). Sign-in throttling counts by client address, so behind a proxy this must be set.
+        TRUSTED_PROXY_HOPS=int(os.environ.get("TRUSTED_PROXY_HOPS", "0") or 0),
     )
     if config:
         app.config.update(config)
@@ -71,4 +74,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_extensions(app)
     register_blueprints(app)
     register_cli(app)
+    hops = int(app.config["TRUSTED_PROXY_HOPS"])
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app

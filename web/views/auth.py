@@ -18,7 +18,9 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
+    """A path of this site only: browsers read a backslash as a slash ("/\\evil" is "//evil", another site)."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) and not urlparse(target).netloc):
         return target
     return url_for("tasks.inbox")
 
