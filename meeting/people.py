@@ -144,7 +144,7 @@ def _guard(target: User, by: Operator, action: str) -> None:
     if target.username == by.username:
         raise FormError({"user": f"不能{action}自己的账号"})
     protected = {roles.SECADMIN, roles.AUDITOR} & set(target.role_names)
-    if protected and roles.SYSADMIN in by.groups:
+    if protected:  # whoever acts in the browser: the system administrator, or the office replacing a liaison
         names = "、".join(roles.ROLE_LABELS[r] for r in sorted(protected))
         raise FormError({"user": f"{names}的账号只能在服务器命令行维护（三员分立）"})
 
@@ -155,6 +155,10 @@ def update(session: Session, user: User, data: dict[str, Any], *, by: Operator, 
     if user.username != by.username:
         _guard(user, by, "修改")
     profile = clean_profile(session, data)
+    if user.username == by.username and not by.console and (
+            profile["unit_code"] != user.unit_code or bool(profile["is_liaison"]) != bool(user.is_liaison)):
+        # A unit's membership brings its tasks and records: an administrator may not give it to themselves.
+        raise FormError({"unit_code": "不能修改本人的所属单位或联络员身份，请由其他系统管理员或在服务器命令行办理（三员分立）"})
     before = {k: getattr(user, k) for k in PROFILE}
     leaving = user.unit_code if user.unit_code != profile["unit_code"] else None
     if user.is_liaison and user.active and (leaving or not profile["is_liaison"]):

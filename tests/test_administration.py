@@ -136,6 +136,23 @@ def test_the_system_administrator_leaves_the_other_administrators_accounts_alone
         assert people.reset_password(s, user(s, "auditor"), by=CONSOLE, at=w.clock.now())
 
 
+def test_an_administrator_cannot_give_themselves_a_units_work(w: Walkthrough) -> None:
+    """三员分立: a unit's membership brings its tasks and records, so no one joins a unit or becomes its liaison on
+    their own say in the browser; and the office replacing a liaison cannot deactivate an administrator's account."""
+    with w.db.transaction() as s:
+        me = user(s, "sysadmin")
+        profile = {"display_name": me.display_name, "unit_code": "caizheng", "post": "", "phone": "", "email": "",
+                   "is_liaison": False}
+        with pytest.raises(FormError, match="三员分立"):
+            people.update(s, me, profile, by=SYS, at=w.clock.now())
+        assert me.unit_code is None and not me.is_liaison
+        people.update(s, me, {**profile, "unit_code": None, "display_name": "王伟"}, by=SYS, at=w.clock.now())
+        assert me.display_name == "王伟"  # the rest of one's own profile stays one's own
+        for name in ("auditor", "secadmin"):
+            with pytest.raises(FormError, match="命令行"):
+                people.deactivate(s, user(s, name), by=OFFICE, at=w.clock.now())
+
+
 # ---------------------------------------------------------------------------------------------- sign-in policy
 def test_passwords_follow_the_policy_and_are_not_reused(sqlite_db: Database, clock: ManualClock) -> None:
     policy = signin.SignInPolicy()
