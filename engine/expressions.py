@@ -49,9 +49,36 @@ def days_after(value: Any, days: int | float) -> str:
     return (_to_datetime(value) + timedelta(days=float(days))).astimezone(SHANGHAI).isoformat()
 
 
+MAX_SIZE = simpleeval.MAX_STRING_LENGTH  # elements (nested) or characters a value built by an expression may hold
+
+
+def _size(value: Any, cap: int = MAX_SIZE) -> int:
+    """How many elements and characters ``value`` holds, nested, counting at most ``cap + 1``: a list that
+    repeats one huge list by reference is counted as the copies ``str`` or ``sorted`` would make of it."""
+    count, stack = 0, [value]
+    while stack and count <= cap:
+        item = stack.pop()
+        if isinstance(item, str | bytes):
+            count += len(item)
+        elif isinstance(item, list | tuple | set | frozenset | dict):
+            count += len(item)
+            stack.extend(item.values() if isinstance(item, dict) else item)
+        else:
+            count += 1
+    return count
+
+
+def _within_size(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def bounded(*args: Any) -> Any:
+        if sum(_size(a) for a in args) > MAX_SIZE:
+            raise simpleeval.IterableTooLong("value too long")
+        return fn(*args)
+    return bounded
+
+
 FUNCTIONS: dict[str, Any] = {
-    "len": len, "min": min, "max": max, "str": str, "int": int, "bool": bool, "abs": abs, "sorted": sorted,
-    "days_before": days_before, "days_after": days_after,
+    "len": len, "min": _within_size(min), "max": _within_size(max), "str": _within_size(str), "int": int,
+    "bool": bool, "abs": abs, "sorted": _within_size(sorted), "days_before": days_before, "days_after": days_after,
 }
 _BUILTIN_FUNCTIONS = frozenset(FUNCTIONS)
 
@@ -85,9 +112,14 @@ _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
 )
 
 
-def _depth(node: ast.AST, level: int = 0) -> int:
-    children = list(ast.iter_child_nodes(node))
-    return level if not children else max(_depth(c, level + 1) for c in children)
+def _depth(tree: ast.AST) -> int:
+    """The deepest node's level, without recursion (a deep text must be refused, never crash the check)."""
+    deepest, stack = 0, [(tree, 0)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 @lru_cache(maxsize=4096)
@@ -169,14 +201,20 @@ def _bounded_pow(a: Any, b: Any) -> Any:
 def _bounded_mult(a: Any, b: Any) -> Any:
     if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > _FOLD_MAX_BITS:
         raise simpleeval.NumberTooHigh("constant too large")
+    for seq, times in ((a, b), (b, a)):
+        if isinstance(seq, str | list | tuple) and isinstance(times, int) and _size(seq) * max(times, 0) > MAX_SIZE:
+            raise simpleeval.IterableTooLong("value too long")
     return simpleeval.safe_mult(a, b)
+
+
+_OPERATORS = {**juel.OPERATORS, ast.Pow: _bounded_pow, ast.Mult: juel.arithmetic(_bounded_mult)}
 
 
 def _fold_constants(tree: ast.Expression) -> None:
     """Evaluate the constant parts (no names, no calls) at compile time, with bounded arithmetic, so a lint
     refuses what can only fail at run time: ``"x" * 10**9``, ``[0] * 10**9``, ``1 / 0``."""
     ev = simpleeval.EvalWithCompoundTypes(functions={}, names={})
-    ev.operators = {**juel.OPERATORS, ast.Pow: _bounded_pow, ast.Mult: juel.arithmetic(_bounded_mult)}
+    ev.operators = _OPERATORS
     for node in ast.walk(tree):
         if isinstance(node, ast.BinOp | ast.UnaryOp) and all(isinstance(n, _FOLDABLE) for n in ast.walk(node)):
             try:
@@ -205,7 +243,7 @@ def _evaluator() -> simpleeval.EvalWithCompoundTypes:
     ev = getattr(_local, "ev", None)
     if ev is None:
         ev = simpleeval.EvalWithCompoundTypes(functions=_Functions(), names={})
-        ev.operators = juel.OPERATORS
+        ev.operators = _OPERATORS  # the same bounded arithmetic at run time as when constants are folded
         _local.ev = ev
     return ev
 

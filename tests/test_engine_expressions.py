@@ -158,6 +158,23 @@ def test_huge_values_built_from_data_are_refused_at_run_time() -> None:
         evaluate("l * n", {"l": [0], "n": 10**9})
 
 
+@pytest.mark.parametrize("expr, data", [
+    ("len(str([[0] * 99999] * 99999))", {}),  # one list repeated by reference: str would copy it 10^10 times
+    ("len(str(xs * 99999))", {"xs": [[0] * 99999]}),
+    ("x ** 4000000", {"x": 10 ** 50}),
+    ("x * y", {"x": 2 ** 5000, "y": 2 ** 5000}),
+    ("sorted(xs * 50000)", {"xs": [1, 2, 3]}),
+])
+def test_work_an_expression_may_do_is_bounded(expr: str, data: dict) -> None:
+    with pytest.raises(ExpressionError):
+        evaluate(expr, data)
+
+
+def test_a_deeply_nested_text_is_refused_not_a_crash() -> None:
+    with pytest.raises(ExpressionError, match="嵌套|解析|语法"):
+        compile_expression("not " * 490 + "x")
+
+
 def test_undefined_names_and_runtime_failures_are_expression_errors() -> None:
     with pytest.raises(ExpressionError, match="未定义的变量 missing"):
         evaluate("missing + 1", {})

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import meeting.runtime  # noqa: F401 - the composition root registers workdays(), which the shipped diagrams call
 from engine import loader
 from engine.forms import KNOWN_CONSTRAINTS
 from engine.loader import _parse_assignment_literal, _parse_timer_literal
