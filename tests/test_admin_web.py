@@ -149,3 +149,20 @@ def test_the_auditor_reads_and_exports_every_administrative_change(live: LiveApp
     assert export.status_code == 200 and export.text.startswith("\ufeff序号")
     assert "王芳" in export.text and "admin." not in export.text
     assert "导出审计日志" in auditor.get("/admin/audit?action=admin.audit.export").text
+
+
+def test_the_audit_export_runs_no_formula(live: LiveApp) -> None:
+    from meeting import admin_audit
+
+    with live.db.transaction() as s:
+        admin_audit.record(s, "admin.user.update", actor="sysadmin", at=live.service.now(), target="user:x",
+                           summary='=HYPERLINK("http://evil.example","点此")', data={})
+        admin_audit.record(s, "admin.user.update", actor="sysadmin", at=live.service.now(), target="user:y",
+                           summary="\t-1+1", data={})
+    import csv
+    import io
+
+    export = live.client("auditor").get("/admin/audit.csv?scope=admin").text
+    cells = [cell for row in csv.reader(io.StringIO(export.lstrip("\ufeff"))) for cell in row]
+    assert """'=HYPERLINK("http://evil.example","点此")""" in cells and "'\t-1+1" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)

@@ -18,6 +18,7 @@ from engine.clock import SHANGHAI
 from engine.errors import FormError
 from engine.models import ProcessModel
 from meeting import admin_audit, roles, signin
+from meeting.ledger import safe_cell
 from meeting.models import Unit, User, UserRole
 from web.auth import me
 from web.filters import ACTION_LABELS, local_time
@@ -140,17 +141,13 @@ def audit_csv() -> Any:
             for e in admin_audit.stream(s, query):
                 out.seek(0)
                 out.truncate()
-                writer.writerow([e.id, local_time(e.at, "%Y-%m-%d %H:%M:%S"), e.actor or "",
-                                 LABELS.get(e.action, e.action), _safe(e.comment or ""),
-                                 _safe(admin_audit.describe_changes(e.data or {})),
-                                 names.get(e.process_key or "", e.process_key or ""),
-                                 _safe(e.task_name or ""), e.instance_id or ""])
+                writer.writerow([safe_cell(v) for v in (
+                    e.id, local_time(e.at, "%Y-%m-%d %H:%M:%S"), e.actor or "", LABELS.get(e.action, e.action),
+                    e.comment or "", admin_audit.describe_changes(e.data or {}),
+                    names.get(e.process_key or "", e.process_key or ""), e.task_name or "", e.instance_id or "")])
                 yield out.getvalue()
 
     return Response(stream_with_context(lines()), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename=audit-log.csv"})
 
 
-def _safe(text: str) -> str:
-    """A cell a spreadsheet would run as a formula starts with a quote instead (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
