@@ -197,6 +197,8 @@ class Starts:
             if business_key:
                 stmt = stmt.where(Instance.business_key == business_key)
             waiting = list(s.scalars(stmt.limit(2)))
+            if waiting:
+                self._check_may_deliver(s, waiting[0], actor, manager)  # before saying how many there are
             if len(waiting) > 1:
                 raise Conflict(f"有多个流程实例在等待消息“{name}”，请指定业务编号或实例")
             if waiting:
@@ -211,12 +213,18 @@ class Starts:
                         return self.start_in(s, model, actor, variables, ev, business_key)
             raise NotFound(f"没有流程在等待消息“{name}”")
 
-    def _deliver_to(self, s: Session, instance_id: str, name: str, actor: Actor, variables: dict[str, Any],
-                    manager: bool) -> CommandResult:
-        inst = existing_instance(s, instance_id, self.db.is_postgres)
+    def _check_may_deliver(self, s: Session, instance_id: str, actor: Actor, manager: bool) -> None:
+        inst = s.get(Instance, instance_id)
+        if inst is None:
+            raise NotFound("流程实例不存在")
         model = self.runner.model_of(s, inst)
         if not (manager or inst.started_by == actor.username or may_start(actor.groups, model.starter_groups)):
             raise Forbidden(f"您无权向流程“{model.name}”发送消息")
+
+    def _deliver_to(self, s: Session, instance_id: str, name: str, actor: Actor, variables: dict[str, Any],
+                    manager: bool) -> CommandResult:
+        self._check_may_deliver(s, instance_id, actor, manager)
+        inst = existing_instance(s, instance_id, self.db.is_postgres)
         wf = self.runner.restore(s, inst)
         self.projector.audit(s, "message", actor=actor, instance=inst,
                              data={"message": name, "variables": json_safe(variables)})

@@ -142,7 +142,10 @@ def test_who_may_deliver_a_message_to_a_running_instance(svc: WorkflowService) -
     svc.start("p", OFFICE)
     with pytest.raises(Forbidden):
         svc.send_message("回执", CLERK, {})
-    svc.send_message("回执", ADMIN, {})  # a manager may
+    svc.start("p", OFFICE)
+    with pytest.raises(Forbidden):  # refused before being told that two instances wait
+        svc.send_message("回执", CLERK, {})
+    svc.send_message("回执", ADMIN, {}, instance_id=svc.start("p", OFFICE).instance_id)  # a manager may
 
 
 def test_message_variables_are_checked(svc: WorkflowService) -> None:
