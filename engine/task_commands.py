@@ -93,6 +93,8 @@ class TaskCommands:
             ht, inst, open_ids = lock_task_open(s, task_id, self.db.is_postgres)
             self.check_open(ht, inst, actor)
             if ht.assignee and ht.assignee != actor.username and not actor.is_admin:
+                if not self.access.is_candidate(ht, actor):
+                    raise Forbidden("您无权办理此任务")  # not one's own work at all: who holds it is not said
                 raise HeldByOther(ht.assignee)
             if not self.access.may_work(ht, actor):
                 raise Forbidden("您无权办理此任务")

@@ -115,7 +115,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("workdays.confirm", "POST"): r({"admin", "sysadmin"}, data={"year": "2027", "source": "国办发明电〔2026〕7号"}),
     ("workdays.rules", "GET"): r({"admin", "sysadmin"}),
     ("workdays.save", "POST"): r({"admin", "sysadmin"}, data={"extension_max_count": "2"}),
-    ("docs.bulletins", "GET"): r(EVERYONE),
+    ("docs.bulletins", "GET"): r(UNITS | MONITORS),
     ("docs.bulletin", "GET"): r(UNITS | MONITORS),
     ("docs.bulletin_document", "GET"): r(UNITS | MONITORS),
     ("docs.interim_list", "GET"): r(MONITORS),

@@ -41,7 +41,10 @@ def _docx(s: Session, attachment_id: str | None) -> Response:
 @bp.get("/bulletins")
 @login_required
 def bulletins() -> Any:
-    """The archive: monitors see drafts too; every signed-in member of a unit sees the issued ones."""
+    """The archive: monitors see drafts too; every signed-in member of a unit sees the issued ones (not the
+    administrators, who hold no unit: 三员分立 keeps them out of the business)."""
+    if not (_monitor() or me().unit_code):
+        abort(403)
     with database().sessions() as s:
         stmt = select(Bulletin).order_by(Bulletin.created_at.desc(), Bulletin.id.desc()).limit(PAGE)
         if not _monitor():
