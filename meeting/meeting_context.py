@@ -80,10 +80,16 @@ def minutes_subject(session: Session, minutes: Minutes, units: dict[str, str]) -
     """The draft as it stands, the comments of the current round and who it will go to."""
     comments = list(session.scalars(select(MinutesComment).where(
         MinutesComment.minutes_id == minutes.id, MinutesComment.round == minutes.comment_rounds)))
+    # The units with something to say by name; the others counted by their answer (a page per unit is short).
     lines = []
+    counted: dict[str, int] = {}
     for c in sorted(comments, key=lambda c: c.unit_code):
-        opinion = f"：{c.opinion}" if c.opinion else ""
-        lines.append(f"{units.get(c.unit_code, c.unit_code)}　{CommentAnswer.label_of(c.answer)}{opinion}")
+        if c.answer == CommentAnswer.OPINION or c.opinion:
+            opinion = f"：{c.opinion}" if c.opinion else ""
+            lines.append(f"{units.get(c.unit_code, c.unit_code)}　{CommentAnswer.label_of(c.answer)}{opinion}")
+        else:
+            counted[c.answer] = counted.get(c.answer, 0) + 1
+    lines += [f"{answer.label}：{counted[answer]}个单位" for answer in CommentAnswer if answer in counted]
     report = ["区政府分管领导", *(units.get(c, c) for c in minutes.report_to)]
     details = [
         ("文号", minutes.number or "审签时按年度顺序编号"),

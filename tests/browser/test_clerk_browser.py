@@ -125,6 +125,8 @@ def test_a_finished_meeting_task_fits_in_two_screens_with_its_own_history(
     page = c.page
     expect(page.locator("#task-done")).to_contain_text("由您办理")
     expect(page.locator("#done-light")).to_have_text("按期办理")  # judged by when it was done, not by today
+    # typed text keeps its line breaks on the task page too (the rule lives in the bundle every page loads)
+    assert page.evaluate("getComputedStyle(document.querySelector('.jm-pre')).whiteSpace") == "pre-wrap"
     history = page.locator("#history > li")
     expect(history.first).to_be_visible()
     text = page.locator("#history").inner_text()
