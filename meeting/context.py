@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 
 from meeting.item_context import item_subjects
 from meeting.meeting_context import meeting_subjects
-from meeting.models import MajorIssue, Meeting, MembershipChange, ResolutionItem, Topic, Unit
-from meeting.statuses import TopicStatus
+from meeting.models import AssignedMatter, MajorIssue, Meeting, MembershipChange, ResolutionItem, Topic, Unit
+from meeting.statuses import MatterStatus, TopicStatus
 
 
 @dataclass
 class Subject:
-    kind: str  # topic | meeting | resolution | major | membership
+    kind: str  # topic | meeting | resolution | major | membership | matter
     id: int
     label: str
     title: str
@@ -30,7 +30,7 @@ def _unit_names(session: Session) -> dict[str, str]:
 def subject_titles(session: Session, contexts: list[dict[str, Any]]) -> list[str]:
     """One short title per task context, with one query per kind of record."""
     ids: dict[str, set[int]] = {"topic_id": set(), "meeting_id": set(), "resolution_id": set(),
-                                "major_issue_id": set(), "change_id": set()}
+                                "major_issue_id": set(), "change_id": set(), "matter_id": set()}
     for ctx in contexts:
         for key in ids:
             if isinstance(ctx.get(key), int):
@@ -45,6 +45,9 @@ def subject_titles(session: Session, contexts: list[dict[str, Any]]) -> list[str
     if ids["topic_id"]:
         for t in session.scalars(select(Topic).where(Topic.id.in_(ids["topic_id"]))):
             names[("topic_id", t.id)] = f"议题：{t.title}"
+    if ids["matter_id"]:
+        for a in session.scalars(select(AssignedMatter).where(AssignedMatter.id.in_(ids["matter_id"]))):
+            names[("matter_id", a.id)] = f"交办事项：{a.title}"
     if ids["meeting_id"]:
         for meeting in session.scalars(select(Meeting).where(Meeting.id.in_(ids["meeting_id"]))):
             names[("meeting_id", meeting.id)] = meeting.title
@@ -54,7 +57,7 @@ def subject_titles(session: Session, contexts: list[dict[str, Any]]) -> list[str
     out = []
     for ctx in contexts:
         title = ""
-        for key in ("resolution_id", "major_issue_id", "topic_id", "change_id", "meeting_id"):
+        for key in ("resolution_id", "major_issue_id", "matter_id", "topic_id", "change_id", "meeting_id"):
             if isinstance(ctx.get(key), int) and (key, ctx[key]) in names:
                 title = names[(key, ctx[key])]
                 break
@@ -70,6 +73,9 @@ def subjects(session: Session, ctx: dict[str, Any]) -> list[Subject]:
     out.extend(Subject(*row) for row in item_subjects(session, ctx, units))
     # The 请示 being decided, the draft minutes and the meeting with its agenda (meeting/meeting_context.py).
     out.extend(Subject(*row) for row in meeting_subjects(session, ctx, units))
+    mid = ctx.get("matter_id")
+    if isinstance(mid, int) and (a := session.get(AssignedMatter, mid)) is not None:
+        out.append(Subject("matter", a.id, "交办事项", a.title, matter_details(a, units)))
     tid = ctx.get("topic_id")
     if isinstance(tid, int) and (t := session.get(Topic, tid)) is not None:
         out.append(Subject("topic", t.id, "议题", t.title, [
@@ -82,3 +88,23 @@ def subjects(session: Session, ctx: dict[str, Any]) -> list[Subject]:
                            [("调整类型", c.kind), ("理由", c.reason)]))
     return out
 
+
+
+def matter_details(matter: AssignedMatter, units: dict[str, str]) -> list[tuple[str, str]]:
+    """The 来文 and 批示 where the matter is decided, the office's proposal and the report back."""
+    details = [("收文号", matter.number), ("交办机关", matter.source_org),
+               ("来文类型", {"instruction": "批示件", "letter": "来文"}.get(matter.source_kind, matter.source_kind)),
+               ("来文文号", matter.source_number or "—"), ("批示领导", matter.instruction_leader or "—"),
+               ("批示内容或来文要求", matter.instruction), ("收文日期", matter.received_on.isoformat()),
+               ("交办时限", matter.time_limit.isoformat()), ("状态", MatterStatus.label_of(matter.status))]
+    if matter.proposed_lead:
+        details += [("拟牵头单位", units.get(matter.proposed_lead, matter.proposed_lead)),
+                    ("拟配合单位", "、".join(units.get(c, c) for c in matter.proposed_co) or "—"),
+                    ("拟定完成时限", matter.proposed_deadline.isoformat() if matter.proposed_deadline else "—"),
+                    ("是否需提交联席会议研究", "需要" if matter.needs_meeting else "不需要"),
+                    ("拟办意见", matter.proposal_comment or "—")]
+    if matter.report_body:
+        details.append(("办理情况报告", matter.report_body))
+    if matter.report_number:
+        details.append(("报告文号", matter.report_number))
+    return details

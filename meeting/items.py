@@ -16,6 +16,7 @@ from engine import forms
 from engine.errors import FormError
 from engine.forms import MAX_TABLE_ROWS, FormFieldError, as_int, as_list, is_empty
 from meeting.models import Meeting, ResolutionCoUnit, ResolutionItem, Unit
+from meeting.statuses import ResolutionStatus
 from meeting.timeutil import as_date, end_of_day
 from meeting.workdays import WorkCalendar, calendar_for
 
@@ -213,3 +214,28 @@ def create_items(
         items.append(item)
     session.flush()
     return items
+
+
+def create_sourced_item(
+    session: Session,
+    *,
+    number: str,
+    content: str,
+    lead_unit: str,
+    co_units: list[str],
+    deadline: datetime,
+    source: str,
+    source_ref: str | None,
+    now: datetime,
+) -> ResolutionItem:
+    """An item that comes from outside a meeting (交办 / 协调 / 信访): issued at once, supervised like any other
+    (the resolution_item process, the ledger with its 来源, the ladder)."""
+    item = ResolutionItem(
+        number=number, meeting_id=None, content=content, lead_unit=lead_unit, deadline=deadline,
+        status=ResolutionStatus.IN_PROGRESS, supervise_count=0, created_at=now, source=source,
+        source_ref=(source_ref or None) and source_ref[:100],
+        co_unit_links=[ResolutionCoUnit(unit_code=c, position=i) for i, c in enumerate(co_units) if c != lead_unit],
+    )
+    session.add(item)
+    session.flush()
+    return item

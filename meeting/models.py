@@ -41,6 +41,7 @@ from meeting.statuses import (
     LetterStatus,
     Light,
     MajorIssueStatus,
+    MatterStatus,
     MeetingStatus,
     MinutesStatus,
     ReportStatus,
@@ -458,6 +459,53 @@ class MajorIssue(Base):
         self.require(MajorIssueStatus.SIGNED)
         self.status, self.decision, self.instructions = MajorIssueStatus.DECIDED, decision, instructions
         self.decided_by, self.decided_at = by, at
+
+
+class AssignedMatter(Base):
+    """A 交办事项: a 来文 or 批示件 from 区委、区政府 logged in (收文登记, numbered from the document register), its
+    handling proposed by the office and decided by the convener; assigned directly it becomes a supervised item
+    (``resolution_id``, 来源 交办), put on the agenda a topic (``topic_id``); a 办理情况报告 goes back to the source."""
+
+    __tablename__ = "assigned_matters"
+    __table_args__ = (status_check(MatterStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)  # 收文号 (汉救联收〔2026〕1号)
+    title: Mapped[str] = mapped_column(String(200))
+    source_org: Mapped[str] = mapped_column(String(100))  # 交办机关: 区委办 / 区政府办 …
+    source_kind: Mapped[str] = mapped_column(String(16))  # 来文 (letter) or 批示件 (instruction)
+    source_number: Mapped[str | None] = mapped_column(String(100))  # 来文文号
+    instruction: Mapped[str] = mapped_column(Text, default="")  # 批示 text or the 来文's request
+    instruction_leader: Mapped[str | None] = mapped_column(String(100))  # 批示领导
+    received_on: Mapped[date]
+    time_limit: Mapped[date]  # 办理时限 the source set
+    attachment_id: Mapped[str | None] = mapped_column(ForeignKey("wf_attachment.id"))
+    proposed_lead: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    proposed_co: Mapped[list[str]] = mapped_column(JSON, default=list)
+    proposed_deadline: Mapped[date | None]
+    needs_meeting: Mapped[bool] = mapped_column(Boolean, default=False)
+    proposal_comment: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(String(16))  # assign | agenda
+    decision_comment: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    resolution_id: Mapped[int | None] = mapped_column(ForeignKey("resolution_items.id"), index=True)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"), index=True)
+    report_body: Mapped[str | None] = mapped_column(Text)
+    report_number: Mapped[str | None] = mapped_column(String(64))
+    report_signed_by: Mapped[str | None] = mapped_column(String(64))
+    report_signed_at: Mapped[datetime | None]
+    receipt_comment: Mapped[str | None] = mapped_column(Text)
+    received_back_by: Mapped[str | None] = mapped_column(String(64))
+    received_back_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default=MatterStatus.REGISTERED, index=True)
+    instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    def require(self, *allowed: MatterStatus) -> None:
+        _require(self.status, allowed, f"交办事项{self.number}当前不能办理此步骤。")
 
 
 class Minutes(Base):

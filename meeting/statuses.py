@@ -282,6 +282,20 @@ class ItemSource(LabelledStatus):
     PETITION = "petition", "信访"
 
 
+class MatterStatus(LabelledStatus):
+    """A 交办事项 (区委、区政府交办, seed 一(五)): logged in, its handling proposed by the office and decided by the
+    convener, then supervised as an item (or put on a meeting's agenda) and reported back to its source."""
+
+    REGISTERED = "registered", "待拟办"
+    PROPOSED = "proposed", "待召集人审定"
+    ASSIGNED = "assigned", "督办落实中"
+    AGENDA = "agenda", "提交联席会议研究"
+    REPORTING = "reporting", "起草办理情况报告"
+    SIGNED = "signed", "报告已审签"
+    SENT = "sent", "已报送交办机关"
+    CLOSED = "closed", "已办结"
+
+
 class CoUnitStatus(LabelledStatus):
     """A 配合单位's input on one item: a silent unit is recorded as 未反馈 at its deadline and never blocks."""
 
@@ -385,6 +399,7 @@ LABEL_TABLES: dict[str, type[LabelledStatus]] = {
     "comment": CommentAnswer,
     "document_number": DocumentNumberStatus,
     "source": ItemSource,
+    "matter": MatterStatus,
     "co_unit": CoUnitStatus,
     "supervision": SupervisionKind,
     "rung": Rung,

@@ -66,6 +66,7 @@ PROCESSES = {
     "议定事项落实": "resolution_item",
     "重大问题报区政府决定": "major_issue",
     "成员单位调整": "membership_change",
+    "交办事项": "assigned_matter",
 }
 NOTIFICATION_KINDS = {
     "待办": "task",

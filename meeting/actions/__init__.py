@@ -4,6 +4,7 @@ from meeting.actions import (
     calls,
     directory_actions,
     majors,
+    matters,
     meetings,
     membership,
     minutes,
@@ -14,6 +15,7 @@ from meeting.actions import (
 )
 from meeting.actions._registry import registry
 
-MODULES = (topics, calls, meetings, minutes, resolutions, reports, majors, membership, directory_actions, progress)
+MODULES = (topics, calls, meetings, minutes, resolutions, reports, majors, matters, membership, directory_actions,
+           progress)
 
 __all__ = ["MODULES", "registry"]
