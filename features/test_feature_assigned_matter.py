@@ -5,11 +5,10 @@ from __future__ import annotations
 from pytest_bdd import given, parsers, scenarios, then
 from sqlalchemy import select
 from steps.common import table
-from steps.world import World, split_list
+from steps.world import World
 
-from meeting.ledger import LedgerFilter, iter_ledger_rows
 from meeting.models import AssignedMatter
-from meeting.statuses import ItemSource, MatterStatus
+from meeting.statuses import MatterStatus
 
 scenarios("交办事项.feature")
 
@@ -26,7 +25,7 @@ def register(world: World, who: str, datatable: list[list[str]]) -> None:
     user = world.user(who)
     start = next(e for e in world.service.startable(world.actor(user)) if e["process_key"] == "assigned_matter")
     fields = {f["label"]: f for f in start["form"]}
-    values = {fields[label]["id"]: world.today() if raw.strip() == "今天" else world.form_value(fields[label], raw)
+    values = {fields[label]["id"]: world.form_value(fields[label], raw)
               for label, raw in table(datatable).items()}
     instance_id = world.start(user, "assigned_matter", form_values=values)
     world.remember_instance("assigned_matter", instance_id)
@@ -46,12 +45,3 @@ def matter_status(world: World, title: str, status: str) -> None:
 @then(parsers.parse('交办事项"{title}"的报告文号为"{number}"'))
 def report_number(world: World, title: str, number: str) -> None:
     assert _matter(world, title).report_number == number
-
-
-@then(parsers.parse('督办台账按来源"{source}"筛选为"{items}"'))
-def ledger_by_source(world: World, source: str, items: str) -> None:
-    flt = LedgerFilter.parse({"source": ItemSource.from_label(source).value})
-    assert not flt.errors
-    with world.db.sessions() as s:
-        got = [r.item.content for r in iter_ledger_rows(s, flt, world.clock.now())]
-    assert got == split_list(items), got

@@ -10,8 +10,19 @@ from sqlalchemy.orm import Session
 
 from meeting.item_context import item_subjects
 from meeting.meeting_context import meeting_subjects
-from meeting.models import AssignedMatter, MajorIssue, Meeting, MembershipChange, ResolutionItem, Topic, Unit
-from meeting.statuses import MatterStatus, TopicStatus
+from meeting.models import (
+    AssignedMatter,
+    MajorIssue,
+    Meeting,
+    MembershipChange,
+    PetitionReferral,
+    ResolutionItem,
+    Topic,
+    Unit,
+)
+from meeting.privacy import mask_name, mask_phone
+from meeting.statuses import MatterStatus, PetitionStatus, TopicStatus
+from meeting.timeutil import format_day
 
 
 @dataclass
@@ -30,7 +41,8 @@ def _unit_names(session: Session) -> dict[str, str]:
 def subject_titles(session: Session, contexts: list[dict[str, Any]]) -> list[str]:
     """One short title per task context, with one query per kind of record."""
     ids: dict[str, set[int]] = {"topic_id": set(), "meeting_id": set(), "resolution_id": set(),
-                                "major_issue_id": set(), "change_id": set(), "matter_id": set()}
+                                "major_issue_id": set(), "change_id": set(), "matter_id": set(),
+                                "petition_id": set()}
     for ctx in contexts:
         for key in ids:
             if isinstance(ctx.get(key), int):
@@ -48,6 +60,9 @@ def subject_titles(session: Session, contexts: list[dict[str, Any]]) -> list[str
     if ids["matter_id"]:
         for a in session.scalars(select(AssignedMatter).where(AssignedMatter.id.in_(ids["matter_id"]))):
             names[("matter_id", a.id)] = f"交办事项：{a.title}"
+    if ids["petition_id"]:
+        for p in session.scalars(select(PetitionReferral).where(PetitionReferral.id.in_(ids["petition_id"]))):
+            names[("petition_id", p.id)] = f"信访件{p.number}：{p.title}"
     if ids["meeting_id"]:
         for meeting in session.scalars(select(Meeting).where(Meeting.id.in_(ids["meeting_id"]))):
             names[("meeting_id", meeting.id)] = meeting.title
@@ -57,7 +72,8 @@ def subject_titles(session: Session, contexts: list[dict[str, Any]]) -> list[str
     out = []
     for ctx in contexts:
         title = ""
-        for key in ("resolution_id", "major_issue_id", "matter_id", "topic_id", "change_id", "meeting_id"):
+        for key in ("resolution_id", "major_issue_id", "matter_id", "petition_id", "topic_id", "change_id",
+                    "meeting_id"):
             if isinstance(ctx.get(key), int) and (key, ctx[key]) in names:
                 title = names[(key, ctx[key])]
                 break
@@ -76,6 +92,9 @@ def subjects(session: Session, ctx: dict[str, Any]) -> list[Subject]:
     mid = ctx.get("matter_id")
     if isinstance(mid, int) and (a := session.get(AssignedMatter, mid)) is not None:
         out.append(Subject("matter", a.id, "交办事项", a.title, matter_details(a, units)))
+    pid = ctx.get("petition_id")
+    if isinstance(pid, int) and (p := session.get(PetitionReferral, pid)) is not None:
+        out.append(Subject("petition", p.id, "信访件", p.title, petition_details(session, p, units)))
     tid = ctx.get("topic_id")
     if isinstance(tid, int) and (t := session.get(Topic, tid)) is not None:
         out.append(Subject("topic", t.id, "议题", t.title, [
@@ -107,4 +126,22 @@ def matter_details(matter: AssignedMatter, units: dict[str, str]) -> list[tuple[
         details.append(("办理情况报告", matter.report_body))
     if matter.report_number:
         details.append(("报告文号", matter.report_number))
+    return details
+
+
+def petition_details(session: Session, petition: PetitionReferral, units: dict[str, str]) -> list[tuple[str, str]]:
+    """The 信访件 with the petitioner masked, its statutory limit and the 处理意见 being reviewed."""
+    from meeting.actions.petitions import latest_opinion
+
+    details = [("信访件编号", petition.number), ("信访事由", petition.title),
+               ("信访人", mask_name(petition.petitioner_name)), ("联系电话", mask_phone(petition.petitioner_phone) or "—"),
+               ("信访事项内容", petition.content), ("受理日期", petition.received_on.isoformat()),
+               ("办理期限", format_day(petition.due_at)), ("状态", PetitionStatus.label_of(petition.status))]
+    if petition.lead_unit:
+        details.append(("责任单位", units.get(petition.lead_unit, petition.lead_unit)))
+    opinion = latest_opinion(session, petition.resolution_id)
+    if opinion:
+        details.append(("处理意见", opinion))
+    if petition.review_comment:
+        details.append(("审核意见", petition.review_comment))
     return details

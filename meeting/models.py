@@ -44,6 +44,7 @@ from meeting.statuses import (
     MatterStatus,
     MeetingStatus,
     MinutesStatus,
+    PetitionStatus,
     ReportStatus,
     ResolutionStatus,
     RoundStatus,
@@ -506,6 +507,42 @@ class AssignedMatter(Base):
 
     def require(self, *allowed: MatterStatus) -> None:
         _require(self.status, allowed, f"交办事项{self.number}当前不能办理此步骤。")
+
+
+class PetitionReferral(Base):
+    """A 信访件 that 区信访局 refers (信访件编号, petitioner, content): the office assigns the responsible unit(s), the
+    unit investigates and drafts a 处理意见 (supervised as an item with 来源 信访, under the statutory limits), 信访局
+    reviews it and the reply to the petitioner is recorded. The petitioner's contact is kept here and shown masked."""
+
+    __tablename__ = "petition_referrals"
+    __table_args__ = (status_check(PetitionStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)  # 信访件编号
+    title: Mapped[str] = mapped_column(String(200))  # 信访事由
+    content: Mapped[str] = mapped_column(Text)
+    petitioner_name: Mapped[str] = mapped_column(String(100))
+    petitioner_phone: Mapped[str | None] = mapped_column(String(32))
+    received_on: Mapped[date]
+    due_at: Mapped[datetime]  # the statutory limit (received + 60 days by default; moved by an approved extension)
+    attachment_id: Mapped[str | None] = mapped_column(ForeignKey("wf_attachment.id"))
+    lead_unit: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    resolution_id: Mapped[int | None] = mapped_column(ForeignKey("resolution_items.id"), index=True)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"), index=True)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    review_count: Mapped[int] = mapped_column(Integer, default=0)
+    reply_on: Mapped[date | None]
+    reply_method: Mapped[str | None] = mapped_column(String(16))
+    reply_summary: Mapped[str | None] = mapped_column(Text)
+    on_time: Mapped[bool | None]
+    status: Mapped[str] = mapped_column(String(16), default=PetitionStatus.REFERRED, index=True)
+    instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    referred_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    def require(self, *allowed: PetitionStatus) -> None:
+        _require(self.status, allowed, f"信访件{self.number}当前不能办理此步骤。")
 
 
 class Minutes(Base):

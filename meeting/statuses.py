@@ -296,6 +296,18 @@ class MatterStatus(LabelledStatus):
     CLOSED = "closed", "已办结"
 
 
+class PetitionStatus(LabelledStatus):
+    """A 信访 referral from 区信访局: assigned by the office, investigated by the responsible unit (处理意见),
+    reviewed by 信访局, answered to the petitioner within the statutory limit (or put before the joint meeting)."""
+
+    REFERRED = "referred", "待交办"
+    HANDLING = "handling", "办理中"
+    REVIEW = "review", "信访局审核中"
+    REPLYING = "replying", "待答复信访人"
+    ANSWERED = "answered", "已答复"
+    ESCALATED = "escalated", "提交联席会议研究"
+
+
 class CoUnitStatus(LabelledStatus):
     """A 配合单位's input on one item: a silent unit is recorded as 未反馈 at its deadline and never blocks."""
 
@@ -400,6 +412,7 @@ LABEL_TABLES: dict[str, type[LabelledStatus]] = {
     "document_number": DocumentNumberStatus,
     "source": ItemSource,
     "matter": MatterStatus,
+    "petition": PetitionStatus,
     "co_unit": CoUnitStatus,
     "supervision": SupervisionKind,
     "rung": Rung,

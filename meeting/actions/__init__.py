@@ -8,6 +8,7 @@ from meeting.actions import (
     meetings,
     membership,
     minutes,
+    petitions,
     progress,
     reports,
     resolutions,
@@ -15,7 +16,7 @@ from meeting.actions import (
 )
 from meeting.actions._registry import registry
 
-MODULES = (topics, calls, meetings, minutes, resolutions, reports, majors, matters, membership, directory_actions,
-           progress)
+MODULES = (topics, calls, meetings, minutes, resolutions, reports, majors, matters, petitions, membership,
+           directory_actions, progress)
 
 __all__ = ["MODULES", "registry"]
