@@ -227,14 +227,17 @@ def create_sourced_item(
     source: str,
     source_ref: str | None,
     now: datetime,
+    key_item: bool = False,
+    co_deadline: datetime | None = None,
 ) -> ResolutionItem:
     """An item that comes from outside a meeting (交办 / 协调 / 信访): issued at once, supervised like any other
     (the resolution_item process, the ledger with its 来源, the ladder)."""
     item = ResolutionItem(
         number=number, meeting_id=None, content=content, lead_unit=lead_unit, deadline=deadline,
         status=ResolutionStatus.IN_PROGRESS, supervise_count=0, created_at=now, source=source,
-        source_ref=(source_ref or None) and source_ref[:100],
-        co_unit_links=[ResolutionCoUnit(unit_code=c, position=i) for i, c in enumerate(co_units) if c != lead_unit],
+        source_ref=(source_ref or None) and source_ref[:100], key_item=key_item,
+        co_unit_links=[ResolutionCoUnit(unit_code=c, position=i, deadline=co_deadline)
+                       for i, c in enumerate(co_units) if c != lead_unit],
     )
     session.add(item)
     session.flush()

@@ -32,6 +32,7 @@ from meeting.statuses import (
     CallStatus,
     ChangeStatus,
     CommentAnswer,
+    CoordinationStatus,
     CoUnitStatus,
     DocumentNumberStatus,
     ExtensionStatus,
@@ -543,6 +544,60 @@ class PetitionReferral(Base):
 
     def require(self, *allowed: PetitionStatus) -> None:
         _require(self.status, allowed, f"信访件{self.number}当前不能办理此步骤。")
+
+
+class CoordinationRequest(Base):
+    """A member unit asks for coordination on a concrete problem between meetings (seed 五), naming the units it
+    needs. The office handles it by 协调函 (the named units answer by a working-day deadline; silence is recorded),
+    by a 专题协调会 (participants, a 纪要-style record, items into the ledger with 来源 协调), or refers it to the
+    next joint meeting (a topic)."""
+
+    __tablename__ = "coordination_requests"
+    __table_args__ = (status_check(CoordinationStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    problem: Mapped[str] = mapped_column(Text)
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)  # the asking unit
+    units: Mapped[list[str]] = mapped_column(JSON, default=list)  # the units it needs
+    attachment_id: Mapped[str | None] = mapped_column(ForeignKey("wf_attachment.id"))
+    route: Mapped[str | None] = mapped_column(String(16))  # letter | meeting | refer
+    office_comment: Mapped[str | None] = mapped_column(Text)
+    letter_number: Mapped[str | None] = mapped_column(String(64))
+    reply_due: Mapped[datetime | None]
+    meeting_at: Mapped[datetime | None]
+    meeting_place: Mapped[str | None] = mapped_column(String(200))
+    participants: Mapped[list[str]] = mapped_column(JSON, default=list)
+    minutes: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=CoordinationStatus.SUBMITTED, index=True)
+    instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    requested_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    reply_rows: Mapped[list[CoordinationReply]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="CoordinationReply.id")
+
+    def require(self, *allowed: CoordinationStatus) -> None:
+        _require(self.status, allowed, f"协调事项“{self.title}”当前不能办理此步骤。")
+
+
+class CoordinationReply(Base):
+    """One named unit's answer to a 协调函: 待反馈, 已反馈, or 未反馈 when its deadline passed in silence."""
+
+    __tablename__ = "coordination_replies"
+    __table_args__ = (status_check(CoUnitStatus),
+                      UniqueConstraint("request_id", "unit_code", name="uq_coordination_replies_request_unit"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("coordination_requests.id"), index=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    status: Mapped[str] = mapped_column(String(16), default=CoUnitStatus.PENDING)
+    body: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None]
 
 
 class Minutes(Base):

@@ -308,6 +308,17 @@ class PetitionStatus(LabelledStatus):
     ESCALATED = "escalated", "提交联席会议研究"
 
 
+class CoordinationStatus(LabelledStatus):
+    """A request for cross-department coordination between meetings (seed 五): the office handles it by 协调函,
+    by a 专题协调会, or refers it to the next joint meeting."""
+
+    SUBMITTED = "submitted", "待办公室研究"
+    LETTER = "letter", "协调函办理中"
+    MEETING = "meeting", "专题协调会"
+    REFERRED = "referred", "提交联席会议研究"
+    CONCLUDED = "concluded", "已办结"
+
+
 class CoUnitStatus(LabelledStatus):
     """A 配合单位's input on one item: a silent unit is recorded as 未反馈 at its deadline and never blocks."""
 
@@ -413,6 +424,7 @@ LABEL_TABLES: dict[str, type[LabelledStatus]] = {
     "source": ItemSource,
     "matter": MatterStatus,
     "petition": PetitionStatus,
+    "coordination": CoordinationStatus,
     "co_unit": CoUnitStatus,
     "supervision": SupervisionKind,
     "rung": Rung,

@@ -68,6 +68,7 @@ PROCESSES = {
     "成员单位调整": "membership_change",
     "交办事项": "assigned_matter",
     "信访转办": "petition_referral",
+    "跨部门协调": "coordination_request",
 }
 NOTIFICATION_KINDS = {
     "待办": "task",

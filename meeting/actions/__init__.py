@@ -2,6 +2,7 @@
 
 from meeting.actions import (
     calls,
+    coordination,
     directory_actions,
     majors,
     matters,
@@ -16,7 +17,7 @@ from meeting.actions import (
 )
 from meeting.actions._registry import registry
 
-MODULES = (topics, calls, meetings, minutes, resolutions, reports, majors, matters, petitions, membership,
-           directory_actions, progress)
+MODULES = (topics, calls, meetings, minutes, resolutions, reports, majors, matters, petitions, coordination,
+           membership, directory_actions, progress)
 
 __all__ = ["MODULES", "registry"]
