@@ -22,7 +22,8 @@ from meeting.statuses import ItemSource, MatterStatus, TopicStatus
 from meeting.timeutil import as_date, end_of_day, local_today
 
 documents.declare_kind("receipt", "收文登记", "汉救联收〔{year}〕{seq}号")
-documents.declare_kind("matter_report", "办理情况报告", "汉救联报〔{year}〕{seq}号")
+# 汉救联报 is the 阶段性落实情况报告's series (meeting/issued_docs.py); a pattern may belong to one kind only.
+documents.declare_kind("matter_report", "办理情况报告", "汉救联办〔{year}〕{seq}号")
 
 SOURCE_KINDS = {"instruction": "批示件", "letter": "来文"}
 ROUTES = ("assign", "agenda")
