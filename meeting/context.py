@@ -12,6 +12,7 @@ from meeting.item_context import item_subjects
 from meeting.meeting_context import meeting_subjects
 from meeting.models import (
     AssignedMatter,
+    CoordinationRequest,
     MajorIssue,
     Meeting,
     MembershipChange,
@@ -21,7 +22,7 @@ from meeting.models import (
     Unit,
 )
 from meeting.privacy import mask_name, mask_phone
-from meeting.statuses import MatterStatus, PetitionStatus, TopicStatus
+from meeting.statuses import CoordinationStatus, CoUnitStatus, MatterStatus, PetitionStatus, TopicStatus
 from meeting.timeutil import format_day
 
 
@@ -95,6 +96,9 @@ def subjects(session: Session, ctx: dict[str, Any]) -> list[Subject]:
     pid = ctx.get("petition_id")
     if isinstance(pid, int) and (p := session.get(PetitionReferral, pid)) is not None:
         out.append(Subject("petition", p.id, "信访件", p.title, petition_details(session, p, units)))
+    rid = ctx.get("coordination_id")
+    if isinstance(rid, int) and (r := session.get(CoordinationRequest, rid)) is not None:
+        out.append(Subject("coordination", r.id, "协调事项", r.title, coordination_details(r, units)))
     tid = ctx.get("topic_id")
     if isinstance(tid, int) and (t := session.get(Topic, tid)) is not None:
         out.append(Subject("topic", t.id, "议题", t.title, [
@@ -144,4 +148,24 @@ def petition_details(session: Session, petition: PetitionReferral, units: dict[s
         details.append(("处理意见", opinion))
     if petition.review_comment:
         details.append(("审核意见", petition.review_comment))
+    return details
+
+
+def coordination_details(request: CoordinationRequest, units: dict[str, str]) -> list[tuple[str, str]]:
+    """The request, the office's way of handling it and each named unit's answer."""
+    details = [("协调事项", request.title), ("需协调解决的问题", request.problem),
+               ("提出单位", units.get(request.unit_code or "", request.unit_code or "—")),
+               ("需协调的单位", "、".join(units.get(c, c) for c in request.units) or "—"),
+               ("状态", CoordinationStatus.label_of(request.status))]
+    if request.letter_number:
+        details += [("协调函文号", request.letter_number),
+                    ("答复时限", format_day(request.reply_due) if request.reply_due else "—")]
+        details += [(f"答复：{units.get(r.unit_code, r.unit_code)}",
+                     f"{CoUnitStatus.label_of(r.status)}{'：' + r.body if r.body else ''}") for r in request.reply_rows]
+    if request.meeting_at:
+        details += [("协调会日期", format_day(request.meeting_at)), ("协调会地点", request.meeting_place or "—")]
+    if request.minutes:
+        details += [("参会单位", "、".join(units.get(c, c) for c in request.participants)), ("会议纪要", request.minutes)]
+    if request.result:
+        details.append(("协调结果", request.result))
     return details
