@@ -79,3 +79,15 @@ def test_the_ledger_filters_by_source(live: LiveApp) -> None:
     assert 'id="f-source"' in petitions
     api = office.get("/api/resolutions?source=assigned&status=closed").json()
     assert [row["number"] for row in api["resolutions"]] == [numbers["assigned"]]
+
+
+def test_dashboard_and_scorecards_count_each_source(live: LiveApp) -> None:
+    office = live.client("office")
+    board = office.get("/monitor").text
+    assert '<tr data-source="assigned">' in board and '<tr data-source="petition">' in board
+    page = office.get("/monitor/units?from=2026-01-01&to=2026-12-31&source=petition").text
+    petitions = page.split('id="scorecards"')[1].split("</table>")[0]
+    assert '<tr data-unit="minzheng">' in petitions and '<tr data-unit="caizheng">' not in petitions
+    assert office.get("/monitor/units?source=nonsense").status_code == 200  # refused filter shown, not a 500
+    report = office.get("/monitor/units/report?from=2026-01-01&to=2026-12-31&source=petition").text
+    assert 'id="bulletin-source"' in report and "信访" in report
