@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pytest_bdd import given, parsers, scenarios, then
+from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import select
-from steps.common import table
+from steps.common import rows, table
 from steps.world import World
 
 from meeting.models import AssignedMatter
-from meeting.statuses import MatterStatus
+from meeting.statuses import ItemSource, MatterStatus
 
 scenarios("交办事项.feature")
 
@@ -45,3 +45,20 @@ def matter_status(world: World, title: str, status: str) -> None:
 @then(parsers.parse('交办事项"{title}"的报告文号为"{number}"'))
 def report_number(world: World, title: str, number: str) -> None:
     assert _matter(world, title).report_number == number
+
+
+@when(parsers.parse('联席会议审议议题"{title}"，议定事项如下：'))
+def meeting_on_topic(world: World, title: str, datatable: list[list[str]]) -> None:
+    world.convene("2026年第一次社会救助联席会议", 7, [title])
+    world.all_reply()
+    world.meeting_day()
+    world.sign_in()
+    world.record_outcome(rows(datatable))
+    world.ok()
+
+
+@then(parsers.parse('议定事项"{item}"的来源为"{source}"'))
+def item_source(world: World, item: str, source: str) -> None:
+    """The ledger's 来源 column reads the item's source and reference (meeting/ledger.py LedgerRow.source)."""
+    row = world.item(item)
+    assert f"{ItemSource.label_of(row.source)}：{row.source_ref}" == source
