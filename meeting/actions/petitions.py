@@ -207,3 +207,20 @@ def record_reply(ctx: ActionContext) -> None:
     notify(ctx.session, XINFANG, "info", f"信访件已答复信访人：{petition.number}",
            f"{REPLY_METHODS[method]}，{'在' if petition.on_time else '超过'}办理期限内。", link("petitions", petition.id),
            ctx.now)
+
+
+@registry.action(
+    "petition.overdue",
+    title="信访事项逾期",
+    description="办理期限届满仍未答复信访人：记为逾期，告知区信访局、办公室、召集人和责任单位。",
+    reads=("petition_id",),
+)
+def overdue(ctx: ActionContext) -> None:
+    petition = _petition(ctx)
+    if petition.status == PetitionStatus.ANSWERED:
+        return  # answered in the same instant
+    petition.on_time = False
+    groups = [XINFANG, "office", "convener"] + ([unit_group(petition.lead_unit)] if petition.lead_unit else [])
+    notify_groups(ctx.session, groups, "supervision", f"信访事项逾期未答复：{petition.number}",
+                  f"{petition.title}，办理期限{iso_local(petition.due_at)[:10]}已届满。", link("petitions", petition.id),
+                  ctx.now)
