@@ -43,7 +43,7 @@ def subject_titles(session: Session, contexts: list[dict[str, Any]]) -> list[str
     """One short title per task context, with one query per kind of record."""
     ids: dict[str, set[int]] = {"topic_id": set(), "meeting_id": set(), "resolution_id": set(),
                                 "major_issue_id": set(), "change_id": set(), "matter_id": set(),
-                                "petition_id": set()}
+                                "petition_id": set(), "coordination_id": set()}
     for ctx in contexts:
         for key in ids:
             if isinstance(ctx.get(key), int):
@@ -64,6 +64,10 @@ def subject_titles(session: Session, contexts: list[dict[str, Any]]) -> list[str
     if ids["petition_id"]:
         for p in session.scalars(select(PetitionReferral).where(PetitionReferral.id.in_(ids["petition_id"]))):
             names[("petition_id", p.id)] = f"信访件{p.number}：{p.title}"
+    if ids["coordination_id"]:
+        wanted = ids["coordination_id"]
+        for req in session.scalars(select(CoordinationRequest).where(CoordinationRequest.id.in_(wanted))):
+            names[("coordination_id", req.id)] = f"协调事项：{req.title}"
     if ids["meeting_id"]:
         for meeting in session.scalars(select(Meeting).where(Meeting.id.in_(ids["meeting_id"]))):
             names[("meeting_id", meeting.id)] = meeting.title
@@ -73,8 +77,8 @@ def subject_titles(session: Session, contexts: list[dict[str, Any]]) -> list[str
     out = []
     for ctx in contexts:
         title = ""
-        for key in ("resolution_id", "major_issue_id", "matter_id", "petition_id", "topic_id", "change_id",
-                    "meeting_id"):
+        for key in ("resolution_id", "major_issue_id", "matter_id", "petition_id", "coordination_id",
+                    "topic_id", "change_id", "meeting_id"):
             if isinstance(ctx.get(key), int) and (key, ctx[key]) in names:
                 title = names[(key, ctx[key])]
                 break

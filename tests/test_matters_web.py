@@ -54,6 +54,8 @@ def test_the_api_starts_an_assigned_matter_with_its_registration_fields(live: Li
     with live.db.sessions() as s:
         numbers = list(s.scalars(select(AssignedMatter.number).order_by(AssignedMatter.id)))
     assert numbers == ["汉救联收〔2026〕1号", "汉救联收〔2026〕2号"]
+    inbox = office.get("/tasks").text  # the office's 拟办 names the matter, its 来源 and 收文号
+    assert "交办事项：核查低保边缘家庭" in inbox and "汉救联收〔2026〕2号" in inbox
 
 
 def test_record_pages_show_the_source_and_mask_the_petitioner(live: LiveApp) -> None:
