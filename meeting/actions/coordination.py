@@ -142,6 +142,20 @@ def record_answer(ctx: ActionContext) -> None:
 
 
 @registry.action(
+    "coordination.remind",
+    title="催办协调函答复",
+    description="答复截止前一个工作日，催办尚未答复的被协调单位。",
+    reads=("coordination_id",),
+)
+def remind(ctx: ActionContext) -> None:
+    request = _request(ctx, CoordinationStatus.LETTER)
+    for reply in request.reply_rows:
+        if reply.status == CoUnitStatus.PENDING:
+            notify(ctx.session, unit_group(reply.unit_code), "reminder", f"请答复协调函：{request.letter_number}",
+                   request.title, link("coordination", request.id), ctx.now)
+
+
+@registry.action(
     "coordination.close_letter",
     title="协调函答复截止",
     description="答复时限届满仍未答复的单位记为未反馈，告知办公室；不影响协调事项办结。",
