@@ -130,6 +130,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("matters.matter", "GET"): r(MONITORS, maybe=UNITS),
     ("matters.petition", "GET"): r(MONITORS, maybe=UNITS),
     ("matters.coordination", "GET"): r(MONITORS, maybe=UNITS),
+    # the petitioner's contact unmasked: the case's handlers (office, 区信访局, the responsible unit), logged
+    ("matters.petition_contact", "POST"): r({"office"}, maybe=UNITS | {"convener", "district"}),
     ("instances.index", "GET"): r(SUPERVISORS),
     ("instances.show", "GET"): r(SUPERVISORS),
     ("instances.call", "GET"): r(SUPERVISORS),

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from web_support import LiveApp, live_app
 
 from engine.clock import ManualClock
+from engine.models import AuditEvent
 from meeting import demo_matters
 from meeting.demo import DEMO_START, Walkthrough
 from meeting.models import AssignedMatter, CoordinationRequest, PetitionReferral, ResolutionItem
+from meeting.privacy import CONTACT_VIEW
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +95,22 @@ def test_dashboard_and_scorecards_count_each_source(live: LiveApp) -> None:
     assert office.get("/monitor/units?source=nonsense").status_code == 200  # refused filter shown, not a 500
     report = office.get("/monitor/units/report?from=2026-01-01&to=2026-12-31&source=petition").text
     assert 'id="bulletin-source"' in report and "信访" in report
+
+
+def test_handlers_may_see_the_petitioner_and_each_view_is_logged(live: LiveApp) -> None:
+    _, petition, _ = _ids(live)
+    xinfang = live.client("xinfang")
+    assert 'id="reveal-contact"' in xinfang.get(f"/petitions/{petition}").text
+    shown = xinfang.post(f"/petitions/{petition}/contact", token_from=f"/petitions/{petition}")
+    assert shown.status_code == 200 and "13812345678" in shown.text and "张三丰" in shown.text
+    assert 'id="contact-revealed"' in shown.text
+    with live.db.sessions() as s:
+        views = list(s.scalars(select(AuditEvent.actor).where(AuditEvent.action == CONTACT_VIEW)))
+    assert views == ["xinfang"]
+    office = live.client("office")
+    assert 'id="reveal-contact"' in office.get(f"/petitions/{petition}").text
+    district = live.client("district")  # reads the case, is not one of its handlers
+    assert 'id="reveal-contact"' not in district.get(f"/petitions/{petition}").text
+    assert district.post(f"/petitions/{petition}/contact", token_from=f"/petitions/{petition}").status_code == 403
+    assert live.client("designer").post(f"/petitions/{petition}/contact",
+                                        token_from="/tasks").status_code == 403

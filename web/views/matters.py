@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -22,8 +22,9 @@ from meeting.models import (
     ResolutionItem,
     Unit,
 )
+from meeting.privacy import may_see_contact, reveal_contact
 from web.auth import me
-from web.services import database
+from web.services import database, workflow
 from web.views.monitor import MONITOR_ROLES
 
 bp = Blueprint("matters", __name__)
@@ -49,10 +50,10 @@ def _item_units(s: Any, resolution_id: int | None) -> set[str]:
 
 
 def _page(title: str, kind: str, number: str, details: list[tuple[str, str]], item_id: int | None,
-          instance_id: str | None) -> Any:
+          instance_id: str | None, contact_url: str | None = None, revealed: bool = False) -> Any:
     user = me()
     return render_template("matters/show.html", title=title, kind=kind, number=number, details=details,
-                           item_id=item_id, instance_id=instance_id,
+                           item_id=item_id, instance_id=instance_id, contact_url=contact_url, revealed=revealed,
                            may_instance=user.has("office", "convener", "admin"))
 
 
@@ -83,7 +84,31 @@ def petition(petition_id: int) -> Any:
             abort(403)
         units = dict(s.execute(select(Unit.code, Unit.name)).all())
         details = petition_details(s, row, units)
-        return _page(row.title, "信访件", row.number, details, row.resolution_id, row.instance_id)
+        user = me()
+        reveal = may_see_contact(user.groups, user.unit_code, row.lead_unit)
+        return _page(row.title, "信访件", row.number, details, row.resolution_id, row.instance_id,
+                     contact_url=url_for("matters.petition_contact", petition_id=row.id) if reveal else None)
+
+
+@bp.post("/petitions/<int:petition_id>/contact")
+@login_required
+def petition_contact(petition_id: int) -> Any:
+    """The petitioner's contact unmasked, for the case's handlers only; every view is written to the audit log."""
+    user = me()
+    if not ("office" in user.groups or user.unit_code):
+        abort(403)
+    now = workflow().now()
+    with database().transaction() as s:
+        row = s.get(PetitionReferral, petition_id)
+        if row is None:
+            abort(404)
+        if not may_see_contact(user.groups, user.unit_code, row.lead_unit):
+            abort(403)
+        name, phone = reveal_contact(s, row, user.username, now)
+        units = dict(s.execute(select(Unit.code, Unit.name)).all())
+        details = [(k, name if k == "信访人" else phone or "—" if k == "联系电话" else v)
+                   for k, v in petition_details(s, row, units)]
+        return _page(row.title, "信访件", row.number, details, row.resolution_id, row.instance_id, revealed=True)
 
 
 @bp.get("/coordination/<int:coordination_id>")
