@@ -114,3 +114,15 @@ def test_handlers_may_see_the_petitioner_and_each_view_is_logged(live: LiveApp) 
     assert district.post(f"/petitions/{petition}/contact", token_from=f"/petitions/{petition}").status_code == 403
     assert live.client("designer").post(f"/petitions/{petition}/contact",
                                         token_from="/tasks").status_code == 403
+
+
+def test_item_pages_of_each_source_name_it(live: LiveApp) -> None:
+    with live.db.sessions() as s:
+        items = list(s.scalars(select(ResolutionItem)))
+    office = live.client("office")
+    for item in items:
+        page = office.get(f"/resolutions/{item.id}")
+        assert page.status_code == 200, item.number
+        assert item.number in page.text and (item.source_ref or "") in page.text
+    minzheng = live.client("minzheng").get("/my/resolutions").text  # 本单位议定事项: the 交办 and 信访 items
+    assert all(i.number in minzheng for i in items if i.lead_unit == "minzheng")
