@@ -147,6 +147,12 @@ def petition_details(session: Session, petition: PetitionReferral, units: dict[s
                ("办理期限", format_day(petition.due_at)), ("状态", PetitionStatus.label_of(petition.status))]
     if petition.lead_unit:
         details.append(("责任单位", units.get(petition.lead_unit, petition.lead_unit)))
+    if petition.request_title:
+        details += [("请示标题", petition.request_title), ("请示正文", petition.request_body or ""),
+                    ("请示文号", petition.request_number or "（签发时编定）")]
+    if petition.decision:
+        words = {"approve": "同意", "reject": "不同意", "instruct": "作出指示"}.get(petition.decision, petition.decision)
+        details.append(("区政府决定", words + (f"：{petition.decision_text}" if petition.decision_text else "")))
     opinion = latest_opinion(session, petition.resolution_id)
     if opinion:
         details.append(("处理意见", opinion))

@@ -530,6 +530,16 @@ class PetitionReferral(Base):
     lead_unit: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
     resolution_id: Mapped[int | None] = mapped_column(ForeignKey("resolution_items.id"), index=True)
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"), index=True)
+    # A major matter goes to the district first: 请示 drafted by the office, signed by the convener (文号 from the
+    # register), decided by the district leader; the office then assigns it as decided.
+    request_title: Mapped[str | None] = mapped_column(String(200))
+    request_body: Mapped[str | None] = mapped_column(Text)
+    request_number: Mapped[str | None] = mapped_column(String(64))
+    request_signed_by: Mapped[str | None] = mapped_column(String(64))
+    decision: Mapped[str | None] = mapped_column(String(16))
+    decision_text: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
     review_comment: Mapped[str | None] = mapped_column(Text)
     review_count: Mapped[int] = mapped_column(Integer, default=0)
     reply_on: Mapped[date | None]

@@ -301,6 +301,7 @@ class PetitionStatus(LabelledStatus):
     reviewed by 信访局, answered to the petitioner within the statutory limit (or put before the joint meeting)."""
 
     REFERRED = "referred", "待交办"
+    REQUESTING = "requesting", "报区政府决定中"
     HANDLING = "handling", "办理中"
     REVIEW = "review", "信访局审核中"
     REPLYING = "replying", "待答复信访人"

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from engine.actions import ActionContext
 from engine.errors import FormError
+from meeting import documents
 from meeting.actions._common import comment_required, decision, link, load, need_id, text, unit_group
 from meeting.actions._registry import registry
 from meeting.items import assignable_units, create_sourced_item
@@ -27,7 +28,8 @@ from meeting.statuses import ItemSource, PetitionStatus, TopicStatus
 from meeting.timeutil import as_date, end_of_day, iso_local, local_today
 
 XINFANG = "unit:xinfang"
-ROUTES = ("assign", "escalate")
+ROUTES = ("assign", "escalate", "request")
+DECISIONS = {"approve": "同意", "reject": "不同意", "instruct": "作出指示"}
 REPLY_METHODS = {"written": "书面答复", "in_person": "当面答复", "phone": "电话答复"}
 
 
@@ -100,6 +102,11 @@ def register(ctx: ActionContext) -> dict[str, Any]:
 def assign(ctx: ActionContext) -> dict[str, Any]:
     route = decision(ctx, "petition_route", ROUTES)
     petition = _petition(ctx, PetitionStatus.REFERRED)
+    if route == "request":
+        if petition.decided_at is not None:
+            raise FormError({"petition_route": "区政府已作出决定，请按决定交责任单位办理"})
+        petition.status = PetitionStatus.REQUESTING
+        return {"petition_item_ids": [], "petition_lead": ""}
     if route == "escalate":
         comment = comment_required(ctx, "petition_assign_comment", "提交联席会议研究时请写明理由")
         topic = Topic(title=petition.title[:100], background=f"信访件{petition.number}：{petition.content}",
@@ -128,6 +135,62 @@ def assign(ctx: ActionContext) -> dict[str, Any]:
     notify_groups(ctx.session, [unit_group(lead)] + [unit_group(c) for c in co], "task",
                   f"信访转办事项：{item.number}", petition.title, link("resolutions", item.id), ctx.now)
     return {"petition_item_ids": [item.id], "petition_lead": lead}
+
+
+@registry.action(
+    "petition.save_request",
+    title="起草信访事项请示",
+    description="重大信访事项由办公室起草报区政府的请示。",
+    reads=("petition_id", "petition_request_title", "petition_request_body"),
+)
+def save_request(ctx: ActionContext) -> None:
+    errors = {f: "此项必填" for f in ("petition_request_title", "petition_request_body") if not text(ctx, f)}
+    if errors:
+        raise FormError(errors)
+    petition = _petition(ctx, PetitionStatus.REQUESTING)
+    petition.request_title = text(ctx, "petition_request_title")[:200]
+    petition.request_body = text(ctx, "petition_request_body")
+
+
+@registry.action(
+    "petition.sign_request",
+    title="签发信访事项请示",
+    description="召集人签发请示（按年度顺序编文号，与联席会议的请示同一登记）或退回修改（须写明意见）。",
+    reads=("petition_id", "petition_sign_decision", "petition_sign_comment"),
+)
+def sign_request(ctx: ActionContext) -> None:
+    choice = decision(ctx, "petition_sign_decision", ("approve", "return"))
+    petition = _petition(ctx, PetitionStatus.REQUESTING)
+    if choice == "return":
+        comment = comment_required(ctx, "petition_sign_comment", "退回修改时请写明意见")
+        notify(ctx.session, "office", "returned", f"信访事项请示被退回修改：{petition.number}", comment,
+               link("petitions", petition.id), ctx.now)
+        return
+    row = documents.take_number(ctx.session, "request", ctx.now, subject=f"petition:{petition.id}",
+                                title=petition.request_title or petition.title, by=ctx.actor)
+    petition.request_number, petition.request_signed_by = row.number, ctx.actor
+
+
+@registry.action(
+    "petition.record_decision",
+    title="记录区政府对信访事项的决定",
+    description="区政府分管领导阅处请示后作出决定；办公室据此交责任单位办理。",
+    reads=("petition_id", "petition_decision", "petition_decision_text"),
+)
+def record_decision(ctx: ActionContext) -> None:
+    choice = decision(ctx, "petition_decision", tuple(DECISIONS))
+    words = text(ctx, "petition_decision_text")
+    if choice in ("reject", "instruct") and not words:
+        raise FormError({"petition_decision_text": "不同意或作出指示时请填写决定或指示内容"})
+    petition = _petition(ctx, PetitionStatus.REQUESTING)
+    if not petition.request_number:
+        raise FormError({"petition_decision": "请示尚未签发"})
+    petition.decision, petition.decision_text = choice, words or None
+    petition.decided_by, petition.decided_at = ctx.actor, ctx.now
+    petition.status = PetitionStatus.REFERRED  # back to the office, to assign as decided
+    notify_groups(ctx.session, ["office", XINFANG], "decision",
+                  f"区政府决定（{DECISIONS[choice]}）：信访件{petition.number}", words,
+                  link("petitions", petition.id), ctx.now)
 
 
 @registry.action(

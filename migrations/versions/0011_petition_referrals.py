@@ -2,7 +2,7 @@
 
 One new table, ``petition_referrals``: the 信访件 as referred (编号, 事由, content, the petitioner's contact kept here
 and shown masked, received date, the statutory limit), the responsible unit, the supervised item (来源 ``petition``)
-or the topic it became, 信访局's review and the reply to the petitioner (date, manner, summary, on time or not).
+or the topic it became, the 请示 to the district and its decision for a major matter, 信访局's review and the reply to the petitioner (date, manner, summary, on time or not).
 
 Status values are written out here, not imported (see 0002).
 
@@ -20,7 +20,7 @@ down_revision = '0010'
 branch_labels = None
 depends_on = None
 
-STATUSES = ('referred', 'handling', 'review', 'replying', 'answered', 'escalated')
+STATUSES = ('referred', 'requesting', 'handling', 'review', 'replying', 'answered', 'escalated')
 
 
 def upgrade() -> None:
@@ -37,6 +37,14 @@ def upgrade() -> None:
     sa.Column('lead_unit', sa.String(length=32), nullable=True),
     sa.Column('resolution_id', sa.Integer(), nullable=True),
     sa.Column('topic_id', sa.Integer(), nullable=True),
+    sa.Column('request_title', sa.String(length=200), nullable=True),
+    sa.Column('request_body', sa.Text(), nullable=True),
+    sa.Column('request_number', sa.String(length=64), nullable=True),
+    sa.Column('request_signed_by', sa.String(length=64), nullable=True),
+    sa.Column('decision', sa.String(length=16), nullable=True),
+    sa.Column('decision_text', sa.Text(), nullable=True),
+    sa.Column('decided_by', sa.String(length=64), nullable=True),
+    sa.Column('decided_at', engine.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('review_comment', sa.Text(), nullable=True),
     sa.Column('review_count', sa.Integer(), nullable=False),
     sa.Column('reply_on', sa.Date(), nullable=True),
