@@ -42,6 +42,11 @@ def letter_number(world: World, title: str, number: str) -> None:
     assert _request(world, title).letter_number == number
 
 
+@then(parsers.parse('协调事项"{title}"的纪要文号为"{number}"'))
+def minutes_number(world: World, title: str, number: str) -> None:
+    assert _request(world, title).minutes_number == number
+
+
 @then(parsers.parse('协调事项"{title}"中"{unit_a}"为"{status_a}"，"{unit_b}"为"{status_b}"'))
 def replies(world: World, title: str, unit_a: str, status_a: str, unit_b: str, status_b: str) -> None:
     got = {r.unit_code: r.status for r in _request(world, title).reply_rows}

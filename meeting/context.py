@@ -175,7 +175,8 @@ def coordination_details(request: CoordinationRequest, units: dict[str, str]) ->
     if request.meeting_at:
         details += [("协调会日期", format_day(request.meeting_at)), ("协调会地点", request.meeting_place or "—")]
     if request.minutes:
-        details += [("参会单位", "、".join(units.get(c, c) for c in request.participants)), ("会议纪要", request.minutes)]
+        details += [("参会单位", "、".join(units.get(c, c) for c in request.participants)),
+                    ("纪要文号", request.minutes_number or "—"), ("会议纪要", request.minutes)]
     if request.result:
         details.append(("协调结果", request.result))
     return details

@@ -579,6 +579,7 @@ class CoordinationRequest(Base):
     meeting_place: Mapped[str | None] = mapped_column(String(200))
     participants: Mapped[list[str]] = mapped_column(JSON, default=list)
     minutes: Mapped[str | None] = mapped_column(Text)
+    minutes_number: Mapped[str | None] = mapped_column(String(64))  # the 纪要's number from the register
     result: Mapped[str | None] = mapped_column(Text)
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=CoordinationStatus.SUBMITTED, index=True)

@@ -25,6 +25,7 @@ from meeting.timeutil import as_date, at_local, end_of_day, iso_local, local_tod
 from meeting.workdays import calendar_for
 
 documents.declare_kind("coordination_letter", "协调函", "汉救联协〔{year}〕{seq}号")
+documents.declare_kind("coordination_minutes", "专题协调会纪要", "汉救联协纪〔{year}〕{seq}号")
 
 ROUTES = ("letter", "meeting", "refer")
 MAX_REPLY_WORKDAYS = 30
@@ -207,6 +208,9 @@ def record_meeting(ctx: ActionContext) -> dict[str, Any]:
     request = _request(ctx, CoordinationStatus.MEETING)
     drafts = check_item_rows(ctx.session, ctx.data.get("coord_items") or [], "coord_items", local_today(ctx.now))
     request.participants, request.minutes = participants, minutes
+    request.minutes_number = documents.take_number(
+        ctx.session, "coordination_minutes", ctx.now, subject=f"coordination:{request.id}",
+        title=f"{request.title}专题协调会纪要", by=ctx.actor).number
     year = local_today(ctx.now).year
     items = [create_sourced_item(
         ctx.session, number=f"XT-{year}-{request.id:03d}-{n:02d}", content=d.content, lead_unit=d.lead_unit,

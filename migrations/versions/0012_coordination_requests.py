@@ -45,6 +45,7 @@ def upgrade() -> None:
     sa.Column('meeting_place', sa.String(length=200), nullable=True),
     sa.Column('participants', sa.JSON(), nullable=False),
     sa.Column('minutes', sa.Text(), nullable=True),
+    sa.Column('minutes_number', sa.String(length=64), nullable=True),
     sa.Column('result', sa.Text(), nullable=True),
     sa.Column('topic_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
