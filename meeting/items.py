@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session
 from engine import forms
 from engine.errors import FormError
 from engine.forms import MAX_TABLE_ROWS, FormFieldError, as_int, as_list, is_empty
-from meeting.models import Meeting, ResolutionCoUnit, ResolutionItem, Unit
+from meeting.models import (
+    AssignedMatter,
+    CoordinationRequest,
+    Meeting,
+    PetitionReferral,
+    ResolutionCoUnit,
+    ResolutionItem,
+    Unit,
+)
+from meeting.statuses import ItemSource, ResolutionStatus
 from meeting.timeutil import as_date, end_of_day
 from meeting.workdays import WorkCalendar, calendar_for
 
@@ -211,5 +220,52 @@ def create_items(
         )
         session.add(item)
         items.append(item)
+    sources = topic_sources(session, {d.topic_id for d in drafts if d.topic_id is not None})
+    for item in items:
+        if item.topic_id in sources:
+            item.source, item.source_ref = sources[item.topic_id]
     session.flush()
     return items
+
+
+def topic_sources(session: Session, topic_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """来源 of items a meeting agrees on topics that came from a 交办事项, a 信访件 or a 协调 request (put on the
+    agenda instead of being handled directly): topic id -> (source, reference)."""
+    if not topic_ids:
+        return {}
+    out: dict[int, tuple[str, str]] = {}
+    for m in session.scalars(select(AssignedMatter).where(AssignedMatter.topic_id.in_(topic_ids))):
+        out[m.topic_id or 0] = (ItemSource.ASSIGNED, f"{m.source_org}{m.source_number or m.number}"[:100])
+    for p in session.scalars(select(PetitionReferral).where(PetitionReferral.topic_id.in_(topic_ids))):
+        out[p.topic_id or 0] = (ItemSource.PETITION, p.number)
+    for c in session.scalars(select(CoordinationRequest).where(CoordinationRequest.topic_id.in_(topic_ids))):
+        out[c.topic_id or 0] = (ItemSource.COORDINATION, f"协调：{c.title}"[:100])
+    return out
+
+
+def create_sourced_item(
+    session: Session,
+    *,
+    number: str,
+    content: str,
+    lead_unit: str,
+    co_units: list[str],
+    deadline: datetime,
+    source: str,
+    source_ref: str | None,
+    now: datetime,
+    key_item: bool = False,
+    co_deadline: datetime | None = None,
+) -> ResolutionItem:
+    """An item that comes from outside a meeting (交办 / 协调 / 信访): issued at once, supervised like any other
+    (the resolution_item process, the ledger with its 来源, the ladder)."""
+    item = ResolutionItem(
+        number=number, meeting_id=None, content=content, lead_unit=lead_unit, deadline=deadline,
+        status=ResolutionStatus.IN_PROGRESS, supervise_count=0, created_at=now, source=source,
+        source_ref=(source_ref or None) and source_ref[:100], key_item=key_item,
+        co_unit_links=[ResolutionCoUnit(unit_code=c, position=i, deadline=co_deadline)
+                       for i, c in enumerate(co_units) if c != lead_unit],
+    )
+    session.add(item)
+    session.flush()
+    return item

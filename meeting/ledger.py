@@ -56,6 +56,8 @@ OPEN_FILTER = "open"
 FILTER_STATUSES: dict[str, str] = {OPEN_FILTER: f"{OPEN_ITEMS_LABEL}（全部）"} | {
     s.value: s.label for s in ResolutionStatus.issued()}
 LIGHT_FILTERS: dict[str, str] = {light.value: light.label for light in LIGHTS}
+# 来源: 会议纪要 / 交办 / 协调 / 信访 (the ledger, dashboard and 通报 take items of every source).
+SOURCE_FILTERS: dict[str, str] = ItemSource.labels()
 COLUMNS: dict[str, str] = {
     "seq": "序号", "number": "编号", "source": "来源", "meeting": "会议", "content": "议定事项",
     "key": "重点事项", "created_at": "交办日期", "lead": "牵头单位", "co": "配合单位", "co_status": "配合单位反馈",
@@ -99,6 +101,7 @@ class LedgerFilter:
     page: int = 1
     errors: dict[str, str] = field(default_factory=dict, compare=False)
     columns_chosen: bool = False  # the request named columns (an export then keeps to them)
+    source: str | None = None  # 来源 (ItemSource)
 
     # ------------------------------------------------------------------ parsing
     @classmethod
@@ -133,6 +136,10 @@ class LedgerFilter:
         if light is not None and light not in LIGHTS:
             errors["light"] = "督办灯无效"
             light = None
+        source = one("source") or None
+        if source is not None and source not in SOURCE_FILTERS:
+            errors["source"] = "来源无效"
+            source = None
         dates: dict[str, date | None] = {}
         for key in ("due_from", "due_to"):
             try:
@@ -160,7 +167,7 @@ class LedgerFilter:
         except ValueError:
             page = 1
         return cls(meeting_id, units["lead"], units["co"], units["unit"], status, light, dates["due_from"],
-                   dates["due_to"], one("q"), sort, picked, page, errors, columns_chosen=bool(chosen))
+                   dates["due_to"], one("q"), sort, picked, page, errors, columns_chosen=bool(chosen), source=source)
 
     @property
     def export_columns(self) -> tuple[str, ...]:
@@ -172,7 +179,7 @@ class LedgerFilter:
         f = replace(self, **override) if override else self
         pairs: list[tuple[str, str]] = []
         for key, value in (("meeting", f.meeting_id), ("lead", f.lead), ("co", f.co), ("unit", f.unit),
-                           ("status", f.status), ("light", f.light), ("due_from", f.due_from),
+                           ("source", f.source), ("status", f.status), ("light", f.light), ("due_from", f.due_from),
                            ("due_to", f.due_to), ("q", f.q)):
             if value not in (None, ""):
                 pairs.append((key, value.isoformat() if isinstance(value, date) else str(value)))
@@ -201,6 +208,8 @@ class LedgerFilter:
         if self.unit:
             as_co = select(ResolutionCoUnit.resolution_id).where(ResolutionCoUnit.unit_code == self.unit)
             stmt = stmt.where(or_(ResolutionItem.lead_unit == self.unit, ResolutionItem.id.in_(as_co)))
+        if self.source:
+            stmt = stmt.where(ResolutionItem.source == self.source)
         # Written as the statuses left out (the same items): a planner then walks the sort's index and stops at
         # a page, where an IN list of statuses makes SQLite read every such item and sort them first.
         if self.status == OPEN_FILTER:

@@ -32,6 +32,7 @@ from meeting.statuses import (
     CallStatus,
     ChangeStatus,
     CommentAnswer,
+    CoordinationStatus,
     CoUnitStatus,
     DocumentNumberStatus,
     ExtensionStatus,
@@ -41,8 +42,10 @@ from meeting.statuses import (
     LetterStatus,
     Light,
     MajorIssueStatus,
+    MatterStatus,
     MeetingStatus,
     MinutesStatus,
+    PetitionStatus,
     ReportStatus,
     ResolutionStatus,
     RoundStatus,
@@ -458,6 +461,154 @@ class MajorIssue(Base):
         self.require(MajorIssueStatus.SIGNED)
         self.status, self.decision, self.instructions = MajorIssueStatus.DECIDED, decision, instructions
         self.decided_by, self.decided_at = by, at
+
+
+class AssignedMatter(Base):
+    """A 交办事项: a 来文 or 批示件 from 区委、区政府 logged in (收文登记, numbered from the document register), its
+    handling proposed by the office and decided by the convener; assigned directly it becomes a supervised item
+    (``resolution_id``, 来源 交办), put on the agenda a topic (``topic_id``); a 办理情况报告 goes back to the source."""
+
+    __tablename__ = "assigned_matters"
+    __table_args__ = (status_check(MatterStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)  # 收文号 (汉救联收〔2026〕1号)
+    title: Mapped[str] = mapped_column(String(200))
+    source_org: Mapped[str] = mapped_column(String(100))  # 交办机关: 区委办 / 区政府办 …
+    source_kind: Mapped[str] = mapped_column(String(16))  # 来文 (letter) or 批示件 (instruction)
+    source_number: Mapped[str | None] = mapped_column(String(100))  # 来文文号
+    instruction: Mapped[str] = mapped_column(Text, default="")  # 批示 text or the 来文's request
+    instruction_leader: Mapped[str | None] = mapped_column(String(100))  # 批示领导
+    received_on: Mapped[date]
+    time_limit: Mapped[date]  # 办理时限 the source set
+    attachment_id: Mapped[str | None] = mapped_column(ForeignKey("wf_attachment.id"))
+    proposed_lead: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    proposed_co: Mapped[list[str]] = mapped_column(JSON, default=list)
+    proposed_deadline: Mapped[date | None]
+    needs_meeting: Mapped[bool] = mapped_column(Boolean, default=False)
+    proposal_comment: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(String(16))  # assign | agenda
+    decision_comment: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    resolution_id: Mapped[int | None] = mapped_column(ForeignKey("resolution_items.id"), index=True)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"), index=True)
+    report_body: Mapped[str | None] = mapped_column(Text)
+    report_number: Mapped[str | None] = mapped_column(String(64))
+    report_signed_by: Mapped[str | None] = mapped_column(String(64))
+    report_signed_at: Mapped[datetime | None]
+    receipt_comment: Mapped[str | None] = mapped_column(Text)
+    received_back_by: Mapped[str | None] = mapped_column(String(64))
+    received_back_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default=MatterStatus.REGISTERED, index=True)
+    instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    def require(self, *allowed: MatterStatus) -> None:
+        _require(self.status, allowed, f"交办事项{self.number}当前不能办理此步骤。")
+
+
+class PetitionReferral(Base):
+    """A 信访件 that 区信访局 refers (信访件编号, petitioner, content): the office assigns the responsible unit(s), the
+    unit investigates and drafts a 处理意见 (supervised as an item with 来源 信访, under the statutory limits), 信访局
+    reviews it and the reply to the petitioner is recorded. The petitioner's contact is kept here and shown masked."""
+
+    __tablename__ = "petition_referrals"
+    __table_args__ = (status_check(PetitionStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)  # 信访件编号
+    title: Mapped[str] = mapped_column(String(200))  # 信访事由
+    content: Mapped[str] = mapped_column(Text)
+    petitioner_name: Mapped[str] = mapped_column(String(100))
+    petitioner_phone: Mapped[str | None] = mapped_column(String(32))
+    received_on: Mapped[date]
+    due_at: Mapped[datetime]  # the statutory limit (received + 60 days by default; moved by an approved extension)
+    attachment_id: Mapped[str | None] = mapped_column(ForeignKey("wf_attachment.id"))
+    lead_unit: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    resolution_id: Mapped[int | None] = mapped_column(ForeignKey("resolution_items.id"), index=True)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"), index=True)
+    # A major matter goes to the district first: 请示 drafted by the office, signed by the convener (文号 from the
+    # register), decided by the district leader; the office then assigns it as decided.
+    request_title: Mapped[str | None] = mapped_column(String(200))
+    request_body: Mapped[str | None] = mapped_column(Text)
+    request_number: Mapped[str | None] = mapped_column(String(64))
+    request_signed_by: Mapped[str | None] = mapped_column(String(64))
+    decision: Mapped[str | None] = mapped_column(String(16))
+    decision_text: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    review_count: Mapped[int] = mapped_column(Integer, default=0)
+    reply_on: Mapped[date | None]
+    reply_method: Mapped[str | None] = mapped_column(String(16))
+    reply_summary: Mapped[str | None] = mapped_column(Text)
+    on_time: Mapped[bool | None]
+    status: Mapped[str] = mapped_column(String(16), default=PetitionStatus.REFERRED, index=True)
+    instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    referred_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    def require(self, *allowed: PetitionStatus) -> None:
+        _require(self.status, allowed, f"信访件{self.number}当前不能办理此步骤。")
+
+
+class CoordinationRequest(Base):
+    """A member unit asks for coordination on a concrete problem between meetings (seed 五), naming the units it
+    needs. The office handles it by 协调函 (the named units answer by a working-day deadline; silence is recorded),
+    by a 专题协调会 (participants, a 纪要-style record, items into the ledger with 来源 协调), or refers it to the
+    next joint meeting (a topic)."""
+
+    __tablename__ = "coordination_requests"
+    __table_args__ = (status_check(CoordinationStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    problem: Mapped[str] = mapped_column(Text)
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)  # the asking unit
+    units: Mapped[list[str]] = mapped_column(JSON, default=list)  # the units it needs
+    attachment_id: Mapped[str | None] = mapped_column(ForeignKey("wf_attachment.id"))
+    route: Mapped[str | None] = mapped_column(String(16))  # letter | meeting | refer
+    office_comment: Mapped[str | None] = mapped_column(Text)
+    letter_number: Mapped[str | None] = mapped_column(String(64))
+    reply_due: Mapped[datetime | None]
+    meeting_at: Mapped[datetime | None]
+    meeting_place: Mapped[str | None] = mapped_column(String(200))
+    participants: Mapped[list[str]] = mapped_column(JSON, default=list)
+    minutes: Mapped[str | None] = mapped_column(Text)
+    minutes_number: Mapped[str | None] = mapped_column(String(64))  # the 纪要's number from the register
+    result: Mapped[str | None] = mapped_column(Text)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=CoordinationStatus.SUBMITTED, index=True)
+    instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    requested_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    reply_rows: Mapped[list[CoordinationReply]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="CoordinationReply.id")
+
+    def require(self, *allowed: CoordinationStatus) -> None:
+        _require(self.status, allowed, f"协调事项“{self.title}”当前不能办理此步骤。")
+
+
+class CoordinationReply(Base):
+    """One named unit's answer to a 协调函: 待反馈, 已反馈, or 未反馈 when its deadline passed in silence."""
+
+    __tablename__ = "coordination_replies"
+    __table_args__ = (status_check(CoUnitStatus),
+                      UniqueConstraint("request_id", "unit_code", name="uq_coordination_replies_request_unit"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("coordination_requests.id"), index=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    status: Mapped[str] = mapped_column(String(16), default=CoUnitStatus.PENDING)
+    body: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None]
 
 
 class Minutes(Base):

@@ -6,7 +6,7 @@ nowhere. Days to close run from the day the meeting agreed the item (``created_a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from meeting.models import ResolutionCoUnit, ResolutionItem, Unit
 from meeting.queries import LIGHTS, light_clause
-from meeting.statuses import CoUnitStatus, Light, ResolutionStatus
+from meeting.statuses import CoUnitStatus, ItemSource, Light, ResolutionStatus
 from meeting.timeutil import at_local, local_today
 
 OPEN_STATUSES = ResolutionStatus.open()
@@ -74,6 +74,8 @@ class Dashboard:
     months: list[str]  # YYYY-MM, oldest first
     created_per_month: list[int]
     closed_per_month: list[int]
+    # 来源 (会议纪要 / 交办 / 协调 / 信访) -> (open, closed): every source feeds the same ledger and figures.
+    by_source: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def _by_unit(session: Session, now: datetime) -> tuple[list[UnitLoad], dict[str, int]]:
@@ -91,6 +93,16 @@ def _by_unit(session: Session, now: datetime) -> tuple[list[UnitLoad], dict[str,
                       int(row[column[Light.RED]] or 0), int(row[column[Light.CLOSED]] or 0)) for row in rows]
     units.sort(key=lambda u: (names.get(u.code, ("", 999))[1], u.code))
     return units, lights
+
+
+def _by_source(session: Session) -> dict[str, tuple[int, int]]:
+    """Open and closed items per 来源, in the order of the labels table, grouped in the database."""
+    item = ResolutionItem
+    rows = {src: (int(o or 0), int(c or 0)) for src, o, c in session.execute(
+        select(item.source, func.sum(case((item.status.in_(OPEN_STATUSES), 1), else_=0)),
+               func.sum(case((item.status == CLOSED, 1), else_=0)))
+        .where(item.status != ResolutionStatus.DRAFT).group_by(item.source))}
+    return {src.value: rows.get(src.value, (0, 0)) for src in ItemSource}
 
 
 def dashboard(session: Session, now: datetime, months: int = 12) -> Dashboard:
@@ -115,7 +127,7 @@ def dashboard(session: Session, now: datetime, months: int = 12) -> Dashboard:
     return Dashboard(
         open=sum(u.open for u in units), due_soon=lights[Light.YELLOW], overdue=lights[Light.RED],
         closed_this_month=closed_this_month, avg_days_to_close=avg, lights=lights, units=units,
-        months=labels, created_per_month=created, closed_per_month=closed,
+        months=labels, created_per_month=created, closed_per_month=closed, by_source=_by_source(session),
     )
 
 
@@ -138,10 +150,12 @@ class Scorecard:
         return self.overdue_open + self.closed_late
 
 
-def scorecards(session: Session, now: datetime, start: date, end: date) -> list[Scorecard]:
-    """Per lead unit, for the items agreed between ``start`` and ``end`` (Beijing days, inclusive):
-    assigned, closed, 办结率, overdue (still open past the deadline, or closed after it), average days."""
+def scorecards(session: Session, now: datetime, start: date, end: date,
+               source: str | None = None) -> list[Scorecard]:
+    """Per lead unit, for the items agreed between ``start`` and ``end`` (Beijing days, inclusive), of one 来源
+    or all: assigned, closed, 办结率, overdue (still open past the deadline, or closed after it), average days."""
     item = ResolutionItem
+    of_source = [item.source == source] if source else []
     done = (item.status == CLOSED) & item.closed_at.is_not(None)
     rows = session.execute(
         select(item.lead_unit, func.count(), func.sum(case((done, 1), else_=0)),
@@ -149,7 +163,7 @@ def scorecards(session: Session, now: datetime, start: date, end: date) -> list[
                func.sum(case((done & (item.closed_at > item.deadline), 1), else_=0)),
                func.avg(case((done, _day_span(session, item.created_at, item.closed_at)))))
         .where(item.status.in_(ISSUED_STATUSES), item.created_at >= at_local(start, 0),
-               item.created_at < at_local(add_day(end), 0))
+               item.created_at < at_local(add_day(end), 0), *of_source)
         .group_by(item.lead_unit)
     ).all()
     units = {code: (name, sort) for code, name, sort in session.execute(select(Unit.code, Unit.name, Unit.sort))}

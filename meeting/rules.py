@@ -38,6 +38,10 @@ class SupervisionRules:
     letter_sign_workdays: int = 2  # the convener signs a 督办函 within
     closing_approval_workdays: int = 3  # the convener approves the 销号 of a key item within
     progress_due_workdays: int = 5  # lead units report progress within this after the cut-off
+    # 信访 (信访工作条例): concluded within 60 days of the referral, extendable once by up to 30 days with approval.
+    petition_limit_days: int = 60
+    petition_extension_max_count: int = 1
+    petition_extension_max_days: int = 30
     ladders: dict[str, list[str]] = field(default_factory=_default_ladders)
 
     def ladder_for(self, item: ResolutionItem) -> list[str]:
@@ -65,6 +69,9 @@ INT_LIMITS: dict[str, tuple[int, int, str]] = {
     "letter_sign_workdays": (1, 20, "督办函签发时限（工作日）"),
     "closing_approval_workdays": (1, 20, "重点事项销号审批时限（工作日）"),
     "progress_due_workdays": (1, 30, "进展报送时限（工作日）"),
+    "petition_limit_days": (1, 365, "信访事项办理时限（日）"),
+    "petition_extension_max_count": (0, 3, "信访事项最多延期次数"),
+    "petition_extension_max_days": (1, 90, "信访事项每次最多延长的天数"),
 }
 
 

@@ -282,6 +282,44 @@ class ItemSource(LabelledStatus):
     PETITION = "petition", "信访"
 
 
+class MatterStatus(LabelledStatus):
+    """A 交办事项 (区委、区政府交办, seed 一(五)): logged in, its handling proposed by the office and decided by the
+    convener, then supervised as an item (or put on a meeting's agenda) and reported back to its source."""
+
+    REGISTERED = "registered", "待拟办"
+    PROPOSED = "proposed", "待召集人审定"
+    ASSIGNED = "assigned", "督办落实中"
+    AGENDA = "agenda", "提交联席会议研究"
+    REPORTING = "reporting", "起草办理情况报告"
+    SIGNED = "signed", "报告已审签"
+    SENT = "sent", "已报送交办机关"
+    CLOSED = "closed", "已办结"
+
+
+class PetitionStatus(LabelledStatus):
+    """A 信访 referral from 区信访局: assigned by the office, investigated by the responsible unit (处理意见),
+    reviewed by 信访局, answered to the petitioner within the statutory limit (or put before the joint meeting)."""
+
+    REFERRED = "referred", "待交办"
+    REQUESTING = "requesting", "报区政府决定中"
+    HANDLING = "handling", "办理中"
+    REVIEW = "review", "信访局审核中"
+    REPLYING = "replying", "待答复信访人"
+    ANSWERED = "answered", "已答复"
+    ESCALATED = "escalated", "提交联席会议研究"
+
+
+class CoordinationStatus(LabelledStatus):
+    """A request for cross-department coordination between meetings (seed 五): the office handles it by 协调函,
+    by a 专题协调会, or refers it to the next joint meeting."""
+
+    SUBMITTED = "submitted", "待办公室研究"
+    LETTER = "letter", "协调函办理中"
+    MEETING = "meeting", "专题协调会"
+    REFERRED = "referred", "提交联席会议研究"
+    CONCLUDED = "concluded", "已办结"
+
+
 class CoUnitStatus(LabelledStatus):
     """A 配合单位's input on one item: a silent unit is recorded as 未反馈 at its deadline and never blocks."""
 
@@ -385,6 +423,9 @@ LABEL_TABLES: dict[str, type[LabelledStatus]] = {
     "comment": CommentAnswer,
     "document_number": DocumentNumberStatus,
     "source": ItemSource,
+    "matter": MatterStatus,
+    "petition": PetitionStatus,
+    "coordination": CoordinationStatus,
     "co_unit": CoUnitStatus,
     "supervision": SupervisionKind,
     "rung": Rung,

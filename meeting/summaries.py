@@ -14,11 +14,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting.actions.membership import KIND_NAMES
-from meeting.models import MajorIssue, Meeting, MembershipChange, ResolutionItem, Topic, Unit
+from meeting.models import (
+    AssignedMatter,
+    CoordinationRequest,
+    MajorIssue,
+    Meeting,
+    MembershipChange,
+    PetitionReferral,
+    ResolutionItem,
+    Topic,
+    Unit,
+)
 from meeting.statuses import ItemSource
 
 # The context keys of a task, most specific first: the inbox names the record of the first one present.
-CONTEXT_KEYS = ("resolution_id", "major_issue_id", "topic_id", "change_id", "meeting_id")
+CONTEXT_KEYS = ("resolution_id", "major_issue_id", "matter_id", "petition_id", "coordination_id", "topic_id",
+                "change_id", "meeting_id")
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,9 @@ class _Records:
         self.topics: dict[int, Topic] = load(Topic, "topic_id")
         self.changes: dict[int, MembershipChange] = load(MembershipChange, "change_id")
         self.meetings: dict[int, Meeting] = load(Meeting, "meeting_id")
+        self.matters: dict[int, AssignedMatter] = load(AssignedMatter, "matter_id")
+        self.petitions: dict[int, PetitionReferral] = load(PetitionReferral, "petition_id")
+        self.requests: dict[int, CoordinationRequest] = load(CoordinationRequest, "coordination_id")
         self.units: dict[str, str] = dict(session.execute(select(Unit.code, Unit.name)).all())
 
     def unit(self, code: str | None) -> str:
@@ -75,6 +89,16 @@ class _Records:
                                "重点" if item.key_item else "", item.number)
         if key == "major_issue_id" and (major := self.majors.get(value)) is not None:
             return TaskSummary(f"重大问题：{major.title}", "", "", "", "", "")
+        if key == "matter_id" and (matter := self.matters.get(value)) is not None:
+            return TaskSummary(f"交办事项：{matter.title}", "牵头" if matter.proposed_lead else "",
+                               self.unit(matter.proposed_lead), ItemSource.ASSIGNED.label, "", matter.number)
+        if key == "petition_id" and (petition := self.petitions.get(value)) is not None:
+            return TaskSummary(f"信访件：{petition.title}", "责任" if petition.lead_unit else "",
+                               self.unit(petition.lead_unit), ItemSource.PETITION.label, "", petition.number)
+        if key == "coordination_id" and (request := self.requests.get(value)) is not None:
+            return TaskSummary(f"协调事项：{request.title}", "提出" if request.unit_code else "",
+                               self.unit(request.unit_code), ItemSource.COORDINATION.label, "",
+                               request.letter_number or "")
         if key == "topic_id" and (topic := self.topics.get(value)) is not None:
             return TaskSummary(f"议题：{topic.title}", "提出", self.unit(topic.unit_code), "",
                                "紧急" if topic.urgency == "urgent" else "", "")

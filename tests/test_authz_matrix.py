@@ -126,6 +126,12 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("meetings.index", "GET"): r(MONITORS | UNITS),
     ("meetings.show", "GET"): r(MONITORS | UNITS),
     ("meetings.minutes_document", "GET"): r(MONITORS | UNITS),
+    # 交办事项, 信访件, 协调事项: the monitors every one, a unit those it is part of (none in this world: 404)
+    ("matters.matter", "GET"): r(MONITORS, maybe=UNITS),
+    ("matters.petition", "GET"): r(MONITORS, maybe=UNITS),
+    ("matters.coordination", "GET"): r(MONITORS, maybe=UNITS),
+    # the petitioner's contact unmasked: the case's handlers (office, 区信访局, the responsible unit), logged
+    ("matters.petition_contact", "POST"): r({"office"}, maybe=UNITS | {"convener", "district"}),
     ("instances.index", "GET"): r(SUPERVISORS),
     ("instances.show", "GET"): r(SUPERVISORS),
     ("instances.call", "GET"): r(SUPERVISORS),
@@ -222,7 +228,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                   "version": "1", "model_id": "1", "meeting_id": "1", "item_id": "1", "filter_id": "999999",
                   "attachment_id": attachment.id, "filename": "dist/app.css", "user_id": spare_id,
                   "code": "matrixunit", "token_id": "999999", "day": "2027-01-01", "bulletin_id": "1",
-                  "report_id": "1", "letter_id": "1"}
+                  "report_id": "1", "letter_id": "1",
+                  "matter_id": "1", "petition_id": "1", "coordination_id": "1"}
         browsers = {role: live.client(user) for role, user in USERS.items()}
         browsers["anonymous"] = live.client()
         for b in browsers.values():

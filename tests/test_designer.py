@@ -119,7 +119,8 @@ def test_designers_and_admins_see_models_with_versions(live: LiveApp, username: 
     page = b.get("/designer/")
     assert page.status_code == 200
     assert 'id="nav-designer"' in page.text
-    for key in ("topic_proposal", "joint_meeting", "resolution_item", "major_issue", "membership_change"):
+    for key in ("topic_proposal", "joint_meeting", "resolution_item", "major_issue", "membership_change",
+                "assigned_matter", "petition_referral", "coordination_request"):
         assert f'data-model="{key}"' in page.text
     modeler = b.get("/designer/topic_proposal/v1")
     assert modeler.status_code == 200

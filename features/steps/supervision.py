@@ -34,7 +34,15 @@ from meeting.models import (
 )
 from meeting.monitoring import co_scorecards
 from meeting.rules import INT_LIMITS, ITEM_CLASSES, load_rules, save_rules
-from meeting.statuses import CoUnitStatus, LetterStatus, MeetingStatus, MinutesStatus, Rung, SupervisionKind
+from meeting.statuses import (
+    CoUnitStatus,
+    ItemSource,
+    LetterStatus,
+    MeetingStatus,
+    MinutesStatus,
+    Rung,
+    SupervisionKind,
+)
 from meeting.timeutil import end_of_day
 
 MINUTES_NUMBER = "汉救联纪〔2026〕1号"
@@ -412,3 +420,12 @@ def unit_items(world: World, unit: str, items: str) -> None:
         got = [r.item.content for r in iter_ledger_rows(s, LedgerFilter(unit=code), world.clock.now())]
     assert sorted(got) == sorted(split_list(items)), got
 
+
+
+@then(parsers.parse('督办台账按来源"{source}"筛选为"{items}"'))
+def ledger_by_source(world: World, source: str, items: str) -> None:
+    flt = LedgerFilter.parse({"source": ItemSource.from_label(source).value})
+    assert not flt.errors and flt.query_string() == f"source={flt.source}"
+    with world.db.sessions() as s:
+        got = [r.item.content for r in iter_ledger_rows(s, flt, world.clock.now())]
+    assert got == split_list(items), got

@@ -66,6 +66,9 @@ PROCESSES = {
     "议定事项落实": "resolution_item",
     "重大问题报区政府决定": "major_issue",
     "成员单位调整": "membership_change",
+    "交办事项": "assigned_matter",
+    "信访转办": "petition_referral",
+    "跨部门协调": "coordination_request",
 }
 NOTIFICATION_KINDS = {
     "待办": "task",
@@ -165,7 +168,9 @@ class World(Walkthrough):
         return self.clock.now().astimezone(SHANGHAI)
 
     def day(self, text: str) -> str:
-        """``N天后`` (from today, Beijing calendar) or an ISO date."""
+        """``今天``, ``N天后`` (from today, Beijing calendar) or an ISO date."""
+        if text.strip() == "今天":
+            return self.today()
         match = RELATIVE_DAY.match(text.strip())
         if match:
             return self.today(int(match.group(1)))
@@ -241,7 +246,7 @@ class World(Walkthrough):
         if kind == "boolean":
             return {"是": True, "否": False, "同意": True, "不同意": False}.get(raw, raw)
         if kind == "date":
-            return self.day(raw) if RELATIVE_DAY.match(raw) else raw
+            return self.day(raw) if RELATIVE_DAY.match(raw) or raw == "今天" else raw
         if kind == "unit":
             return self._code_or_raw(raw)
         if kind == "units":

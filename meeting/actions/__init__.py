@@ -2,11 +2,14 @@
 
 from meeting.actions import (
     calls,
+    coordination,
     directory_actions,
     majors,
+    matters,
     meetings,
     membership,
     minutes,
+    petitions,
     progress,
     reports,
     resolutions,
@@ -14,6 +17,7 @@ from meeting.actions import (
 )
 from meeting.actions._registry import registry
 
-MODULES = (topics, calls, meetings, minutes, resolutions, reports, majors, membership, directory_actions, progress)
+MODULES = (topics, calls, meetings, minutes, resolutions, reports, majors, matters, petitions, coordination,
+           membership, directory_actions, progress)
 
 __all__ = ["MODULES", "registry"]

@@ -3,6 +3,7 @@ extensions under the office's rules, verification, and 销号 (重点事项 with
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from meeting.directory import current_code, lead_unit_code
 from meeting.models import ExtensionRequest, ProgressReport, ResolutionItem, SupervisionLetter
 from meeting.notify import notify
 from meeting.rules import SupervisionRules, load_rules
-from meeting.statuses import ExtensionStatus, LetterStatus
+from meeting.statuses import ExtensionStatus, ItemSource, LetterStatus
 from meeting.timeutil import as_date, end_of_day, format_day, iso_local, local_today
 from meeting.workdays import calendar_for
 
@@ -151,6 +152,11 @@ def extension_refusal(ctx: ActionContext, item: ResolutionItem, rules: Supervisi
     used = ctx.session.scalar(select(func.count()).select_from(ExtensionRequest).where(
         ExtensionRequest.resolution_id == item.id,
         ExtensionRequest.status.in_((ExtensionStatus.APPROVED, ExtensionStatus.PENDING)))) or 0
+    if item.source == ItemSource.PETITION:  # the statutory limits of 信访, not the office's rules
+        if used >= rules.petition_extension_max_count:
+            return {"report_action": f"本信访事项已延期{used}次，信访事项最多延期{rules.petition_extension_max_count}次，"
+                                     f"不能再申请延期。"}
+        return {}
     if used >= rules.extension_max_count:
         return {"report_action": f"本事项已延期{used}次，每项最多延期{rules.extension_max_count}次，不能再申请延期。"}
     return {}
@@ -167,7 +173,12 @@ def _request_extension(ctx: ActionContext, item: ResolutionItem) -> None:
     except ValueError:
         errors["requested_deadline"] = "请填写有效日期"
     current = local_today(item.deadline)
-    bound = calendar_for(ctx.session).add(current, rules.extension_max_workdays)
+    if item.source == ItemSource.PETITION:
+        bound, limit = current + timedelta(days=rules.petition_extension_max_days), \
+            f"信访事项每次延期最多{rules.petition_extension_max_days}天"
+    else:
+        bound, limit = calendar_for(ctx.session).add(current, rules.extension_max_workdays), \
+            f"每次延期最多{rules.extension_max_workdays}个工作日"
     if requested is None:
         errors.setdefault("requested_deadline", "申请延期时请填写申请延至的日期")
     elif requested <= current:
@@ -175,8 +186,7 @@ def _request_extension(ctx: ActionContext, item: ResolutionItem) -> None:
     elif requested < local_today(ctx.now):
         errors["requested_deadline"] = "申请延至的日期不能早于今天"
     elif requested > bound:
-        errors["requested_deadline"] = (f"每次延期最多{rules.extension_max_workdays}个工作日，申请延至的日期不能晚于"
-                                        f"{bound.isoformat()}")
+        errors["requested_deadline"] = f"{limit}，申请延至的日期不能晚于{bound.isoformat()}"
     if not text(ctx, "extension_reason"):
         errors["extension_reason"] = "申请延期时请写明理由"
     if errors or requested is None:

@@ -37,6 +37,7 @@ from meeting.ledger import (
     LIGHT_FILTERS,
     PAGE_SIZE,
     SORTS,
+    SOURCE_FILTERS,
     LedgerFilter,
     LedgerPage,
     filter_choices,
@@ -107,7 +108,7 @@ def index() -> Any:
     return render_template(
         "ledger/index.html", flt=flt, page=page, saved=saved, filters=filters, owners=owners, choices=choices,
         columns=COLUMNS, sorts=SORTS, statuses=list(FILTER_STATUSES.items()),
-        lights=LIGHT_FILTERS, share_groups=SHARE_GROUPS,
+        lights=LIGHT_FILTERS, sources=SOURCE_FILTERS, share_groups=SHARE_GROUPS,
         export_query=flt.query_string(), pager=pager,
     )
 
@@ -195,7 +196,7 @@ def mine() -> Any:
     return render_template(
         "ledger/index.html", flt=flt, page=page, saved=None, filters=[], owners={}, choices=choices,
         columns=COLUMNS, sorts=SORTS, statuses=list(FILTER_STATUSES.items()), lights=LIGHT_FILTERS,
-        share_groups={}, export_query=flt.query_string(), unit_view=True, unit_name=name, unit_code=code,
+        sources=SOURCE_FILTERS, share_groups={}, export_query=flt.query_string(), unit_view=True, unit_name=name, unit_code=code,
         pager=pager)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
+from meeting.ledger import SOURCE_FILTERS
 from meeting.models import Unit
 from meeting.monitoring import (
     OVERDUE_LISTED,
@@ -78,7 +79,8 @@ def index() -> Any:
     now = workflow().now()
     with database().sessions() as s:
         board = dashboard(s, now)
-    return render_template("monitor/dashboard.html", board=board, charts=_charts(board), now=now)
+    return render_template("monitor/dashboard.html", board=board, charts=_charts(board), now=now,
+                           sources=SOURCE_FILTERS)
 
 
 def _period() -> tuple[date, date, dict[str, str]]:
@@ -98,23 +100,35 @@ def _period() -> tuple[date, date, dict[str, str]]:
     return values["from"], values["to"], errors
 
 
+def _source(errors: dict[str, str]) -> str | None:
+    """``source``: one 来源 (ItemSource) or all."""
+    raw = request.args.get("source", "").strip()
+    if raw and raw not in SOURCE_FILTERS:
+        errors["source"] = "来源无效"
+        return None
+    return raw or None
+
+
 @bp.get("/monitor/units")
 @roles_required(*MONITOR_ROLES)
 def units() -> Any:
     start, end, errors = _period()
+    source = _source(errors)
     with database().sessions() as s:
-        cards = scorecards(s, workflow().now(), start, end)
+        cards = scorecards(s, workflow().now(), start, end, source)
         co_cards = co_scorecards(s, start, end)
-    return render_template("monitor/units.html", cards=cards, co_cards=co_cards, start=start, end=end, errors=errors)
+    return render_template("monitor/units.html", cards=cards, co_cards=co_cards, start=start, end=end, errors=errors,
+                           source=source, sources=SOURCE_FILTERS)
 
 
 @bp.get("/monitor/units/report")
 @roles_required(*MONITOR_ROLES)
 def report() -> Any:
     start, end, errors = _period()
+    source = _source(errors)
     now = workflow().now()
     with database().sessions() as s:
-        cards = scorecards(s, now, start, end)
+        cards = scorecards(s, now, start, end, source)
         co_cards = co_scorecards(s, start, end)
         late = overdue_items(s, now, OVERDUE_LISTED)
         late_total = overdue_count(s, now) if len(late) >= OVERDUE_LISTED else len(late)
@@ -128,4 +142,5 @@ def report() -> Any:
     overdue = [{"item": i, "lead": names.get(i.lead_unit, i.lead_unit),
                 "days": (today - local_today(i.deadline)).days} for i in late]
     return render_template("monitor/report.html", cards=cards, co_cards=co_cards, start=start, end=end, errors=errors,
-                           totals=totals, overdue=overdue, overdue_more=late_total - len(late), today=today)
+                           totals=totals, overdue=overdue, overdue_more=late_total - len(late), today=today,
+                           source=source)
