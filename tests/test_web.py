@@ -155,6 +155,24 @@ def test_submitting_a_task_a_colleague_signed_for_names_them_and_keeps_what_was_
     assert "我写好的意见" in main  # nothing typed is lost
 
 
+def test_a_topic_sent_in_a_topic_call_names_only_its_senders_row(live: LiveApp) -> None:
+    office = _actor(live, "office")
+    call = live.service.start("topic_call", office).instance_id
+    [issue] = live.service.instance_tasks(call)
+    live.service.claim(issue.id, office)
+    live.service.complete(issue.id, office, {"call_title": "关于征集议题的通知", "call_deadline": "2026-03-20"})
+    answers = {t.candidate_groups[0]: t for t in live.service.instance_tasks(call) if t.state == "READY"}
+    caizheng = _actor(live, "caizheng")
+    mine = answers["unit:caizheng"]
+    live.service.claim(mine.id, caizheng)
+    live.service.complete(mine.id, caizheng, {"call_answer": "topic", "title": "追加临时救助资金",
+                                              "background": "背景", "proposal": "建议"})
+    assert "追加临时救助资金" in live.client("caizheng").get("/tasks?tab=done").text
+    other = live.client("renshe").get("/tasks?tab=claimable").text
+    assert answers["unit:renshe"].id in other and "追加临时救助资金" not in other  # not another unit's topic
+    assert "追加临时救助资金" not in live.client("office").get("/tasks?tab=done").text
+
+
 def test_inbox_tabs_counts_and_search(live: LiveApp) -> None:
     propose_topic(live, "caizheng", "资金议题")
     propose_topic(live, "renshe", "就业议题")

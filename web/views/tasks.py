@@ -92,14 +92,17 @@ def _rows(s: Any, rows: list[HumanTask]) -> list[dict[str, Any]]:
     people = {r.assignee for r in rows if r.assignee}
     names = dict(s.execute(select(User.username, User.display_name).where(User.username.in_(people))).all()) \
         if people else {}
-    # A topic written in the task itself is known only once it was sent: name it by its record then.
-    unnamed = [r.instance_id for r, summary in zip(rows, summaries, strict=True) if not summary.subject]
-    topics = dict(s.execute(select(Topic.instance_id, Topic.title).where(Topic.instance_id.in_(unnamed))).all()) \
+    # A topic written in the task itself is known only once it was sent: name the sender's own finished row by
+    # it (one topic call holds many units' topics, so the topic must be the one this row's person sent).
+    unnamed = [r.instance_id for r, summary in zip(rows, summaries, strict=True)
+               if not summary.subject and r.completed_by]
+    topics = {(i, who): title for i, who, title in s.execute(
+        select(Topic.instance_id, Topic.proposer, Topic.title).where(Topic.instance_id.in_(unnamed)))} \
         if unnamed else {}
     items = []
     for r, summary in zip(rows, summaries, strict=True):
         process = process_names.get(r.process_key, "")
-        subject = summary.subject or topics.get(r.instance_id) or (
+        subject = summary.subject or topics.get((r.instance_id, r.completed_by)) or (
             f"{process}（{r.name}，待填写）" if r.state == "READY" else f"{process}（{r.name}）")
         items.append({"task": r, "summary": summary, "process": process,
                       "subject": subject,
