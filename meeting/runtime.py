@@ -39,9 +39,9 @@ register_function("workdays", workdays.workdays)
 
 
 def _notify_new_task(session: Session, task: HumanTask) -> None:
-    groups = list(task.candidate_groups or [])
-    if task.assignee:
-        groups.append(f"user:{task.assignee}")
+    # Personal work (assigned on creation) is news to that person only: telling the group too would show it
+    # twice to the person, who is in the group, and to colleagues who cannot take it.
+    groups = [f"user:{task.assignee}"] if task.assignee else list(task.candidate_groups or [])
     subject = f"（{task.business_key}）" if task.business_key else ""
     notify_groups(session, groups, "task", f"新待办：{task.name}{subject}",
                   f"请及时办理“{task.name}”。", f"/tasks/{task.id}", task.created_at)

@@ -36,7 +36,7 @@ WITH_PHONE = TOPIC.replace('<camunda:formField id="attachment" label="附件" ty
 NO_GROUP = TOPIC.replace('camunda:candidateGroups="office" ', "")
 DESIGNER = Actor("designer", frozenset({"designer"}))
 XXE = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE bpmn:definitions [\n'
-       '  <!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n' + TOPIC.split("\n", 1)[1].replace("征集议题", "&xxe;"))
+       '  <!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n' + TOPIC.split("\n", 1)[1].replace("name=\"提出议题\"", "name=\"&xxe;\""))
 
 
 def line_of(text: str, needle: str, nth: int = 1) -> int:

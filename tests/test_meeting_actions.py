@@ -550,3 +550,17 @@ def test_membership_change_from_proposal_to_directory(session: Session) -> None:
     run(session, "membership.decide", {**base, "membership_decision": "approve"}, actor="district")
     run(session, "directory.apply_membership_change", base, actor=None)
     assert member_unit_codes(session)[-1] == "yingji"
+
+
+def test_personal_work_is_announced_to_its_person_once_and_unit_work_to_the_unit(session: Session) -> None:
+    from engine.models import HumanTask
+    from meeting.runtime import _notify_new_task
+
+    now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    _notify_new_task(session, HumanTask(id="t-personal", name="审定会议方案", candidate_groups=["convener"],
+                                        assignee="convener", business_key="HY-2026-01", created_at=now))
+    _notify_new_task(session, HumanTask(id="t-unit", name="确认参会", candidate_groups=["unit:caizheng"],
+                                        assignee=None, business_key="HY-2026-01", created_at=now))
+    rows = session.execute(select(Notification.recipient_group, Notification.title)).all()
+    assert sorted(rows) == [("unit:caizheng", "新待办：确认参会（HY-2026-01）"),
+                            ("user:convener", "新待办：审定会议方案（HY-2026-01）")]

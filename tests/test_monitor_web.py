@@ -134,6 +134,21 @@ def test_the_printed_report_lists_at_most_its_share_of_overdue_items_and_counts_
     assert "另有1项逾期未办结事项，详见督办台账。" in report
 
 
+def test_an_invited_guest_department_shows_its_contact_to_the_office(live: LiveApp, scenario: Scenario) -> None:
+    from meeting.models import Attendance, Unit
+
+    with live.db.transaction() as s:
+        s.add(Unit(code="hongshizi", name="区红十字会", kind="guest", sort=900, active=True,
+                   contact_name="张明", contact_phone="0915-3212345"))
+        s.flush()
+        s.add(Attendance(meeting_id=scenario.second_meeting_id, unit_code="hongshizi", invited=True))
+    page = live.client("office").get(f"/meetings/{scenario.second_meeting_id}").text
+    row = page.split('data-unit="hongshizi"', 1)[1].split("</li>", 1)[0]
+    assert "列席" in row and "联系人：张明 0915-3212345" in row  # whom to phone for its reply
+    member = live.client("caizheng").get(f"/meetings/{scenario.second_meeting_id}").text
+    assert "0915-3212345" not in member  # a contact for the office, not for every reader
+
+
 # ---------------------------------------------------------------------------------------------- ledger
 def test_ledger_filters_and_sort(live: LiveApp, scenario: Scenario) -> None:
     b = live.client("office")

@@ -115,12 +115,15 @@ def show(meeting_id: int) -> Any:
         majors = list(s.scalars(select(MajorIssue).where(MajorIssue.meeting_id == meeting.id).order_by(MajorIssue.id)))
         attendance = attendance_summary(s, meeting.id)
         names = dict(s.execute(select(Unit.code, Unit.name)).all())
+        # a department invited from outside the directory has no liaison here: the office phones its contact
+        guests = {code: " ".join(filter(None, (who, phone))) for code, who, phone in s.execute(
+            select(Unit.code, Unit.contact_name, Unit.contact_phone).where(Unit.kind == "guest")) if who or phone}
         document = s.get(Attachment, minutes.document_id) if minutes is not None and minutes.document_id else None
     user = me()
     may_draft = user.has(*DRAFT_READERS)
     return render_template(
         "meetings/show.html", meeting=meeting, minutes=minutes, topics=topics, items=items, majors=majors,
-        attendance=attendance, names=names, document=document, lights={i.id: i.light(now) for i in items},
+        attendance=attendance, names=names, guests=guests, document=document, lights={i.id: i.light(now) for i in items},
         may_download=minutes is not None and (minutes.status == "issued" or may_draft),
         may_monitor=user.has(*READ_ALL), may_instance=user.has("office", "convener", "admin"),
     )
