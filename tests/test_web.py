@@ -155,6 +155,14 @@ def test_submitting_a_task_a_colleague_signed_for_names_them_and_keeps_what_was_
     assert "我写好的意见" in main  # nothing typed is lost
 
 
+def test_starting_leads_to_the_first_step_when_it_is_the_starters_to_sign_for(live: LiveApp) -> None:
+    office = live.client("office")
+    r = office.post("/start", {"process_key": "topic_call", "start_event": "start"}, token_from="/start")
+    assert r.status_code == 302 and "/tasks/" in r.headers["Location"], r.headers["Location"]
+    page = office.get(r.headers["Location"].replace(live.url, "")).text
+    assert "发出议题征集通知" in page and "已发起“发出议题征集通知”" in page
+
+
 def test_a_topic_sent_in_a_topic_call_names_only_its_senders_row(live: LiveApp) -> None:
     office = _actor(live, "office")
     call = live.service.start("topic_call", office).instance_id

@@ -88,7 +88,9 @@ def _start_with_form(entries: list[dict[str, Any]], entry: dict[str, Any]) -> An
 def _started(entry: dict[str, Any], instance_id: str) -> Any:
     service, user = workflow(), me()
     flash(f"已发起“{entry['name']}”。", "success")
-    mine = [t for t in service.tasks_for(user.actor, "mine") if t.instance_id == instance_id]
-    if mine:
-        return redirect(url_for("tasks.show", task_id=mine[0].id))
+    # The first step, when it is the starter's (held by them, or open to them to sign for): straight to it.
+    first = sorted((t for t in service.tasks_for(user.actor, "open") if t.instance_id == instance_id),
+                   key=lambda t: t.assignee != user.username)
+    if first:
+        return redirect(url_for("tasks.show", task_id=first[0].id))
     return redirect(url_for("tasks.inbox"))
