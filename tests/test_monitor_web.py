@@ -13,6 +13,7 @@ from datetime import timedelta
 from html import unescape
 from pathlib import Path
 from statistics import mean
+from urllib.parse import quote
 
 import pytest
 from openpyxl import load_workbook
@@ -329,6 +330,8 @@ def test_instance_list_filters(live: LiveApp, scenario: Scenario) -> None:
     assert ids("process=joint_meeting&status=completed") == {scenario.first_meeting_instance}
     assert ids("status=running&process=joint_meeting") == {scenario.second_meeting_instance}
     assert ids("starter=fupin") == {r.id for r in rows if r.started_by == "fupin"}
+    assert ids("starter=" + quote("扶贫局联络")) == {r.id for r in rows if r.started_by == "fupin"}  # by name
+    assert ids("starter=" + quote("_%")) == set()  # typed wildcards are plain text
     assert ids("version=1") == {r.id for r in rows}
     assert ids("version=2") == set()
     key = next(r.business_key for r in rows if r.id == scenario.second_meeting_instance)

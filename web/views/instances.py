@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from engine.activity import Scope, bundled_model, heatmap, instances_at, scope_states
 from engine.errors import FormError, InstanceNotActive
@@ -83,8 +83,11 @@ def _filtered(args: Any, errors: dict[str, str]) -> Any:
     if key:
         like = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(Instance.business_key.like(like, escape="\\"))
-    if starter:
-        stmt = stmt.where(Instance.started_by == starter)
+    if starter:  # a person's name (or part of it), or their user name
+        like = "%" + starter.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        people = select(User.username).where(or_(User.username == starter,
+                                                 User.display_name.like(like, escape="\\")))
+        stmt = stmt.where(Instance.started_by.in_(people))
     if started_from:
         stmt = stmt.where(Instance.started_at >= at_local(started_from, 0))
     if started_to:
