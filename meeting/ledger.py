@@ -74,8 +74,8 @@ DATE_COLUMNS = frozenset({"created_at", "original_deadline", "deadline", "closed
 LEDGER_TITLE = "汉滨区社会救助联席会议议定事项督办台账"
 COMPILER = "汉滨区社会救助联席会议办公室"
 SORTS: dict[str, str] = {
-    "deadline": "完成时限（近→远）", "-deadline": "完成时限（远→近）", "number": "编号", "lead": "牵头单位",
-    "status": "办理状态", "-closed_at": "办结日期（新→旧）", "-created_at": "交办日期（新→旧）",
+    "deadline": "时限由近到远", "-deadline": "时限由远到近", "number": "编号", "lead": "牵头单位",
+    "status": "办理状态", "-closed_at": "最近办结", "-created_at": "最近交办",
 }
 PAGE_SIZE = 100
 _NOT_OPEN = tuple(s for s in ResolutionStatus if s not in ResolutionStatus.open())
