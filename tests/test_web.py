@@ -163,6 +163,15 @@ def test_starting_leads_to_the_first_step_when_it_is_the_starters_to_sign_for(li
     assert "发出议题征集通知" in page and "已发起“发出议题征集通知”" in page
 
 
+def test_the_plan_invites_towns_and_other_departments_not_member_units(live: LiveApp) -> None:
+    office = live.client("office")
+    r = office.post("/start", {"process_key": "joint_meeting", "start_event": "start_regular"}, token_from="/start")
+    page = office.get(r.headers["Location"].replace(live.url, "")).text
+    assert 'id="f-invited_units"' in page
+    assert 'id="f-invited_units-laocheng"' in page  # a town (镇街) may be invited to sit in
+    assert 'id="f-invited_units-caizheng"' not in page  # a member unit attends anyway
+
+
 def test_a_topic_sent_in_a_topic_call_names_only_its_senders_row(live: LiveApp) -> None:
     office = _actor(live, "office")
     call = live.service.start("topic_call", office).instance_id
