@@ -111,7 +111,22 @@ class _Records:
         return None
 
 
-def task_summaries(session: Session, contexts: Sequence[dict[str, Any]]) -> list[TaskSummary]:
-    """One summary per context, in order."""
+def task_summaries(session: Session, contexts: Sequence[dict[str, Any]],
+                   senders: Sequence[tuple[str, str | None]] | None = None) -> list[TaskSummary]:
+    """One summary per context, in order. ``senders`` (the task's instance and who completed it, per context)
+    name a finished task whose context names no record by the topic that person sent in that instance: a topic
+    is written in the task itself, so its record exists only once sent, and one topic call holds many units'."""
     records = _Records(session, contexts)
-    return [records.summary(ctx) for ctx in contexts]
+    summaries = [records.summary(ctx) for ctx in contexts]
+    wanted = {(iid, who) for (iid, who), summary in zip(senders or (), summaries, strict=False)
+              if who and summary is EMPTY}
+    if not wanted:
+        return summaries
+    sent = {(t.instance_id, t.proposer): t for t in session.scalars(
+        select(Topic).where(Topic.instance_id.in_({iid for iid, _ in wanted})))}
+    for index, sender in enumerate(senders or ()):
+        topic = sent.get(sender) if summaries[index] is EMPTY else None
+        if topic is not None:
+            records.topics[topic.id] = topic
+            summaries[index] = records.summary({"topic_id": topic.id})
+    return summaries

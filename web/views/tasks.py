@@ -24,7 +24,7 @@ from engine.paging import page
 from engine.queries import TASK_ORDERS
 from meeting import directory
 from meeting.context import subjects
-from meeting.models import Topic, User
+from meeting.models import User
 from meeting.notify import audience as audience_of
 from meeting.runtime import actor_for
 from meeting.summaries import task_summaries
@@ -87,22 +87,15 @@ def _remembered(name: str, allowed: Any, fallback: str) -> str:
 
 def _rows(s: Any, rows: list[HumanTask]) -> list[dict[str, Any]]:
     """What each inbox row shows: the summary of its record, the process it comes from, the person holding it."""
-    summaries = task_summaries(s, [r.context for r in rows])
+    summaries = task_summaries(s, [r.context for r in rows], [(r.instance_id, r.completed_by) for r in rows])
     process_names = dict(s.execute(select(ProcessModel.key, ProcessModel.name)).all())
     people = {r.assignee for r in rows if r.assignee}
     names = dict(s.execute(select(User.username, User.display_name).where(User.username.in_(people))).all()) \
         if people else {}
-    # A topic written in the task itself is known only once it was sent: name the sender's own finished row by
-    # it (one topic call holds many units' topics, so the topic must be the one this row's person sent).
-    unnamed = [r.instance_id for r, summary in zip(rows, summaries, strict=True)
-               if not summary.subject and r.completed_by]
-    topics = {(i, who): title for i, who, title in s.execute(
-        select(Topic.instance_id, Topic.proposer, Topic.title).where(Topic.instance_id.in_(unnamed)))} \
-        if unnamed else {}
     items = []
     for r, summary in zip(rows, summaries, strict=True):
         process = process_names.get(r.process_key, "")
-        subject = summary.subject or topics.get((r.instance_id, r.completed_by)) or (
+        subject = summary.subject or (
             f"{process}（{r.name}，待填写）" if r.state == "READY" else f"{process}（{r.name}）")
         items.append({"task": r, "summary": summary, "process": process,
                       "subject": subject,
