@@ -224,7 +224,8 @@ def _conflict(task_id: str, exc: TaskAlreadyDone | HeldByOther) -> Any:
     comment = request.form.get("_comment", "").strip()
     if comment:
         typed.append(("办理说明", comment))
-    return render_template("conflict.html", task=task, exc=exc, who=who, typed=typed), 409
+    return render_template("conflict.html", task=task, exc=exc, who=who, typed=typed,
+                           held=isinstance(exc, HeldByOther)), 409
 
 
 def _refused(task_id: str, submission: TaskSubmission, exc: FormError) -> Any:
