@@ -58,6 +58,15 @@ def comment_required(ctx: ActionContext, field: str, message: str) -> str:
     return value
 
 
+def approve_or_return(ctx: ActionContext, decision_field: str, comment_field: str,
+                      message: str = "退回修改时请写明意见") -> tuple[str, str]:
+    """A signer's 同意 / 退回: the choice and its comment, which a return makes mandatory."""
+    choice = decision(ctx, decision_field, ("approve", "return"))
+    if choice == "return":
+        return choice, comment_required(ctx, comment_field, message)
+    return choice, text(ctx, comment_field)
+
+
 def known_units(ctx: ActionContext, field: str) -> list[str]:
     """A list of unit codes from a ``units`` field, each active in the directory; duplicates dropped."""
     codes = list(dict.fromkeys(str(c) for c in (ctx.data.get(field) or [])))

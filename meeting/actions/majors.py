@@ -10,7 +10,15 @@ from sqlalchemy import select
 from engine.actions import ActionContext
 from engine.errors import FormError
 from meeting import documents
-from meeting.actions._common import comment_required, decision, link, load, need_id, text, unit_group
+from meeting.actions._common import (
+    approve_or_return,
+    decision,
+    link,
+    load,
+    need_id,
+    text,
+    unit_group,
+)
 from meeting.actions._registry import registry
 from meeting.items import check_item_rows, create_items
 from meeting.models import MAJOR_DECISIONS, MajorIssue, Meeting, ResolutionItem, Topic
@@ -64,10 +72,7 @@ def save_request(ctx: ActionContext) -> None:
     reads=("major_issue_id", "sign_decision", "sign_comment"),
 )
 def sign(ctx: ActionContext) -> None:
-    choice = decision(ctx, "sign_decision", ("approve", "return"))
-    comment = text(ctx, "sign_comment")
-    if choice == "return":
-        comment = comment_required(ctx, "sign_comment", "退回修改时请写明意见")
+    choice, comment = approve_or_return(ctx, "sign_decision", "sign_comment")
     issue = _issue(ctx)
     issue.sign(approved=choice == "approve", by=ctx.actor, at=ctx.now)
     issue.sign_comment = comment or None

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from engine.actions import ActionContext
 from engine.errors import ActionError, FormError
 from meeting.actions._common import (
+    approve_or_return,
     comment_required,
     decision,
     known_units,
@@ -282,10 +283,7 @@ def _checked_plan(ctx: ActionContext, adhoc: dict[str, Any] | None, meeting_id: 
     reads=("meeting_id", "plan_decision", "plan_comment"),
 )
 def review_plan(ctx: ActionContext) -> None:
-    choice = decision(ctx, "plan_decision", ("approve", "return"))
-    comment = text(ctx, "plan_comment")
-    if choice == "return":
-        comment = comment_required(ctx, "plan_comment", "退回修改时请写明意见")
+    choice, comment = approve_or_return(ctx, "plan_decision", "plan_comment")
     meeting = load(ctx.session, Meeting, need_id(ctx, "meeting_id"), "会议")
     meeting.review_plan(approved=choice == "approve")
     meeting.plan_comment = comment or None

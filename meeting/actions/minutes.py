@@ -13,6 +13,7 @@ from engine.actions import ActionContext
 from engine.errors import ActionError, FormError
 from meeting import documents
 from meeting.actions._common import (
+    approve_or_return,
     comment_required,
     decision,
     known_units,
@@ -182,10 +183,7 @@ def close_comments(ctx: ActionContext) -> None:
     reads=("meeting_id", "minutes_decision", "minutes_comment"),
 )
 def review(ctx: ActionContext) -> None:
-    choice = decision(ctx, "minutes_decision", ("approve", "return"))
-    comment = text(ctx, "minutes_comment")
-    if choice == "return":
-        comment = comment_required(ctx, "minutes_comment", "退回修改时请写明意见")
+    choice, comment = approve_or_return(ctx, "minutes_decision", "minutes_comment")
     minutes = _minutes_of(ctx, need_id(ctx, "meeting_id"))
     minutes.review(approved=choice == "approve", by=ctx.actor, at=ctx.now)
     minutes.review_comment = comment or None

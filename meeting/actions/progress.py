@@ -12,7 +12,15 @@ from engine.actions import ActionContext
 from engine.attachments import store_attachment
 from engine.errors import ActionError, FormError
 from meeting import documents
-from meeting.actions._common import comment_required, decision, link, load, need_id, text, unit_group
+from meeting.actions._common import (
+    approve_or_return,
+    comment_required,
+    link,
+    load,
+    need_id,
+    text,
+    unit_group,
+)
 from meeting.actions._registry import registry
 from meeting.directory import member_unit_codes, unit_name
 from meeting.issued_docs import bulletin_docx, interim_body, interim_docx, interim_title
@@ -176,10 +184,7 @@ def save_interim(ctx: ActionContext) -> dict[str, Any]:
     reads=("interim_id", "interim_decision", "interim_comment"),
 )
 def review_interim(ctx: ActionContext) -> None:
-    choice = decision(ctx, "interim_decision", ("approve", "return"))
-    comment = text(ctx, "interim_comment")
-    if choice == "return":
-        comment = comment_required(ctx, "interim_comment", "退回修改时请写明意见")
+    choice, comment = approve_or_return(ctx, "interim_decision", "interim_comment")
     report = _interim(ctx)
     _require(report.status, (IssuedDocStatus.DRAFT,), "阶段性报告不在待审签状态。")
     report.review_comment = comment or None
@@ -297,10 +302,7 @@ def save_bulletin(ctx: ActionContext) -> dict[str, Any]:
     reads=("bulletin_id", "bulletin_decision", "bulletin_comment"),
 )
 def review_bulletin(ctx: ActionContext) -> None:
-    choice = decision(ctx, "bulletin_decision", ("approve", "return"))
-    comment = text(ctx, "bulletin_comment")
-    if choice == "return":
-        comment = comment_required(ctx, "bulletin_comment", "退回修改时请写明意见")
+    choice, comment = approve_or_return(ctx, "bulletin_decision", "bulletin_comment")
     bulletin = _bulletin(ctx)
     _require(bulletin.status, (IssuedDocStatus.DRAFT,), "督办通报不在待审签状态。")
     bulletin.review_comment = comment or None

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from engine.actions import ActionContext
 from engine.errors import ActionError
-from meeting.actions._common import comment_required, decision, link, load, need_id, text
+from meeting.actions._common import approve_or_return, comment_required, link, load, need_id, text
 from meeting.actions._registry import registry
 from meeting.models import ImplementationReport, Meeting
 from meeting.notify import notify
@@ -45,10 +45,7 @@ def save(ctx: ActionContext) -> None:
     reads=("meeting_id", "report_decision", "report_comment"),
 )
 def review(ctx: ActionContext) -> None:
-    choice = decision(ctx, "report_decision", ("approve", "return"))
-    comment = text(ctx, "report_comment")
-    if choice == "return":
-        comment = comment_required(ctx, "report_comment", "退回修改时请写明意见")
+    choice, comment = approve_or_return(ctx, "report_decision", "report_comment")
     report = _report_of(ctx)
     report.review(approved=choice == "approve")
     report.review_comment = comment or None

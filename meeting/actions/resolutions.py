@@ -11,7 +11,16 @@ from sqlalchemy import func, select
 from engine.actions import ActionContext
 from engine.errors import ActionError, FormError
 from meeting import supervision
-from meeting.actions._common import comment_required, decision, link, load, need_id, text, unit_group
+from meeting.actions._common import (
+    approve_or_return,
+    comment_required,
+    decision,
+    link,
+    load,
+    need_id,
+    text,
+    unit_group,
+)
 from meeting.actions._registry import registry
 from meeting.directory import current_code, lead_unit_code
 from meeting.models import ExtensionRequest, ProgressReport, ResolutionItem, SupervisionLetter
@@ -347,10 +356,7 @@ def verify(ctx: ActionContext) -> dict[str, Any]:
     reads=("resolution_id", "closing_decision", "closing_comment"),
 )
 def approve_closing(ctx: ActionContext) -> None:
-    choice = decision(ctx, "closing_decision", ("approve", "return"))
-    comment = text(ctx, "closing_comment")
-    if choice == "return":
-        comment = comment_required(ctx, "closing_comment", "退回补充时请写明意见")
+    choice, comment = approve_or_return(ctx, "closing_decision", "closing_comment", "退回补充时请写明意见")
     item = _item(ctx)
     if item.evidence_id is None:
         raise ActionError(f"重点事项{item.number}没有佐证材料，不能销号。")
