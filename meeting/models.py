@@ -30,12 +30,14 @@ from meeting.statuses import (
     AttendanceReply,
     CallAnswer,
     CallStatus,
+    CaseStatus,
     ChangeStatus,
     CommentAnswer,
     CoordinationStatus,
     CoUnitStatus,
     DocumentNumberStatus,
     ExtensionStatus,
+    HandlingStatus,
     IssuedDocStatus,
     ItemSource,
     LabelledStatus,
@@ -99,6 +101,8 @@ class Unit(Base):
     # people of the surviving unit also act for this code (tasks that instances still address to it reach them).
     # No foreign key: units are never deleted, and only meeting.units_admin.merge writes the column.
     merged_into: Mapped[str | None] = mapped_column(String(32))
+    # A town's authority for 先行救助 (yuan per case); empty: the default of the rules (meeting/rules.py).
+    advance_limit: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def group(self) -> str:
@@ -1113,3 +1117,117 @@ class SupervisionSettings(Base):
     rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_by: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime]
+
+
+class AssistanceCase(Base):
+    """A citizen's case at a town (seed 一(四), 各镇): an application registered once at the 便民服务中心 window
+    (一门受理) and routed to the departments that act (协同办理), or an urgent case (救急难) verified on site by the
+    town's rapid-response team. The applicant's 身份证号 and phone are kept here only; everywhere else they are
+    masked, and every view of them is logged (``PersonalDataView``)."""
+
+    __tablename__ = "assistance_cases"
+    __table_args__ = (status_check(CaseStatus), Index("ix_assistance_cases_town_created", "town_code", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)  # 五里镇受〔2026〕3号 / 五里镇急〔2026〕1号
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # CaseKind
+    source: Mapped[str] = mapped_column(String(16), default="window")  # CaseSource
+    town_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    applicant_name: Mapped[str] = mapped_column(String(100))
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    village: Mapped[str] = mapped_column(String(100), default="")
+    household_size: Mapped[int | None] = mapped_column(Integer)
+    aid_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    circumstances: Mapped[str] = mapped_column(Text, default="")
+    attachment_id: Mapped[str | None] = mapped_column(ForeignKey("wf_attachment.id"))
+    # 一次性告知: what is missing, told once, with the date by which it must be supplied.
+    missing_materials: Mapped[str | None] = mapped_column(Text)
+    materials_due_at: Mapped[datetime | None]
+    materials_supplied_at: Mapped[datetime | None]
+    # The routing rule (a DMN decision) and its version the departments were chosen by, at each routing.
+    routing_version: Mapped[int | None] = mapped_column(Integer)
+    reroute_count: Mapped[int] = mapped_column(Integer, default=0)
+    # 救急难: reported, verified on site within the hours of the rules, escalated to the town leader when late.
+    reported_at: Mapped[datetime | None]
+    verify_due_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+    verified_by: Mapped[str | None] = mapped_column(String(64))
+    verified_true: Mapped[bool | None]
+    findings: Mapped[str | None] = mapped_column(Text)
+    advance_amount: Mapped[int | None] = mapped_column(Integer)  # 先行救助, yuan
+    advance_granted_at: Mapped[datetime | None]
+    advance_granted_by: Mapped[str | None] = mapped_column(String(64))
+    district_reason: Mapped[str | None] = mapped_column(Text)  # why it goes beyond the town's authority
+    district_route: Mapped[str | None] = mapped_column(String(16))  # coordination / topic / district_aid
+    district_note: Mapped[str | None] = mapped_column(Text)
+    coordination_id: Mapped[int | None] = mapped_column(ForeignKey("coordination_requests.id"))
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))
+    # The window tells the applicant the outcome, then 回访.
+    informed_on: Mapped[date | None]
+    inform_method: Mapped[str | None] = mapped_column(String(16))
+    inform_summary: Mapped[str | None] = mapped_column(Text)
+    visited_on: Mapped[date | None]
+    satisfaction: Mapped[str | None] = mapped_column(String(16))
+    visit_comment: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.HANDLING, index=True)
+    instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    registered_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    def require(self, *allowed: CaseStatus) -> None:
+        _require(self.status, allowed, f"案件{self.number}当前不能办理此步骤。")
+
+
+class CaseHandling(Base):
+    """One department's part of a case for one aid type: 签收 within a working day, handled within the limit the
+    routing rule gave, or returned as 非本部门职责 (back to the window to re-route). ``department`` is a unit code,
+    or ``mzb`` for the town's own 民政办 (民政 items are reviewed and approved at the town)."""
+
+    __tablename__ = "case_handlings"
+    __table_args__ = (status_check(HandlingStatus), Index("ix_case_handlings_department_status", "department", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("assistance_cases.id"), index=True)
+    department: Mapped[str] = mapped_column(String(32))
+    aid_type: Mapped[str] = mapped_column(String(32))
+    limit_days: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    routing_version: Mapped[int | None] = mapped_column(Integer)  # None: chosen by the window's hand
+    sign_due_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    signed_at: Mapped[datetime | None]
+    signed_by: Mapped[str | None] = mapped_column(String(64))
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # granted / refused
+    amount: Mapped[int | None] = mapped_column(Integer)
+    result: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(64))
+    on_time: Mapped[bool | None]
+    status: Mapped[str] = mapped_column(String(16), default=HandlingStatus.SIGNING, index=True)
+    created_at: Mapped[datetime]
+
+    def require(self, *allowed: HandlingStatus) -> None:
+        _require(self.status, allowed, "该部门办理事项当前不能办理此步骤。")
+
+
+class PersonalDataView(Base):
+    """Every time someone was shown a case's personal data (身份证号, phone) unmasked: who, when, which case,
+    which fields. The office reads this log; nobody changes it."""
+
+    __tablename__ = "personal_data_views"
+    __table_args__ = (Index("ix_personal_data_views_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(32))  # assistance_case / petition
+    subject_id: Mapped[int] = mapped_column(Integer)
+    subject_number: Mapped[str] = mapped_column(String(64))
+    town_code: Mapped[str | None] = mapped_column(String(32))
+    fields: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(String(100), default="")

@@ -42,6 +42,13 @@ class SupervisionRules:
     petition_limit_days: int = 60
     petition_extension_max_count: int = 1
     petition_extension_max_days: int = 30
+    # 一门受理、协同办理 and 救急难 (seed 一(四), 各镇).
+    case_sign_workdays: int = 1  # a department 签收s a routed case within
+    case_lapse_workdays: int = 5  # past its limit by this, a silent department's part is closed as 逾期未办结
+    case_visit_workdays: int = 10  # the window 回访s within this after informing the applicant
+    urgent_verify_hours: int = 24  # the rapid-response team verifies an urgent case on site within
+    urgent_escalate_hours: int = 12  # unverified after this, the town leader is told
+    advance_limit_yuan: int = 3000  # a town's 先行救助 authority per case, unless the town has its own
     ladders: dict[str, list[str]] = field(default_factory=_default_ladders)
 
     def ladder_for(self, item: ResolutionItem) -> list[str]:
@@ -72,6 +79,12 @@ INT_LIMITS: dict[str, tuple[int, int, str]] = {
     "petition_limit_days": (1, 365, "信访事项办理时限（日）"),
     "petition_extension_max_count": (0, 3, "信访事项最多延期次数"),
     "petition_extension_max_days": (1, 90, "信访事项每次最多延长的天数"),
+    "case_sign_workdays": (1, 10, "部门签收一门受理案件的时限（工作日）"),
+    "case_lapse_workdays": (1, 30, "部门逾期多少个工作日后记为逾期未办结"),
+    "case_visit_workdays": (1, 60, "告知申请人后回访的时限（工作日）"),
+    "urgent_verify_hours": (1, 72, "急难案件现场核实时限（小时）"),
+    "urgent_escalate_hours": (1, 72, "急难案件未核实报告镇（街办）分管领导的时限（小时）"),
+    "advance_limit_yuan": (0, 1000000, "镇（街办）先行救助额度（元/件，镇街未单独设置时）"),
 }
 
 

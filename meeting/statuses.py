@@ -373,6 +373,56 @@ class IssuedDocStatus(LabelledStatus):
 
 
 
+class CaseKind(LabelledStatus):
+    """A citizen's case at a town: an application at the one-stop window, or an urgent case (救急难)."""
+
+    REFERRAL = "referral", "一门受理"
+    URGENT = "urgent", "救急难"
+
+
+class CaseSource(LabelledStatus):
+    """How a case reached the town (an urgent case may be found by a village or referred from elsewhere)."""
+
+    WINDOW = "window", "窗口受理"
+    VILLAGE = "village", "村（社区）主动发现"
+    REFERRAL = "referral", "部门转介"
+
+
+class CaseStatus(LabelledStatus):
+    """Where a town's case stands, from registration at the window (or an urgent report) to the 回访."""
+
+    MATERIALS = "materials", "待补齐材料"
+    VERIFYING = "verifying", "待现场核实"
+    HANDLING = "handling", "部门办理中"
+    REROUTING = "rerouting", "待重新分派"
+    DISTRICT = "district", "报区联席会议办公室"
+    INFORMING = "informing", "待告知申请人"
+    VISITING = "visiting", "待回访"
+    CLOSED = "closed", "已办结"
+    LAPSED = "lapsed", "材料未补齐终止"
+    UNFOUNDED = "unfounded", "经核实不属实"
+
+
+class HandlingStatus(LabelledStatus):
+    """One department's part of a case: 签收 within a working day, handled within the rule's limit, or returned as
+    非本部门职责; a department silent past its limit is recorded and never holds the case."""
+
+    SIGNING = "signing", "待签收"
+    HANDLING = "handling", "办理中"
+    DONE = "done", "已办结"
+    RETURNED = "returned", "非本部门职责退回"
+    LAPSED = "lapsed", "逾期未办结"
+
+
+class Satisfaction(LabelledStatus):
+    """The applicant's answer at the 回访 (or none, when the visit was not made in time)."""
+
+    SATISFIED = "satisfied", "满意"
+    BASIC = "basic", "基本满意"
+    UNSATISFIED = "unsatisfied", "不满意"
+    UNREACHED = "unreached", "未回访"
+
+
 class UnitKind(LabelledStatus):
     """What a unit of the directory is to the joint meeting (meeting.models.UNIT_KINDS)."""
 
@@ -401,6 +451,11 @@ class UnitEventKind(LabelledStatus):
 
 # Templates name a table by key: ``{{ _(meeting.status|label('meeting')) }}``.
 LABEL_TABLES: dict[str, type[LabelledStatus]] = {
+    "case_kind": CaseKind,
+    "case_source": CaseSource,
+    "case": CaseStatus,
+    "handling": HandlingStatus,
+    "satisfaction": Satisfaction,
     "unit_kind": UnitKind,
     "unit_event": UnitEventKind,
     "topic": TopicStatus,
