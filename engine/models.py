@@ -228,3 +228,27 @@ class Schedule(Base):
     last_instance_id: Mapped[str | None] = mapped_column(String(32))
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
+
+
+class DecisionModel(Base):
+    """One deployed version of one DMN decision table (``key`` = the decision id, ``version``), reviewed like
+    process models (four eyes): only ``published`` versions are evaluated unless a caller pins a version.
+    ``table`` is the checked table engine/dmn.py evaluates, so evaluation never parses XML."""
+
+    __tablename__ = "wf_decision"
+    __table_args__ = (UniqueConstraint("key", "version"),
+                      Index("ix_wf_decision_key_status", "key", "status", "version"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(200))
+    xml: Mapped[str] = mapped_column(Text)
+    table: Mapped[dict[str, Any]] = mapped_column(JSON)
+    table_sha: Mapped[str] = mapped_column(String(64))
+    deployed_by: Mapped[str | None] = mapped_column(String(100))
+    deployed_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=PUBLISHED, server_default=PUBLISHED)
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None]
+    review_comment: Mapped[str | None] = mapped_column(Text)

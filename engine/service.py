@@ -4,6 +4,7 @@ Each command is one short transaction that locks its instance row. Where things 
 
 * ``engine.access``        who may read, work on, start and manage (``Actor``, ``Access``)
 * ``engine.deployment``    deploy and check diagrams, process versions
+* ``engine.decisions``     DMN decision tables: deploy, review, evaluate (``service.decisions``)
 * ``engine.starting``      start instances, correlate messages
 * ``engine.task_commands`` claim, give back, hand over, complete
 * ``engine.lifecycle``     suspend, resume, cancel, fire due timers
@@ -27,6 +28,7 @@ from engine.actions import ActionRegistry
 from engine.budgets import DEFAULT, Budgets
 from engine.clock import Clock, SystemClock, set_clock
 from engine.db import Database
+from engine.decisions import Decisions
 from engine.deployment import Deployments, DeployResult, PrincipalCheck, latest_model
 from engine.errors import Forbidden
 from engine.forms import FieldTypes, generic_field_types
@@ -76,6 +78,7 @@ class WorkflowService:
         # ``principals``: which users and groups named in diagrams the directory does not know (deploy warnings)
         self.deployments = Deployments(db, registry, self.field_types, self.projector, self.now, budgets,
                                        principals)
+        self.decisions = Decisions(db, self.projector, self.now)  # DMN decision tables (engine/decisions.py)
         self.starts = Starts(db, self.runner, self.projector, self.now, self.field_types, lookups)
         self.tasks = TaskCommands(db, self.runner, self.projector, self.access, self.field_types, lookups,
                                   self.now)

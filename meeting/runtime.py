@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from engine.budgets import Budgets
 from engine.clock import Clock
 from engine.db import Database
+from engine.decisions import DecisionDeploy
 from engine.designer import designed_keys, executable_keys
+from engine.dmn import decision_ids
 from engine.errors import NotFound
 from engine.expressions import register_function
 from engine.loader import SourceFile
@@ -70,13 +72,30 @@ def process_sources(directory_path: Path = PROCESSES_DIR) -> list[SourceFile]:
     return [SourceFile(p.name, p.read_bytes()) for p in sorted(directory_path.glob("*.bpmn"))]
 
 
-def deploy_defaults(service: WorkflowService, actor: Actor | None = None) -> list[DeployResult]:
+def decision_sources(directory_path: Path = PROCESSES_DIR) -> list[SourceFile]:
+    return [SourceFile(p.name, p.read_bytes()) for p in sorted(directory_path.glob("*.dmn"))]
+
+
+def deploy_defaults(service: WorkflowService, actor: Actor | None = None, decisions: bool = True
+                    ) -> list[DeployResult]:
     """Deploy the diagrams shipped under processes/ (unchanged ones keep their version). A process whose
     latest version a designer deployed is left as the designer made it: the shipped file is where a process
-    starts, and ``flask init`` (run by ``make run``) must not revert the designers' work."""
+    starts, and ``flask init`` (run by ``make run``) must not revert the designers' work. With ``decisions``
+    the shipped decision tables (.dmn) are deployed too (:func:`deploy_default_decisions`)."""
     designed = designed_keys(service)
     sources = [src for src in process_sources() if not set(executable_keys(src.data)) & designed]
-    return service.deploy(sources, actor) if sources else []
+    results = service.deploy(sources, actor) if sources else []
+    if decisions:
+        deploy_default_decisions(service, actor)
+    return results
+
+
+def deploy_default_decisions(service: WorkflowService, actor: Actor | None = None) -> list[DecisionDeploy]:
+    """Deploy the decision tables shipped under processes/ (published at once), leaving alone every decision
+    whose latest version a designer deployed, as :func:`deploy_defaults` does for processes."""
+    designed = service.decisions.designed_keys()
+    sources = [src for src in decision_sources() if not set(decision_ids(src.data)) & designed]
+    return service.decisions.deploy(sources, actor) if sources else []
 
 
 def seed(db: Database) -> None:

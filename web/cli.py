@@ -17,7 +17,7 @@ from engine.migrate import upgrade
 from meeting import directory
 from meeting.mailer import send_pending
 from meeting.passwords import hash_password
-from meeting.runtime import deploy_defaults
+from meeting.runtime import deploy_default_decisions, deploy_defaults
 from web.embedded import smtp_settings
 from web.runtime_cli import register_runtime_cli
 from web.services import database, workflow
@@ -53,10 +53,12 @@ def init_command(demo: bool, sysadmin: str | None = None, secadmin: str | None =
     with db.transaction() as s:
         directory.seed_directory(s)
         created = directory.create_demo_users(s, hash_password) if demo else []
-    results = deploy_defaults(workflow())
+    results = deploy_defaults(workflow(), decisions=False)
     for r in results:
         state = "deployed" if r.created else "unchanged"
         click.echo(f"{state} {r.model.key} v{r.model.version}")
+    for d in deploy_default_decisions(workflow()):
+        click.echo(f"{'deployed' if d.created else 'unchanged'} decision {d.model.key} v{d.model.version}")
     from meeting.supervision_schedules import ensure_default_schedules
 
     with db.transaction() as s:
@@ -73,7 +75,7 @@ def init_command(demo: bool, sysadmin: str | None = None, secadmin: str | None =
 @click.command("deploy")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 def deploy_command(files: tuple[Path, ...]) -> None:
-    """Check and deploy BPMN files; problems are printed compiler style and nothing is deployed."""
+    """Check and deploy BPMN and DMN (.dmn) files; problems are printed compiler style and nothing is deployed."""
     sources = []
     for f in files:
         try:
@@ -81,14 +83,21 @@ def deploy_command(files: tuple[Path, ...]) -> None:
         except OSError as exc:
             click.echo(f"{f}:0: -: 无法读取文件：{exc.strerror}", err=True)
             sys.exit(1)
+    tables = [src for src in sources if src.name.lower().endswith(".dmn")]
+    diagrams = [src for src in sources if src not in tables]
+    service = workflow()
     try:
-        results = workflow().deploy(sources)
+        service.decisions.check(tables)  # every file is checked before anything is stored
+        results = service.deploy(diagrams) if diagrams else []
+        decisions = service.decisions.deploy(tables) if tables else []
     except DeployError as exc:
         for p in exc.problems:
             click.echo(p.compiler_line(), err=True)
         sys.exit(1)
     for r in results:
         click.echo(f"deployed {r.model.key} v{r.model.version}" + ("" if r.created else " (unchanged)"))
+    for d in decisions:
+        click.echo(f"deployed decision {d.model.key} v{d.model.version}" + ("" if d.created else " (unchanged)"))
 
 
 @click.command("demo")
