@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from engine.errors import FormError
 from meeting import idcard
@@ -130,12 +131,12 @@ def sees_all(viewer: Viewer) -> bool:
     return bool(SUPERVISORS & viewer.groups)
 
 
-def visible_filter(viewer: Viewer):  # type: ignore[no-untyped-def]
+def visible_filter(viewer: Viewer) -> ColumnElement[bool]:
     """The SQL condition for the cases ``viewer`` may see (a town its own; a department those routed to it)."""
     if sees_all(viewer):
         return AssistanceCase.id.isnot(None)
     towns = town_codes_of(viewer)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if towns:
         conditions.append(AssistanceCase.town_code.in_(towns))
     if viewer.unit:

@@ -1,9 +1,11 @@
 """The named actions BPMN service tasks and completion hooks call: ``registry`` holds them all."""
 
 from meeting.actions import (
+    assistance,
     calls,
     coordination,
     directory_actions,
+    handlings,
     majors,
     matters,
     meetings,
@@ -18,6 +20,6 @@ from meeting.actions import (
 from meeting.actions._registry import registry
 
 MODULES = (topics, calls, meetings, minutes, resolutions, reports, majors, matters, petitions, coordination,
-           membership, directory_actions, progress)
+           membership, directory_actions, progress, assistance, handlings)
 
 __all__ = ["MODULES", "registry"]
