@@ -38,7 +38,8 @@ class TaskLike(Protocol):
 
 def may_start(groups: Iterable[str], starter_groups: list[str]) -> bool:
     """Whether someone in ``groups`` may use a start event open to ``starter_groups``; ``prefix:*`` admits
-    any group of that prefix (e.g. every organisational unit)."""
+    any group of that prefix (e.g. every organisational unit), and a ``*`` segment any one segment
+    (``town:*:window``: every town's window)."""
     held = set(groups)
     if "admin" in held:
         return True
@@ -47,7 +48,15 @@ def may_start(groups: Iterable[str], starter_groups: list[str]) -> bool:
             return True
         if g.endswith(":*") and any(x.startswith(g[:-1]) for x in held):
             return True
+        if "*" in g and any(_segments_match(g, x) for x in held):
+            return True
     return False
+
+
+def _segments_match(pattern: str, group: str) -> bool:
+    """``town:*:window`` admits ``town:wuli:window``: a ``*`` segment stands for any one segment."""
+    want, have = pattern.split(":"), group.split(":")
+    return len(want) == len(have) and all(w in ("*", h) for w, h in zip(want, have, strict=True))
 
 
 class Access:
