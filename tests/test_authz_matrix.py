@@ -132,6 +132,12 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("matters.coordination", "GET"): r(MONITORS, maybe=UNITS),
     # the petitioner's contact unmasked: the case's handlers (office, 区信访局, the responsible unit), logged
     ("matters.petition_contact", "POST"): r({"office"}, maybe=UNITS | {"convener", "district"}),
+    # towns' cases: the office and convener all, a unit those routed to it, a town its own (none here: 404)
+    ("cases.index", "GET"): r(SUPERVISORS | UNITS),
+    ("cases.show", "GET"): r(SUPERVISORS | UNITS),
+    ("cases.personal", "POST"): r(SUPERVISORS | UNITS),
+    ("cases.access_log", "GET"): r({"office", "admin"}),
+    ("cases.stats", "GET"): r(SUPERVISORS),
     ("instances.index", "GET"): r(SUPERVISORS),
     ("instances.show", "GET"): r(SUPERVISORS),
     ("instances.call", "GET"): r(SUPERVISORS),
@@ -229,7 +235,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                   "attachment_id": attachment.id, "filename": "dist/app.css", "user_id": spare_id,
                   "code": "matrixunit", "token_id": "999999", "day": "2027-01-01", "bulletin_id": "1",
                   "report_id": "1", "letter_id": "1",
-                  "matter_id": "1", "petition_id": "1", "coordination_id": "1"}
+                  "matter_id": "1", "petition_id": "1", "coordination_id": "1",
+                  "case_id": "1"}
         browsers = {role: live.client(user) for role, user in USERS.items()}
         browsers["anonymous"] = live.client()
         for b in browsers.values():
