@@ -68,7 +68,7 @@ def case_subjects(session: Session, ctx: dict[str, Any], units: dict[str, str]) 
     hid = ctx.get("handling_id")
     if isinstance(hid, int) and (h := session.get(CaseHandling, hid)) is not None:
         out.append(("handling", h.id, "本部门办理事项", f"{h.aid_type}（{department_name(h.department, units)}）", [
-            ("申请救助类别", h.aid_type), ("签收时限", format_minute(h.sign_due_at)),
+            ("转办类别", h.aid_type), ("签收时限", format_minute(h.sign_due_at)),
             ("办理时限（工作日）", f"{h.limit_days}个工作日，至{format_day(h.due_at)}"),
             ("状态", HandlingStatus.label_of(h.status))]))
         ctx = {**ctx, "case_id": h.case_id}

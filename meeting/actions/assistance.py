@@ -30,6 +30,8 @@ from meeting.workdays import add_workdays
 
 INFORM_METHODS = {"in_person": "当面告知", "phone": "电话告知", "written": "书面告知", "sms": "短信告知"}
 REROUTE_MODES = ("rules", "manual", "close")
+# A department's part the window must decide on again: returned as 非本部门职责, or closed as 逾期未办结.
+UNSETTLED = (HandlingStatus.RETURNED, HandlingStatus.LAPSED)
 WINDOW_WORKDAYS = 2  # the window re-routes, or informs the applicant, within
 
 
@@ -163,7 +165,7 @@ def route(ctx: ActionContext) -> dict[str, Any]:
 @registry.action(
     "case.collect",
     title="汇总部门办理结果",
-    description="各部门办结、退回或逾期后汇总：有退回“非本部门职责”或规则未覆盖的类别时交窗口重新分派。",
+    description="各部门办结、退回或逾期后汇总：有退回“非本部门职责”、逾期未办结或规则未覆盖的类别时交窗口重新分派。",
     reads=("case_id", "unrouted"),
     returns=("needs_reroute", "window_due"),
 )
@@ -171,12 +173,12 @@ def collect(ctx: ActionContext) -> dict[str, Any]:
     case = _case(ctx, CaseStatus.HANDLING, CaseStatus.REROUTING)
     returned = ctx.session.scalar(select(CaseHandling.id).where(
         CaseHandling.case_id == case.id, CaseHandling.round == case.reroute_count + 1,
-        CaseHandling.status == HandlingStatus.RETURNED).limit(1))
+        CaseHandling.status.in_(UNSETTLED)).limit(1))
     needs = returned is not None or bool(ctx.data.get("unrouted"))
     case.status = CaseStatus.REROUTING if needs else CaseStatus.INFORMING
     if needs:
         notify_groups(ctx.session, [town_group(case.town_code, "window")], "returned", f"案件待重新分派：{case.number}",
-                      "有部门退回“非本部门职责”或规则未覆盖的申请类别，请重新分派。", link("cases", case.id), ctx.now)
+                      "有部门退回“非本部门职责”、逾期未办结，或规则未覆盖的申请类别，请重新分派。", link("cases", case.id), ctx.now)
     due = add_workdays(ctx.session, ctx.now, WINDOW_WORKDAYS)
     return {"needs_reroute": needs, "window_due": iso_local(due)}
 
@@ -193,7 +195,7 @@ def reroute(ctx: ActionContext) -> dict[str, Any]:
     case = _case(ctx, CaseStatus.REROUTING)
     latest = case.reroute_count + 1
     pending = [h for h in ctx.session.scalars(select(CaseHandling).where(
-        CaseHandling.case_id == case.id, CaseHandling.round == latest, CaseHandling.status == HandlingStatus.RETURNED))]
+        CaseHandling.case_id == case.id, CaseHandling.round == latest, CaseHandling.status.in_(UNSETTLED)))]
     aid_types = list(dict.fromkeys([h.aid_type for h in pending] + list(ctx.data.get("unrouted") or [])))
     if mode == "close":
         comment_required(ctx, "reroute_comment", "不再分派时请写明理由")
