@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, defer
 
 from engine.access import Actor
 from engine.db import Database
-from engine.dmn import DecisionError, LoadedDecision, evaluate_table, load_decisions
+from engine.dmn import DecisionCheckError, DecisionError, LoadedDecision, evaluate_table, load_decisions
 from engine.errors import Conflict, DeployError, Forbidden, FormError, NotFound, Problem
 from engine.loader import SourceFile
 from engine.models import PENDING, PUBLISHED, REJECTED, DecisionModel
@@ -65,7 +65,7 @@ class Decisions:
                 problems.append(Problem(d.file, None, d.key, f"决策标识“{d.key}”在多个文件中出现"))
             seen.add(d.key)
         if problems:
-            raise DeployError(problems)
+            raise DecisionCheckError(problems)
         return loaded
 
     def deploy(self, sources: list[SourceFile], actor: Actor | None = None, pending: bool = False
