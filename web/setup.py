@@ -156,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    from web.views import designer_decisions  # noqa: F401 - the decision-table routes of the designer blueprint
     from web.views.designer import bp as designer_bp
 
     app.register_blueprint(designer_bp)
