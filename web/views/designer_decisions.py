@@ -51,23 +51,24 @@ def _editor(key: str, name: str, version: int | None, xml_url: str | None, xml: 
     config = {
         "key": key, "name": name, "version": version, "xmlUrl": xml_url, "xml": xml,
         "fileName": f"{key}.dmn", "checkUrl": url_for("designer.check_decision"),
-        "deployUrl": url_for("designer.deploy_decision", key=key),
+        "deployUrl": url_for("designer.deploy_decision", decision=key),
         "listUrl": url_for("designer.index"), "csrfToken": generate_csrf(),
     }
     return render_template("designer/decision.html", key=key, name=name, version=version,
                            versions=decisions.versions(key), config=config)
 
 
-@bp.get("/decisions/<key>/v<int:version>")
-def edit_decision(key: str, version: int) -> Any:
-    model = _model(key, version)
-    return _editor(key, model.name, version, url_for("designer.decision_xml", key=key, version=version), None)
+@bp.get("/decisions/<decision>/v<int:version>")
+def edit_decision(decision: str, version: int) -> Any:
+    model = _model(decision, version)
+    return _editor(decision, model.name, version,
+                   url_for("designer.decision_xml", decision=decision, version=version), None)
 
 
-@bp.get("/decisions/<key>/v<int:version>.dmn")
-def decision_xml(key: str, version: int) -> Any:
-    model = _model(key, version)
-    return diagram_response(model.xml, f"{key}-v{version}.dmn")
+@bp.get("/decisions/<decision>/v<int:version>.dmn")
+def decision_xml(decision: str, version: int) -> Any:
+    model = _model(decision, version)
+    return diagram_response(model.xml, f"{decision}-v{version}.dmn")
 
 
 @bp.post("/decisions/check")
@@ -80,13 +81,14 @@ def check_decision() -> Any:
     return jsonify(ok=True, problems=[])
 
 
-@bp.post("/decisions/<key>/deploy")
-def deploy_decision(key: str) -> Any:
+@bp.post("/decisions/<decision>/deploy")
+def deploy_decision(decision: str) -> Any:
     """Deploy the edited file: pending until an approver publishes it (administrators' deploys too: nobody
     publishes their own rules)."""
+    key = _key(decision)
     xml = _xml(_json_body())
     problems: list[Problem] = []
-    if _key(key) not in decision_ids(xml):
+    if key not in decision_ids(xml):
         problems.append(Problem(f"{key}.dmn", None, None, f"文件中没有标识为“{key}”的决策：请勿修改决策标识"))
     if not problems:
         try:
