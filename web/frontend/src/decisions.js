@@ -49,7 +49,6 @@ class DecisionEditor {
     const xml = this.config.xml ?? await this.fetchText(this.config.xmlUrl);
     this.modeler = new DmnModeler({
       container: this.root.querySelector('[data-jm-canvas]'),
-      common: { keyboard: { bindTo: window } },
     });
     current.modeler = this.modeler;
     current.config = this.config;
