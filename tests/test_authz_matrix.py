@@ -163,6 +163,12 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("designer.import_model", "POST"): r(DESIGNERS),
     ("designer.new_model", "POST"): r(DESIGNERS),
     ("designer.templates_json", "GET"): r(DESIGNERS),
+    # decision tables (DMN): edited by designers (a deploy of v1's own XML is unchanged: 200), reviewed by approvers
+    ("designer.edit_decision", "GET"): r(DESIGNERS),
+    ("designer.decision_xml", "GET"): r(DESIGNERS),
+    ("designer.check_decision", "POST"): r(DESIGNERS),
+    ("designer.deploy_decision", "POST"): r(DESIGNERS),
+    ("designer.new_decision", "POST"): r(DESIGNERS, data={"key": "matrix_decision", "name": "矩阵测试"}),
     ("account.index", "GET"): r(EVERYONE),
     ("account.password", "GET"): r(EVERYONE),
     ("account.password", "POST"): r(EVERYONE),
@@ -174,6 +180,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("reviews.xml", "GET"): r({"admin"}),
     ("reviews.publish", "POST"): r({"admin"}),  # v1 is published already: 409, past authorization
     ("reviews.reject", "POST"): r({"admin"}, data={"comment": "矩阵测试"}),
+    ("reviews.decision_show", "GET"): r({"admin"}),
+    ("reviews.decision_xml", "GET"): r({"admin"}),
+    ("reviews.decision_publish", "POST"): r({"admin"}),  # v1 is published already: 409, past authorization
+    ("reviews.decision_reject", "POST"): r({"admin"}, data={"comment": "矩阵测试"}),
     ("security.home", "GET"): r(ADMINS | {"office"}),
     ("security.role_holders", "GET"): r(ADMINS),
     ("security.policy", "GET"): r(ADMINS),
@@ -235,7 +245,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                   "attachment_id": attachment.id, "filename": "dist/app.css", "user_id": spare_id,
                   "code": "matrixunit", "token_id": "999999", "day": "2027-01-01", "bulletin_id": "1",
                   "report_id": "1", "letter_id": "1",
-                  "matter_id": "1", "petition_id": "1", "coordination_id": "1",
+                  "matter_id": "1", "petition_id": "1", "coordination_id": "1", "decision": "assistance_routing",
                   "case_id": "1"}
         browsers = {role: live.client(user) for role, user in USERS.items()}
         browsers["anonymous"] = live.client()

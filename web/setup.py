@@ -156,9 +156,11 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    from web.views import designer_decisions  # noqa: F401 - the decision-table routes of the designer blueprint
     from web.views.designer import bp as designer_bp
 
     app.register_blueprint(designer_bp)
+    from web.views import reviews_decisions  # noqa: F401 - the decision tables' review routes
     from web.views.reviews import bp as reviews_bp
     from web.views.tokens import bp as tokens_bp
 
