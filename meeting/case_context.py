@@ -80,5 +80,8 @@ def case_subjects(session: Session, ctx: dict[str, Any], units: dict[str, str]) 
 
 
 def case_titles(session: Session, ids: set[int]) -> dict[int, str]:
-    return {c.id: f"{CaseKind.label_of(c.kind)}：{c.number}"
-            for c in session.scalars(select(AssistanceCase).where(AssistanceCase.id.in_(ids)))} if ids else {}
+    """Inbox titles: the case, its applicant and the identity number masked."""
+    if not ids:
+        return {}
+    return {c.id: f"{CaseKind.label_of(c.kind)}：{c.number} {c.applicant_name}（{cases.masked(c)['id_number'] or '—'}）"
+            for c in session.scalars(select(AssistanceCase).where(AssistanceCase.id.in_(ids)))}
