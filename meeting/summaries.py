@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from meeting.actions.membership import KIND_NAMES
 from meeting import cases
+from meeting.actions.membership import KIND_NAMES
 from meeting.models import (
     AssignedMatter,
     AssistanceCase,

@@ -134,6 +134,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("matters.petition_contact", "POST"): r({"office"}, maybe=UNITS | {"convener", "district"}),
     # towns' cases: the office and convener all, a unit those routed to it, a town its own (none here: 404)
     ("cases.index", "GET"): r(SUPERVISORS | UNITS),
+    ("cases.export_csv", "GET"): r(SUPERVISORS | UNITS),
     ("cases.show", "GET"): r(SUPERVISORS | UNITS),
     ("cases.personal", "POST"): r(SUPERVISORS | UNITS),
     ("cases.access_log", "GET"): r({"office", "admin"}),

@@ -40,6 +40,17 @@ def test_the_window_sees_its_towns_cases_masked(live: LiveApp) -> None:
     assert ID_NUMBER not in page.text and "13812345678" not in page.text
 
 
+def test_the_export_streams_the_visible_cases_masked(live: LiveApp) -> None:
+    export = live.client("wuli_window").get("/cases/export.csv")
+    assert export.status_code == 200 and export.headers["Content-Type"].startswith("text/csv")
+    text = export.content.decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("案件编号,类别") and len(lines) == 2
+    assert MASKED_ID in lines[1] and "138****5678" in lines[1] and ID_NUMBER not in text and "13812345678" not in text
+    other = live.client("laocheng_window").get("/cases/export.csv").content.decode("utf-8-sig")
+    assert other.strip().splitlines() == [lines[0]]
+
+
 def test_another_town_sees_nothing_of_it(live: LiveApp) -> None:
     other = live.client("laocheng_window")
     assert "五里镇受〔2026〕1号" not in other.get("/cases/").text

@@ -7,14 +7,17 @@ case page, by a POST with CSRF, and each view is written to the log the office r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
+from engine.clock import SHANGHAI
 from engine.paging import Key, page
-from meeting import case_stats, cases
+from meeting import case_export, case_stats, cases
 from meeting.case_context import case_details, department_name, handling_summary
 from meeting.models import AssistanceCase, CaseHandling, PersonalDataView, Unit
 from meeting.statuses import CaseKind, CaseStatus
@@ -89,6 +92,25 @@ def _show(case_id: int, reveal: bool) -> Any:
                                revealed=reveal, may_reveal=handler and not reveal,
                                kind_label=CaseKind.label_of(case.kind),
                                may_instance=me().has("office", "convener", "admin"))
+
+
+@bp.get("/export.csv")
+@login_required
+def export_csv() -> Any:
+    """The cases this person may see, streamed, personal data masked."""
+    viewer = _viewer()
+    if not _may_list(viewer):
+        abort(403)
+    db, now = database(), workflow().now()
+
+    def lines() -> Iterator[bytes]:
+        with db.sessions() as s:
+            yield from case_export.to_csv(case_export.iter_rows(s, cases.visible_filter(viewer)))
+
+    stamp = now.astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")
+    name = quote(f"救助案件-{stamp}.csv")
+    return Response(stream_with_context(lines()), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=\"cases-{stamp}.csv\"; filename*=UTF-8''{name}"})
 
 
 @bp.get("/<int:case_id>")
