@@ -22,6 +22,8 @@ import './decisions.css';
 
 import DmnModeler from 'dmn-js/lib/Modeler';
 
+import { TranslateModule } from './decisions-i18n.js';
+
 export const current = { modeler: null, config: null, problems: [] };
 
 function el(tag, attrs = {}, ...children) {
@@ -49,6 +51,10 @@ class DecisionEditor {
     const xml = this.config.xml ?? await this.fetchText(this.config.xmlUrl);
     this.modeler = new DmnModeler({
       container: this.root.querySelector('[data-jm-canvas]'),
+      // per view: dmn-js replaces `common.additionalModules` with each view's own list
+      drd: { additionalModules: [TranslateModule] },
+      decisionTable: { additionalModules: [TranslateModule] },
+      literalExpression: { additionalModules: [TranslateModule] },
     });
     current.modeler = this.modeler;
     current.config = this.config;
