@@ -251,3 +251,19 @@ def test_a_missing_decision_is_not_found_in_chinese(service: WorkflowService) ->
         service.decisions.evaluate("nothing", {})
     with pytest.raises(DeployError):
         service.decisions.deploy([routing("x"), routing("y")])  # the same decision id twice in one batch
+
+
+def test_flask_init_deploys_the_shipped_tables_and_keeps_a_designers_version(service: WorkflowService) -> None:
+    from meeting.runtime import deploy_default_decisions
+
+    [first] = deploy_default_decisions(service)
+    assert (first.model.key, first.model.version, first.model.status, first.created) == (
+        "assistance_routing", 1, "published", True)
+    assert not deploy_default_decisions(service)[0].created  # unchanged
+    shipped = (ROOT / "processes/assistance_routing.dmn").read_text(encoding="utf-8")
+    edited = SourceFile("assistance_routing.dmn", shipped.replace('"jiaoti"', '"renshe"').encode())
+    service.decisions.deploy([edited], DESIGNER, pending=True)
+    assert deploy_default_decisions(service) == []  # the designer's pending version is left as it is
+    service.decisions.publish("assistance_routing", 2, APPROVER)
+    assert deploy_default_decisions(service) == []  # and so is the published one
+    assert service.evaluate_decision("assistance_routing", {"aid_type": "教育救助"}).rows[0]["department"] == "renshe"
