@@ -1,5 +1,6 @@
 """DMN decision tables: the hostile-input load, every unary-test form, the four hit policies, typed outputs, and
-versions reviewed with four eyes (a pending version never runs; a pinned version keeps its rules)."""
+versions reviewed with four eyes (a pending version never runs; a pinned version keeps its rules), on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -203,8 +204,9 @@ def test_other_refusals() -> None:
 
 # ---------------------------------------------------------------------- versions and four eyes
 @pytest.fixture
-def service(sqlite_db: Database, clock: ManualClock) -> WorkflowService:
-    return WorkflowService(sqlite_db, ActionRegistry(), clock)
+def service(database: Database, clock: ManualClock) -> WorkflowService:
+    """On a SQLite file and on PostgreSQL (the ``database`` fixture)."""
+    return WorkflowService(database, ActionRegistry(), clock)
 
 
 def routing(department: str) -> SourceFile:

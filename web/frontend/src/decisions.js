@@ -67,6 +67,12 @@ class DecisionEditor {
     this.root.querySelectorAll('[data-jm-action]').forEach((button) => {
       button.addEventListener('click', () => this.run(button.getAttribute('data-jm-action')));
     });
+    window.addEventListener('beforeunload', (event) => {
+      if (this.dirty) {
+        event.preventDefault();
+        event.returnValue = '';
+      }
+    });
     this.root.setAttribute('data-ready', 'true');
   }
 
@@ -77,6 +83,7 @@ class DecisionEditor {
   }
 
   setDirty(dirty) {
+    this.dirty = dirty;
     const badge = this.root.querySelector('[data-jm-dirty]');
     if (badge) badge.hidden = !dirty;
   }
