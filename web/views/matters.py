@@ -69,6 +69,13 @@ def _may_read_documents(units: set[str | None]) -> bool:
     return user.has(*MONITOR_ROLES) or (user.unit_code is not None and user.unit_code in units)
 
 
+def _document_reader() -> None:
+    """403 at once for someone who reads no such document (no monitor, no unit), whatever the record."""
+    user = me()
+    if not (user.has(*MONITOR_ROLES) or user.unit_code):
+        abort(403)
+
+
 def _matter_units(s: Any, row: AssignedMatter) -> set[str | None]:
     return {row.proposed_lead, *row.proposed_co} | _item_units(s, row.resolution_id)
 
@@ -107,6 +114,7 @@ def matter(matter_id: int) -> Any:
 @login_required
 def matter_report(matter_id: int) -> Any:
     """The signed 办理情况报告 (.docx)."""
+    _document_reader()
     with database().sessions() as s:
         row = s.get(AssignedMatter, matter_id)
         if row is None:
@@ -177,6 +185,7 @@ def coordination(coordination_id: int) -> Any:
 
 
 def _coordination_doc(coordination_id: int, which: str) -> Response:
+    _document_reader()
     with database().sessions() as s:
         row = s.get(CoordinationRequest, coordination_id)
         if row is None:
