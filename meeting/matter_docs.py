@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from meeting import documents
 from meeting.gbt9704 import OfficialDocument
 from meeting.minutes_doc import ITEM_WIDTHS, LEADER, cn_date
-from meeting.models import AssignedMatter, CoordinationRequest, ResolutionItem, Unit
+from meeting.models import AssignedMatter, CoordinationRequest, Meeting, Minutes, ResolutionItem, Topic, Unit
 from meeting.snapshot import cn_day
 from meeting.statuses import ItemSource
 
@@ -71,13 +71,28 @@ def matter_report(session: Session, matter: AssignedMatter) -> SourceDocument | 
     leader = f"{matter.instruction_leader}批示" if matter.instruction_leader else "要求"
     opening = (f"{cn_day(matter.received_on)}，我办收到{source}，收文登记为{matter.number}。"
                f"{leader}：“{matter.instruction}”现将办理情况报告如下。")
+    studied = _studied_at(session, matter)
     body = [p.strip() for p in (matter.report_body or "").splitlines() if p.strip()]
     handlers = _listed(names, [matter.proposed_lead or "", *matter.proposed_co])
     return SourceDocument(
         kind="办理情况报告", mark=REPORT_MARK, number=matter.report_number,
         title=f"关于{matter.title}办理情况的报告", addressee=f"{matter.source_org}：",
-        paragraphs=[opening, *body, "特此报告。"], issue_day=cn_date(matter.report_signed_at),
+        paragraphs=[opening, *studied, *body, "特此报告。"], issue_day=cn_date(matter.report_signed_at),
         colophon=[("抄送", "，".join(["联席会议召集人", *handlers]) + "。")])
+
+
+def _studied_at(session: Session, matter: AssignedMatter) -> list[str]:
+    """For a matter put on the agenda: the meeting that studied it and the 纪要 that recorded it."""
+    if matter.topic_id is None:
+        return []
+    row = session.execute(select(Meeting.title, Minutes.number).join(Topic, Topic.meeting_id == Meeting.id)
+                          .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
+                          .where(Topic.id == matter.topic_id)).first()
+    if row is None:
+        return []
+    title, number = row
+    return [f"按召集人审定意见，该事项提交{title}研究" + (f"，议定事项见会议纪要（{number}）" if number else "")
+            + "，议定事项已全部办结销号。"]
 
 
 def coordination_letter(session: Session, request: CoordinationRequest) -> SourceDocument | None:
