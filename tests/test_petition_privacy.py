@@ -61,7 +61,9 @@ def test_started_through_the_service_the_contact_is_only_on_the_record(live: Liv
 
 def test_started_through_http_the_contact_reaches_the_record_and_nothing_else(live: LiveApp) -> None:
     xinfang = live.client("xinfang")
-    xinfang.get("/start")
+    form = xinfang.get("/start").text  # the start form says where the contact goes, and the browser keeps none
+    assert 'id="sensitive-petitioner_phone"' in form and 'id="sensitive-petitioner_name"' in form
+    assert 'id="sensitive-petition_number"' not in form and 'autocomplete="off"' in form
     fields = {"petition_number": "XF2026-0777", "petition_title": "临时救助未到位", "petition_content": "反映临时救助未发放。",
               "petitioner_name": HTTP_NAME, "petitioner_phone": HTTP_PHONE, "petition_received_on": "2026-01-05"}
     started = xinfang.http.post(f"{live.url}/api/processes/petition_referral/start", json={"variables": fields},
