@@ -116,3 +116,13 @@ def test_figures_by_town_and_department(live: LiveApp) -> None:
     assert "区人社局" in departments and "镇（街办）民政办" in departments and "区总工会" in departments
     assert live.client("wuli_window").get("/cases/stats").status_code == 200
     assert live.client("caizheng").get("/cases/stats").status_code == 403
+
+
+def test_the_dashboard_counts_the_towns_cases(live: LiveApp) -> None:
+    page = live.client("convener").get("/monitor")
+    assert page.status_code == 200
+    card = page.text.split('id="town-cases"')[1].split("</section>")[0]
+    assert 'data-kpi="total"' in card
+    total = card.split('data-kpi="total"')[1].split('jm-kpi-value">')[1].split("<")[0]
+    returned = card.split('data-kpi="returned"')[1].split('jm-kpi-value">')[1].split("<")[0]
+    assert (total, returned) == ("1", "1")

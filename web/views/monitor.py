@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
+from meeting import case_stats
 from meeting.ledger import SOURCE_FILTERS
 from meeting.models import Unit
 from meeting.monitoring import (
@@ -82,8 +83,9 @@ def index() -> Any:
     source = _source(errors)
     with database().sessions() as s:
         board = dashboard(s, now, source=source)
+        town_cases = case_stats.headline(s, now)
     return render_template("monitor/dashboard.html", board=board, charts=_charts(board), now=now,
-                           sources=SOURCE_FILTERS, source=source, errors=errors)
+                           sources=SOURCE_FILTERS, source=source, errors=errors, cases=town_cases)
 
 
 def _period() -> tuple[date, date, dict[str, str]]:
