@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from web_support import LiveApp, live_app
 
+from browser.pages import sign_in, submit_task
 from engine.clock import ManualClock
 from meeting.demo import DEMO_START, Walkthrough
 from meeting.models import AssistanceCase, CaseHandling
@@ -34,23 +35,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         yield app
 
 
-def _login(page: Page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", "demo123")
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
-def _submit(page: Page) -> None:
-    with page.expect_navigation():
-        page.click("#submit-button")
-    expect(page.locator("#form-errors")).to_have_count(0)
-
-
 def _open(page: Page, live: LiveApp, w: Walkthrough, username: str, bpmn_id: str) -> None:
-    _login(page, live.url, username)
+    sign_in(page, live.url, username)
     page.goto(f"{live.url}/tasks/{w.task(username, bpmn_id).id}")
 
 
@@ -58,7 +44,7 @@ def test_an_application_from_the_window_to_the_visit(page: Page, console_errors:
                                                      results_dir: Path) -> None:
     w = Walkthrough(live.db, live.service, live.clock)
     page.set_viewport_size({"width": 1366, "height": 900})
-    _login(page, live.url, "wuli_window")
+    sign_in(page, live.url, "wuli_window")
     page.goto(live.url + "/start")
     form = page.locator('form[data-start="assistance_referral:start"]')
     form.locator("#f-applicant_name").fill("李四")
@@ -87,13 +73,13 @@ def test_an_application_from_the_window_to_the_visit(page: Page, console_errors:
     page.check("#f-sign_decision-return")
     page.fill("#f-return_reason", "子女就读职业院校，属人社局技能培训补贴范围。")
     page.screenshot(path=str(results_dir / "case-sign-return.png"), full_page=True)
-    _submit(page)
+    submit_task(page)
     w.do("wuli_mzb", "sign_case", {"sign_decision": "sign"})
     w.do("wuli_mzb", "handle_case", {"handling_outcome": "granted", "handling_amount": 1500,
                                      "handling_result": "给予临时救助1500元。"})
 
     # The designer sends 教育救助 to 区人社局 in the decision-table editor; an approver publishes it.
-    _login(page, live.url, "designer")
+    sign_in(page, live.url, "designer")
     page.goto(f"{live.url}/designer/")
     page.locator('[data-open-decision="assistance_routing"]').click()
     expect(page.locator("#jm-decision")).to_have_attribute("data-ready", "true", timeout=20_000)
@@ -105,7 +91,7 @@ def test_an_application_from_the_window_to_the_visit(page: Page, console_errors:
     page.locator('[data-jm-action="deploy"]').click()
     expect(page.locator("#jm-decision[data-result]")).to_have_attribute("data-result", "submitted", timeout=20_000)
     version = page.locator("#jm-decision").get_attribute("data-deployed-version")
-    _login(page, live.url, "approver")
+    sign_in(page, live.url, "approver")
     page.goto(f"{live.url}/reviews/")
     page.locator(f'#pending-decisions tr[data-decision="assistance_routing"][data-version="{version}"] a').click()
     page.locator("#publish").click()
@@ -115,7 +101,7 @@ def test_an_application_from_the_window_to_the_visit(page: Page, console_errors:
     _open(page, live, w, "wuli_window", "reroute_case")
     expect(page.locator('[data-subject="case"]')).to_contain_text("非本部门职责退回：子女就读职业院校")
     page.check("#f-reroute_mode-rules")
-    _submit(page)
+    submit_task(page)
     with live.db.sessions() as s:
         second = s.scalars(select(CaseHandling).where(CaseHandling.round == 2)).one()
     assert (second.department, second.aid_type, second.routing_version) == ("renshe", "教育救助", int(version or 0))
@@ -123,7 +109,7 @@ def test_an_application_from_the_window_to_the_visit(page: Page, console_errors:
     w.do("renshe", "handle_case", {"handling_outcome": "granted", "handling_result": "纳入技能培训补贴。"})
 
     # Informed and visited back; the inbox named the case with the identity number masked.
-    _login(page, live.url, "wuli_window")
+    sign_in(page, live.url, "wuli_window")
     page.goto(f"{live.url}/tasks")
     expect(page.locator("main")).to_contain_text(MASKED_ID)
     expect(page.locator("main")).not_to_contain_text(ID_NUMBER)
@@ -131,11 +117,11 @@ def test_an_application_from_the_window_to_the_visit(page: Page, console_errors:
     page.fill("#f-informed_on", w.today())
     page.check("#f-inform_method-phone")
     page.fill("#f-inform_summary", "临时救助1500元已发放，技能培训补贴已纳入。")
-    _submit(page)
+    submit_task(page)
     page.goto(f"{live.url}/tasks/{w.task('wuli_window', 'visit_applicant').id}")
     page.fill("#f-visited_on", w.today())
     page.check("#f-satisfaction-satisfied")
-    _submit(page)
+    submit_task(page)
     with live.db.sessions() as s:
         closed = s.scalars(select(AssistanceCase)).one()
     assert (closed.status, closed.satisfaction, closed.reroute_count) == (CaseStatus.CLOSED, "satisfied", 1)
@@ -145,7 +131,7 @@ def test_an_application_from_the_window_to_the_visit(page: Page, console_errors:
     expect(page.locator("#cases-table")).to_contain_text(MASKED_ID)
     expect(page.locator("#cases-table")).not_to_contain_text(ID_NUMBER)
     page.screenshot(path=str(results_dir / "cases-list.png"), full_page=True)
-    _login(page, live.url, "laocheng_window")
+    sign_in(page, live.url, "laocheng_window")
     page.goto(f"{live.url}/cases/")
     expect(page.locator("#cases-table")).not_to_contain_text("李四")
     assert page.goto(f"{live.url}/cases/{closed.id}").status == 403  # type: ignore[union-attr]

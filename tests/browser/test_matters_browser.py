@@ -21,6 +21,7 @@ from sqlalchemy import select
 from web_support import LiveApp, live_app
 
 import engine.models  # noqa: F401 - the tables create_all adds
+from browser.pages import sign_in, submit_task
 from engine.clock import ManualClock
 from engine.db import Database
 from meeting import demo_matters
@@ -36,22 +37,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         yield app
 
 
-def _login(page: Page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", "demo123")
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
-def _submit(page: Page) -> None:
-    """Submit the task form and wait for the answer page (the next step must not race the submission)."""
-    with page.expect_navigation():
-        page.click("#submit-button")
-    expect(page.locator("#form-errors")).to_have_count(0)
-
-
 def _task(w: Walkthrough, username: str, bpmn_id: str) -> str:
     return w.task(username, bpmn_id).id
 
@@ -60,7 +45,7 @@ def test_a_district_instruction_is_assigned_supervised_closed_and_reported_back(
         page: Page, console_errors: list[str], live: LiveApp, results_dir: Path) -> None:
     w = Walkthrough(live.db, live.service, live.clock)
     page.set_viewport_size({"width": 1366, "height": 900})
-    _login(page, live.url, "office")
+    sign_in(page, live.url, "office")
     page.goto(live.url + "/start")
     form = page.locator('form[data-start="assigned_matter:start"]')
     form.locator("#f-matter_title").fill("做好困难群众冬春救助")
@@ -78,9 +63,9 @@ def test_a_district_instruction_is_assigned_supervised_closed_and_reported_back(
     page.select_option("#f-proposed_lead", "minzheng")
     page.check("#f-proposed_co-caizheng")
     page.fill("#f-proposed_deadline", w.today(20))
-    _submit(page)
+    submit_task(page)
 
-    _login(page, live.url, "convener")
+    sign_in(page, live.url, "convener")
     page.goto(f"{live.url}/tasks/{_task(w, 'convener', 'decide_handling')}")
     matter = page.locator('[data-subject="matter"]')
     expect(matter).to_contain_text("王副区长")
@@ -88,7 +73,7 @@ def test_a_district_instruction_is_assigned_supervised_closed_and_reported_back(
     expect(matter).to_contain_text("区财政局")
     page.screenshot(path=str(results_dir / "matter-decide.png"), full_page=True)
     page.check("#f-matter_decision-assign")
-    _submit(page)
+    submit_task(page)
 
     # The units work; the item goes past its deadline and climbs the ladder, then it is closed.
     with live.db.sessions() as s:
@@ -102,26 +87,26 @@ def test_a_district_instruction_is_assigned_supervised_closed_and_reported_back(
          resolution_id=item.id)
     w.do("office", "verify", {"verify_decision": "accept"}, resolution_id=item.id)
 
-    _login(page, live.url, "office")
+    sign_in(page, live.url, "office")
     page.goto(f"{live.url}/tasks/{_task(w, 'office', 'draft_report')}")
     page.fill("#f-matter_report_body", "冬春救助资金已全部发放到户。")
-    _submit(page)
-    _login(page, live.url, "convener")
+    submit_task(page)
+    sign_in(page, live.url, "convener")
     page.goto(f"{live.url}/tasks/{_task(w, 'convener', 'sign_report')}")
     expect(page.locator('[data-subject="matter"]')).to_contain_text("冬春救助资金已全部发放到户。")
     page.check("#f-matter_report_decision-approve")
-    _submit(page)
-    _login(page, live.url, "district")
+    submit_task(page)
+    sign_in(page, live.url, "district")
     page.goto(f"{live.url}/tasks/{_task(w, 'district', 'receive_report')}")
     expect(page.locator('[data-subject="matter"]')).to_contain_text("汉救联办〔2026〕1号")
     page.fill("#f-matter_receipt_comment", "已阅。")
-    _submit(page)
+    submit_task(page)
     with live.db.sessions() as s:
         assert s.scalars(select(AssignedMatter.status)).one() == MatterStatus.CLOSED
 
     # A 信访 referral answered within its limit (service layer), then the ledger by 来源 shows each.
     demo_matters._petition(w)
-    _login(page, live.url, "office")
+    sign_in(page, live.url, "office")
     for source, number in (("assigned", item.number), ("petition", "XF-")):
         page.goto(f"{live.url}/resolutions?status=closed")
         page.select_option("#f-source", source)

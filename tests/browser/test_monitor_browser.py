@@ -22,6 +22,7 @@ from sqlalchemy import select
 from web_support import LiveApp, live_app
 
 from bench.world import SECOND_MINUTES, Scenario, monitoring_scenario
+from browser.pages import sign_in
 from engine.activity import heatmap
 from engine.clock import ManualClock
 from engine.models import ProcessModel
@@ -49,18 +50,10 @@ class At:
         self.page.goto(self.base + path)
 
 
-def _login(page: Page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", "demo123")
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
 @pytest.fixture
 def convener(page: Page, console_errors: list[str], world: tuple[LiveApp, Scenario]) -> Iterator[At]:
     page.set_viewport_size({"width": 1366, "height": 768})
-    _login(page, world[0].url, "convener")
+    sign_in(page, world[0].url, "convener")
     yield At(page, world[0].url)
     # A link that answers with a file (Content-Disposition: attachment) is reported as an aborted navigation.
     downloads = re.compile(r"request failed: \S+/(resolutions/export\.xlsx|meetings/\d+/minutes\.docx)\S* \(net::ERR_ABORTED\)")

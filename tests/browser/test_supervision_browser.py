@@ -20,6 +20,7 @@ from sqlalchemy import select
 from web_support import LiveApp, live_app
 
 from bench.world import Scenario, monitoring_scenario
+from browser.pages import sign_in
 from engine.clock import ManualClock
 from meeting.demo import DEMO_START, Walkthrough
 from meeting.models import ResolutionItem, SupervisionEvent
@@ -36,14 +37,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveApp, S
         yield app, monitoring_scenario(Walkthrough(app.db, app.service, clock))
 
 
-def _login(page: Page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", "demo123")
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
 @pytest.fixture
 def signed_in(page: Page, console_errors: list[str], world: tuple[LiveApp, Scenario]) -> Iterator[Page]:
     page.set_viewport_size({"width": 1366, "height": 900})
@@ -58,7 +51,7 @@ def test_office_supervises_an_overdue_item_by_hand(signed_in: Page, world: tuple
     with live.db.sessions() as s:
         item = s.scalar(select(ResolutionItem).where(ResolutionItem.content.contains("追加拨付")))
     assert item is not None
-    _login(page, live.url, "office")
+    sign_in(page, live.url, "office")
     page.goto(f"{live.url}/resolutions/{item.id}")
     expect(page.locator("#item-overdue")).to_be_visible()
     manual_rows = page.locator("#item-history tr[data-manual=true]")
@@ -85,7 +78,7 @@ def test_unit_exports_its_own_items_and_reads_them_back(signed_in: Page, world: 
                                                         results_dir: Path) -> None:
     live, _ = world
     page = signed_in
-    _login(page, live.url, "renshe")
+    sign_in(page, live.url, "renshe")
     page.click("#nav-my-items")
     expect(page.locator("#ledger-heading")).to_contain_text("区人社局")
     rows = page.locator("#ledger-table tbody tr[data-item-id]")
