@@ -36,18 +36,28 @@ class TaskLike(Protocol):
     candidate_users: list[str]
 
 
+def starter_matches(pattern: str, group: str) -> bool:
+    """Whether ``group`` is one ``pattern`` names: the group itself; ``prefix:*`` admits any group of that prefix
+    (e.g. every organisational unit); a ``*`` segment elsewhere matches exactly one segment, so ``town:*:window``
+    admits every town's window and nothing else."""
+    if pattern == group:
+        return True
+    if "*" not in pattern:
+        return False
+    parts = pattern.split(":")
+    if parts[-1] == "*" and "*" not in parts[:-1]:
+        return group.startswith(pattern[:-1])
+    held = group.split(":")
+    return len(held) == len(parts) and all(p == "*" or p == h for p, h in zip(parts, held, strict=True))
+
+
 def may_start(groups: Iterable[str], starter_groups: list[str]) -> bool:
-    """Whether someone in ``groups`` may use a start event open to ``starter_groups``; ``prefix:*`` admits
-    any group of that prefix (e.g. every organisational unit)."""
+    """Whether someone in ``groups`` may use a start event open to ``starter_groups`` (patterns as
+    :func:`starter_matches` reads them)."""
     held = set(groups)
     if "admin" in held:
         return True
-    for g in starter_groups:
-        if g in held:
-            return True
-        if g.endswith(":*") and any(x.startswith(g[:-1]) for x in held):
-            return True
-    return False
+    return any(g in held or any(starter_matches(g, x) for x in held) for g in starter_groups)
 
 
 class Access:
