@@ -48,6 +48,11 @@ ROLE_USERS = {
     "安全管理员": "secadmin",
     "审计管理员": "auditor",
     "抄送阅文人员": "chaosong",
+    # 五里镇's staff (features/test_feature_urgent_assistance.py gives each a user).
+    "五里镇窗口": "wuli_window",
+    "五里镇民政办": "wuli_mzb",
+    "五里镇快速响应服务队伍": "wuli_team",
+    "五里镇分管领导": "wuli_leader",
 }
 # The group a notification to them is addressed to.
 ROLE_GROUPS = {
@@ -59,6 +64,10 @@ ROLE_GROUPS = {
     "区政府": "district",
     "抄送单位": "cc",
     "抄送阅文人员": "cc",
+    "五里镇窗口": "town:wuli:window",
+    "五里镇民政办": "town:wuli:mzb",
+    "五里镇快速响应服务队伍": "town:wuli:team",
+    "五里镇分管领导": "town:wuli:leader",
 }
 PROCESSES = {
     "议题征集": "topic_proposal",
@@ -69,6 +78,7 @@ PROCESSES = {
     "交办事项": "assigned_matter",
     "信访转办": "petition_referral",
     "跨部门协调": "coordination_request",
+    "救急难": "urgent_assistance",
 }
 NOTIFICATION_KINDS = {
     "待办": "task",

@@ -26,6 +26,7 @@ from meeting.timeutil import as_date, iso_local, local_today
 
 DISTRICT_ROUTES = {"coordination": "协调", "topic": "议题", "district_aid": "区级救助"}
 NO_REFERRAL = "none"
+VERIFY_RESULTS = {"confirmed": "属实", "unfounded": "不属实"}
 MAX_AMOUNT = 10_000_000
 
 
@@ -65,12 +66,13 @@ def _referred_types(ctx: ActionContext) -> list[str]:
     description="镇（街办）窗口、民政办或快速响应服务队伍登记急难问题（窗口受理、村（社区）主动发现或部门转介）；"
                 "按规则确定现场核实时限（默认24小时）和报告分管领导的时限（默认12小时）。身份证号可暂缺，填写的按国家标准校验。",
     reads=("case_source", "applicant_name", "applicant_id_number", "applicant_phone", "applicant_address",
-           "applicant_village", "circumstances", "case_attachment"),
+           "applicant_village", "circumstances", "case_attachment", "initiator"),
     returns=("case_id", "case_town", "case_number", "verify_due", "escalate_at", "applicant_id_number",
              "applicant_phone"),
 )
 def register(ctx: ActionContext) -> dict[str, Any]:
-    town = cases.town_of(ctx.session, ctx.actor)
+    actor = ctx.actor or text(ctx, "initiator") or None  # a service task acts for whoever started the process
+    town = cases.town_of(ctx.session, actor)
     person, errors = person_fields(ctx, id_required=False)
     source = text(ctx, "case_source")
     if source not in {s.value for s in CaseSource}:
@@ -84,7 +86,7 @@ def register(ctx: ActionContext) -> dict[str, Any]:
         number=cases.next_number(ctx.session, town, CaseKind.URGENT, ctx.now), kind=CaseKind.URGENT, source=source,
         town_code=town.code, aid_types=[], reroute_count=0, reported_at=ctx.now,
         verify_due_at=ctx.now + timedelta(hours=rules.urgent_verify_hours), status=CaseStatus.VERIFYING,
-        instance_id=ctx.instance_id, registered_by=ctx.actor, created_at=ctx.now, **person)
+        instance_id=ctx.instance_id, registered_by=actor, created_at=ctx.now, **person)
     ctx.session.add(case)
     ctx.session.flush()
     ctx.set_business_key(case.number)
@@ -134,16 +136,17 @@ def late(ctx: ActionContext) -> None:
     title="现场核实",
     description="快速响应服务队伍现场核实情况是否属实并记录核实情况；属实的，可在本镇（街办）额度内提出先行救助金额、"
                 "转介部门办理的救助类别，超出镇街权限的报区联席会议办公室。",
-    reads=("case_id", "verified_true", "findings", "advance_amount", "refer_aid_types", "to_district",
+    reads=("case_id", "verify_result", "findings", "advance_amount", "refer_aid_types", "to_district",
            "district_reason"),
     returns=("needs_advance", "needs_referral", "needs_district", "advance_limit"),
 )
 def verify(ctx: ActionContext) -> dict[str, Any]:
     case = _case(ctx, CaseStatus.VERIFYING)
     errors: dict[str, str] = {}
-    found = ctx.data.get("verified_true")
-    if not isinstance(found, bool):
-        errors["verified_true"] = "请选择情况是否属实"
+    result = text(ctx, "verify_result")
+    if result not in VERIFY_RESULTS:
+        errors["verify_result"] = "请选择情况是否属实"
+    found = result == "confirmed"
     findings = text(ctx, "findings")
     if not findings:
         errors["findings"] = "请填写核实情况"
@@ -151,16 +154,16 @@ def verify(ctx: ActionContext) -> dict[str, Any]:
     limit = advance_limit(ctx, case.town_code)
     if amount is None:
         errors["advance_amount"] = "先行救助金额应为不小于0的整数（元）"
-    elif found is True and amount > limit:
+    elif found and amount > limit:
         errors["advance_amount"] = f"先行救助金额超出本镇（街办）额度{limit}元，超出部分请报区联席会议办公室"
     aid_types = _referred_types(ctx)
     to_district = ctx.data.get("to_district") is True
-    if found is True and to_district and not text(ctx, "district_reason"):
+    if found and to_district and not text(ctx, "district_reason"):
         errors["district_reason"] = "报区联席会议办公室时请写明超出镇街权限的理由"
     if errors:
         raise FormError(errors)
     case.verified_at, case.verified_by, case.verified_true, case.findings = ctx.now, ctx.actor, found, findings
-    if found is not True:
+    if not found:
         case.status, case.closed_at = CaseStatus.UNFOUNDED, ctx.now
         return {"needs_advance": False, "needs_referral": False, "needs_district": False, "advance_limit": limit}
     case.aid_types = aid_types
