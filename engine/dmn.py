@@ -19,7 +19,7 @@ from typing import Any
 from lxml import etree
 
 from engine import expressions
-from engine.errors import DeployError, EngineError, Problem
+from engine.errors import DeployError, EngineError
 from engine.expressions import ExpressionError
 from engine.loader import SourceFile, _Collector, parse_hostile_xml
 from engine.unary_tests import compile_unary_tests

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from meeting.models import AssistanceCase, CaseHandling, Unit
 from meeting.statuses import CaseKind
@@ -60,8 +61,8 @@ def monthly_summary(session: Session, year: int, month: int, now: datetime,
     start, end = month_bounds(year, month)
     c = AssistanceCase
 
-    def count_if(condition: object) -> object:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)  # type: ignore[arg-type]
+    def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     referred = exists().where(CaseHandling.case_id == c.id)
     late = or_(c.verified_at > c.verify_due_at, and_(c.verified_at.is_(None), c.verify_due_at < now))
