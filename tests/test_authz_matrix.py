@@ -132,6 +132,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("matters.coordination", "GET"): r(MONITORS, maybe=UNITS),
     # the petitioner's contact unmasked: the case's handlers (office, 区信访局, the responsible unit), logged
     ("matters.petition_contact", "POST"): r({"office"}, maybe=UNITS | {"convener", "district"}),
+    # 救急难月度归纳: the monitors all towns, a town's staff their own (no member unit's liaison)
+    ("urgent.summary", "GET"): r(MONITORS),
     ("instances.index", "GET"): r(SUPERVISORS),
     ("instances.show", "GET"): r(SUPERVISORS),
     ("instances.call", "GET"): r(SUPERVISORS),
