@@ -22,7 +22,7 @@ from web.views.monitor import MONITOR_ROLES
 
 bp = Blueprint("urgent", __name__)
 READ_ALL = (*MONITOR_ROLES, "admin")
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 def _month(raw: str | None, default: tuple[int, int]) -> tuple[int, int]:
