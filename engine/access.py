@@ -36,28 +36,27 @@ class TaskLike(Protocol):
     candidate_users: list[str]
 
 
-def starter_matches(pattern: str, group: str) -> bool:
-    """Whether ``group`` is one ``pattern`` names: the group itself; ``prefix:*`` admits any group of that prefix
-    (e.g. every organisational unit); a ``*`` segment elsewhere matches exactly one segment, so ``town:*:window``
-    admits every town's window and nothing else."""
-    if pattern == group:
-        return True
-    if "*" not in pattern:
-        return False
-    parts = pattern.split(":")
-    if parts[-1] == "*" and "*" not in parts[:-1]:
-        return group.startswith(pattern[:-1])
-    held = group.split(":")
-    return len(held) == len(parts) and all(p == "*" or p == h for p, h in zip(parts, held, strict=True))
-
-
 def may_start(groups: Iterable[str], starter_groups: list[str]) -> bool:
-    """Whether someone in ``groups`` may use a start event open to ``starter_groups`` (patterns as
-    :func:`starter_matches` reads them)."""
+    """Whether someone in ``groups`` may use a start event open to ``starter_groups``; ``prefix:*`` admits
+    any group of that prefix (e.g. every organisational unit), and a ``*`` segment any one segment
+    (``town:*:window``: every town's window)."""
     held = set(groups)
     if "admin" in held:
         return True
-    return any(g in held or any(starter_matches(g, x) for x in held) for g in starter_groups)
+    for g in starter_groups:
+        if g in held:
+            return True
+        if g.endswith(":*") and any(x.startswith(g[:-1]) for x in held):
+            return True
+        if "*" in g and any(_segments_match(g, x) for x in held):
+            return True
+    return False
+
+
+def _segments_match(pattern: str, group: str) -> bool:
+    """``town:*:window`` admits ``town:wuli:window``: a ``*`` segment stands for any one segment."""
+    want, have = pattern.split(":"), group.split(":")
+    return len(want) == len(have) and all(w in ("*", h) for w, h in zip(want, have, strict=True))
 
 
 class Access:

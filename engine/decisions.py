@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, defer
 
 from engine.access import Actor
 from engine.db import Database
-from engine.dmn import DecisionError, LoadedDecision, evaluate_table, load_decisions
+from engine.dmn import DecisionCheckError, DecisionError, LoadedDecision, evaluate_table, load_decisions
 from engine.errors import Conflict, DeployError, Forbidden, FormError, NotFound, Problem
 from engine.loader import SourceFile
 from engine.models import PENDING, PUBLISHED, REJECTED, DecisionModel
@@ -65,7 +65,7 @@ class Decisions:
                 problems.append(Problem(d.file, None, d.key, f"决策标识“{d.key}”在多个文件中出现"))
             seen.add(d.key)
         if problems:
-            raise DeployError(problems)
+            raise DecisionCheckError(problems)
         return loaded
 
     def deploy(self, sources: list[SourceFile], actor: Actor | None = None, pending: bool = False
@@ -156,15 +156,14 @@ class Decisions:
             return list(s.scalars(select(DecisionModel).options(defer(DecisionModel.xml))
                                   .where(DecisionModel.status == PENDING).order_by(DecisionModel.deployed_at)))
 
-    def latest_versions(self) -> list[DecisionModel]:
-        """The newest version (whatever its status) of every decision, by key."""
+    def catalogue(self) -> dict[str, list[DecisionModel]]:
+        """Every version of every decision (newest first), by key in key order, without the XML."""
+        found: dict[str, list[DecisionModel]] = {}
         with self.db.sessions() as s:
-            newest = (select(DecisionModel.key, func.max(DecisionModel.version).label("v"))
-                      .group_by(DecisionModel.key).subquery())
-            return list(s.scalars(select(DecisionModel).options(defer(DecisionModel.xml))
-                                  .join(newest, and_(DecisionModel.key == newest.c.key,
-                                                     DecisionModel.version == newest.c.v))
-                                  .order_by(DecisionModel.key)))
+            for m in s.scalars(select(DecisionModel).options(defer(DecisionModel.xml), defer(DecisionModel.table))
+                               .order_by(DecisionModel.key, DecisionModel.version.desc())):
+                found.setdefault(m.key, []).append(m)
+        return found
 
     def versions(self, key: str) -> list[DecisionModel]:
         """Every version of ``key``, newest first."""

@@ -19,7 +19,7 @@ from typing import Any
 from lxml import etree
 
 from engine import expressions
-from engine.errors import DeployError, EngineError
+from engine.errors import DeployError, EngineError, Problem
 from engine.expressions import ExpressionError
 from engine.loader import SourceFile, _Collector, parse_hostile_xml
 from engine.unary_tests import compile_unary_tests
@@ -40,6 +40,15 @@ class DecisionError(EngineError):
     """A decision could not be evaluated with these inputs (the message is Chinese)."""
 
     status = 422
+
+
+class DecisionCheckError(DeployError):
+    """A .dmn file did not pass the checks; ``problems`` lists them all."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems)
+        self.message = "决策表未通过检查：" + "；".join(p.message for p in problems[:3])
+        self.args = (self.message,)
 
 
 @dataclass
@@ -227,7 +236,7 @@ def load_decisions(source: SourceFile) -> list[LoadedDecision]:
     out = _Collector(source.name)
     tree = parse_hostile_xml(source, out, MAX_DMN_BYTES)
     if tree is None:
-        raise DeployError(out.problems)
+        raise DecisionCheckError(out.problems)
     root = tree.getroot()
     if root.tag != _q("definitions"):
         ns = etree.QName(root).namespace if isinstance(root.tag, str) else None
@@ -235,7 +244,7 @@ def load_decisions(source: SourceFile) -> list[LoadedDecision]:
             out.add(root, "只支持 DMN 1.3（Camunda Modeler 5 及以上保存的格式）：请用新版建模器打开并另存")
         else:
             out.add(root, "根元素必须是 DMN 1.3 的 definitions（命名空间 " + DMN + "）")
-        raise DeployError(out.problems)
+        raise DecisionCheckError(out.problems)
     reader = _Reader(out)
     decisions = root.findall(_q("decision"))
     if not decisions:
@@ -251,7 +260,7 @@ def load_decisions(source: SourceFile) -> list[LoadedDecision]:
         seen.add(did)
         loaded.append((did, (d.get("name") or did).strip()[:200], reader.table(d)))
     if out.problems:
-        raise DeployError(out.problems)
+        raise DecisionCheckError(out.problems)
     xml = source.data.decode("utf-8")
     result = []
     for did, name, table in loaded:

@@ -197,6 +197,16 @@ def coerce_enum(f: Field, value: Any, lookups: Any) -> str:
     return value
 
 
+def coerce_enums(f: Field, value: Any, lookups: Any) -> list[str]:
+    """Several of the declared choices (check boxes), each once, in the order declared."""
+    chosen = value if isinstance(value, list) else [value] if isinstance(value, str) and value else []
+    ids = [i for i, _ in f.options]
+    if any(not isinstance(v, str) or v not in ids for v in chosen):
+        names = "、".join(n for _, n in f.options)
+        raise FormFieldError(f"请从以下选项中选择：{names}")
+    return [i for i in ids if i in chosen]
+
+
 def coerce_attachment(f: Field, value: Any, lookups: AttachmentLookups | None) -> str:
     if not isinstance(value, str) or len(value) > 64:
         raise FormFieldError("附件无效")
@@ -251,7 +261,8 @@ def generic_field_types() -> FieldTypes:
     return FieldTypes([
         FieldType("string", coerce_text), FieldType("text", coerce_text), FieldType("long", coerce_long),
         FieldType("boolean", coerce_boolean), FieldType("date", coerce_date),
-        FieldType("enum", coerce_enum, choice=True), FieldType("attachment", coerce_attachment),
+        FieldType("enum", coerce_enum, choice=True), FieldType("enums", coerce_enums, empty=list, choice=True),
+        FieldType("attachment", coerce_attachment),
     ])
 
 

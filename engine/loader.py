@@ -402,7 +402,7 @@ def _form_field_type(lint: _Lint, f: etree._Element, fid: str) -> None:
     ftype = f.get("type") or lint.data["default_type"]
     if ftype not in lint.field_types:
         lint.say(f, "bad_type", field=fid, type=ftype, available=", ".join(lint.field_types.names()))
-    if ftype == "enum" and not f.findall(_q("value", CAMUNDA)):
+    if ftype in ("enum", "enums") and not f.findall(_q("value", CAMUNDA)):
         lint.say(f, "enum_without_values", field=fid)
 
 

@@ -116,15 +116,21 @@ class Viewer:
     username: str
     groups: frozenset[str]
     unit: str | None
+    unit_is_town: bool = False  # a town's own people (its liaison) work on its cases
 
 
 def town_codes_of(viewer: Viewer) -> set[str]:
     """The towns whose cases the viewer works on: their own town, and towns whose groups they hold."""
     towns = {g.split(":")[1] for g in viewer.groups if g.startswith("town:") and g.count(":") == 2
              and g.split(":")[2] in TOWN_GROUPS}
-    if viewer.unit and f"unit:{viewer.unit}" in viewer.groups:
+    if viewer.unit and viewer.unit_is_town:
         towns.add(viewer.unit)
     return towns
+
+
+def viewer_for(session: Session, username: str, groups: frozenset[str], unit: str | None) -> Viewer:
+    kind = session.scalar(select(Unit.kind).where(Unit.code == unit)) if unit else None
+    return Viewer(username, groups, unit, kind == "town")
 
 
 def sees_all(viewer: Viewer) -> bool:

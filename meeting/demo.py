@@ -20,7 +20,7 @@ from engine.db import Database
 from engine.migrate import upgrade
 from engine.models import AuditEvent, HumanTask, Instance
 from engine.service import Actor, WorkflowService
-from meeting import demo_matters, demo_supervision, directory
+from meeting import demo_cases, demo_matters, demo_supervision, directory
 from meeting.models import (
     Attendance,
     DocumentNumber,
@@ -117,8 +117,9 @@ def _run(w: Walkthrough, other_sources: bool = False) -> dict[str, Any]:
     w.do("office", "compile_report", {"report_body": "三项议定事项均已办结。"})
     w.do("convener", "approve_report", {"report_decision": "approve"})
     w.do("district", "receive_report", {"receipt_comment": "很好，继续抓好落实。"})
-    if other_sources:  # ``demo``: also 交办, 信访, 协调 (meeting/demo_matters.py); bench.world keeps the meeting alone
+    if other_sources:  # ``demo``: also 交办, 信访, 协调, towns' cases (demo_matters, demo_cases); bench.world: the meeting
         demo_matters.run(w)
+        demo_cases.run(w)
     return summary(w.db, meeting_instance, w.refused_by_rule)
 
 
@@ -279,6 +280,7 @@ def summary(db: Database, meeting_instance: str | None = None, refused_by_rule: 
             **meeting_cycle_figures(s),
             **demo_supervision.figures(s, refused_by_rule),
             **demo_matters.figures(s),
+            **demo_cases.figures(s),
             "audit_events": s.scalar(select(func.count()).select_from(AuditEvent)),
             "all_completed": total > 0 and completed == total,
         }

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from engine import clock
 from meeting import admin_audit
 from meeting.models import MembershipChange, Unit, UnitEvent, User, UserRole
+from meeting.roles import town_group
 from meeting.statuses import ChangeStatus, UnitEventKind, UnitKind
 
 DEMO_PASSWORD = "demo123"
@@ -79,7 +80,17 @@ def _demo_users(session: Session) -> list[DemoUser]:
         select(Unit).where(Unit.kind.in_(("member", "town")), Unit.active).order_by(Unit.sort)
     )
     users += [DemoUser(u.code, f"{u.name}联络员", u.code, (), liaison=True) for u in liaison_units]
+    # One town fully staffed (五里镇: window, 民政办, rapid-response team, the leader in charge) and another town's
+    # window, so that a town seeing only its own cases can be tried (seed 各镇).
+    towns = {u.code: u.name for u in session.scalars(select(Unit).where(Unit.kind == "town", Unit.active))}
+    for code, kind, label in DEMO_TOWN_STAFF:
+        if code in towns:
+            users.append(DemoUser(f"{code}_{kind}", f"{towns[code]}{label}", code, (town_group(code, kind),)))
     return users
+
+
+DEMO_TOWN_STAFF = (("wuli", "window", "便民服务中心窗口"), ("wuli", "mzb", "民政办"), ("wuli", "team", "急难问题快速响应队员"),
+                   ("wuli", "leader", "分管领导"), ("laocheng", "window", "便民服务中心窗口"))
 
 
 def create_demo_users(

@@ -53,8 +53,7 @@ ROLE_NOTES = {
     SECADMIN: "授予角色与权限、设置登录策略",
     AUDITOR: "查阅和导出全部审计日志，不能修改任何内容",
 }
-TOWN_GROUPS = {"window": "便民服务中心窗口", "mzb": "民政办", "team": "急难问题快速响应服务队伍",
-               "leader": "分管领导"}
+TOWN_GROUPS = {"window": "便民服务中心窗口", "mzb": "民政办", "team": "急难问题快速响应服务队伍", "leader": "分管领导"}
 # Roles offered in the editor, in this order (town groups follow, per town).
 FIXED_ROLES = ("office", "convener", "district", "designer", "approver", "check", "cc", "admin", *ADMINISTRATORS)
 GROUP_KEY = re.compile(r"^[a-z][a-z0-9_]{1,30}(:[a-z0-9_]{1,32}){0,2}$")

@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from meeting import cases
 from meeting.actions.membership import KIND_NAMES
 from meeting.models import (
     AssignedMatter,
+    AssistanceCase,
     CoordinationRequest,
     MajorIssue,
     Meeting,
@@ -25,11 +27,11 @@ from meeting.models import (
     Topic,
     Unit,
 )
-from meeting.statuses import ItemSource
+from meeting.statuses import CaseKind, ItemSource
 
 # The context keys of a task, most specific first: the inbox names the record of the first one present.
-CONTEXT_KEYS = ("resolution_id", "major_issue_id", "matter_id", "petition_id", "coordination_id", "topic_id",
-                "change_id", "meeting_id")
+CONTEXT_KEYS = ("resolution_id", "major_issue_id", "matter_id", "petition_id", "coordination_id", "case_id",
+                "topic_id", "change_id", "meeting_id")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class _Records:
         self.matters: dict[int, AssignedMatter] = load(AssignedMatter, "matter_id")
         self.petitions: dict[int, PetitionReferral] = load(PetitionReferral, "petition_id")
         self.requests: dict[int, CoordinationRequest] = load(CoordinationRequest, "coordination_id")
+        self.cases: dict[int, AssistanceCase] = load(AssistanceCase, "case_id")
         self.units: dict[str, str] = dict(session.execute(select(Unit.code, Unit.name)).all())
 
     def unit(self, code: str | None) -> str:
@@ -99,6 +102,12 @@ class _Records:
             return TaskSummary(f"协调事项：{request.title}", "提出" if request.unit_code else "",
                                self.unit(request.unit_code), ItemSource.COORDINATION.label, "",
                                request.letter_number or "")
+        if key == "case_id" and (case := self.cases.get(value)) is not None:
+            # The applicant by name with the identity number masked: the case page shows it to its handlers.
+            who = f"{case.applicant_name}（{cases.masked(case)['id_number'] or '—'}）"
+            return TaskSummary(f"{CaseKind.label_of(case.kind)}：{who} {'、'.join(case.aid_types)}".strip(), "镇街",
+                               self.unit(case.town_code), CaseKind.label_of(case.kind),
+                               "紧急" if case.kind == CaseKind.URGENT else "", case.number)
         if key == "topic_id" and (topic := self.topics.get(value)) is not None:
             return TaskSummary(f"议题：{topic.title}", "提出", self.unit(topic.unit_code), "",
                                "紧急" if topic.urgency == "urgent" else "", "")

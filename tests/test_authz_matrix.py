@@ -132,6 +132,13 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("matters.coordination", "GET"): r(MONITORS, maybe=UNITS),
     # the petitioner's contact unmasked: the case's handlers (office, 区信访局, the responsible unit), logged
     ("matters.petition_contact", "POST"): r({"office"}, maybe=UNITS | {"convener", "district"}),
+    # towns' cases: the office and convener all, a unit those routed to it, a town its own (none here: 404)
+    ("cases.index", "GET"): r(SUPERVISORS | UNITS),
+    ("cases.export_csv", "GET"): r(SUPERVISORS | UNITS),
+    ("cases.show", "GET"): r(SUPERVISORS | UNITS),
+    ("cases.personal", "POST"): r(SUPERVISORS | UNITS),
+    ("cases.access_log", "GET"): r({"office", "admin"}),
+    ("cases.stats", "GET"): r(SUPERVISORS),
     # 救急难月度归纳: the monitors all towns, a town's staff their own (no member unit's liaison)
     ("urgent.summary", "GET"): r(MONITORS),
     ("instances.index", "GET"): r(SUPERVISORS),
@@ -159,6 +166,12 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("designer.import_model", "POST"): r(DESIGNERS),
     ("designer.new_model", "POST"): r(DESIGNERS),
     ("designer.templates_json", "GET"): r(DESIGNERS),
+    # decision tables (DMN): edited by designers (a deploy of v1's own XML is unchanged: 200), reviewed by approvers
+    ("designer.edit_decision", "GET"): r(DESIGNERS),
+    ("designer.decision_xml", "GET"): r(DESIGNERS),
+    ("designer.check_decision", "POST"): r(DESIGNERS),
+    ("designer.deploy_decision", "POST"): r(DESIGNERS),
+    ("designer.new_decision", "POST"): r(DESIGNERS, data={"key": "matrix_decision", "name": "矩阵测试"}),
     ("account.index", "GET"): r(EVERYONE),
     ("account.password", "GET"): r(EVERYONE),
     ("account.password", "POST"): r(EVERYONE),
@@ -170,6 +183,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("reviews.xml", "GET"): r({"admin"}),
     ("reviews.publish", "POST"): r({"admin"}),  # v1 is published already: 409, past authorization
     ("reviews.reject", "POST"): r({"admin"}, data={"comment": "矩阵测试"}),
+    ("reviews.decision_show", "GET"): r({"admin"}),
+    ("reviews.decision_xml", "GET"): r({"admin"}),
+    ("reviews.decision_publish", "POST"): r({"admin"}),  # v1 is published already: 409, past authorization
+    ("reviews.decision_reject", "POST"): r({"admin"}, data={"comment": "矩阵测试"}),
     ("security.home", "GET"): r(ADMINS | {"office"}),
     ("security.role_holders", "GET"): r(ADMINS),
     ("security.policy", "GET"): r(ADMINS),
@@ -231,7 +248,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                   "attachment_id": attachment.id, "filename": "dist/app.css", "user_id": spare_id,
                   "code": "matrixunit", "token_id": "999999", "day": "2027-01-01", "bulletin_id": "1",
                   "report_id": "1", "letter_id": "1",
-                  "matter_id": "1", "petition_id": "1", "coordination_id": "1"}
+                  "matter_id": "1", "petition_id": "1", "coordination_id": "1", "decision": "assistance_routing",
+                  "case_id": "1"}
         browsers = {role: live.client(user) for role, user in USERS.items()}
         browsers["anonymous"] = live.client()
         for b in browsers.values():

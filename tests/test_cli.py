@@ -31,6 +31,9 @@ def test_demo_runs_a_whole_joint_meeting() -> None:
     assert figures["resolutions_closed"] == 5
     for key in ("assigned_matters_closed", "coordination_requests_closed", "petitions_answered"):
         assert figures[key] == 1, key
+    # 一门受理 at 五里镇: re-routed once after a 非本部门职责 return, visited back; its handler's one logged view
+    for key in ("referrals_completed", "referrals_rerouted", "personal_data_views_logged"):
+        assert figures[key] == 1, key
     assert figures["major_issues_decided"] == 1
     assert figures["instances_open"] == 0
     assert figures["reminders_sent"] >= 1

@@ -156,9 +156,11 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    from web.views import designer_decisions  # noqa: F401 - the decision-table routes of the designer blueprint
     from web.views.designer import bp as designer_bp
 
     app.register_blueprint(designer_bp)
+    from web.views import reviews_decisions  # noqa: F401 - the decision tables' review routes
     from web.views.reviews import bp as reviews_bp
     from web.views.tokens import bp as tokens_bp
 
@@ -172,6 +174,7 @@ def register_blueprints(app: Flask) -> None:
 def _register_monitoring(app: Flask) -> None:
     """The convener's monitoring pages: dashboard, ledger, instances and meetings; the ledger's JSON lives
     under /api (GET only)."""
+    from web.views.cases import bp as cases_bp
     from web.views.instances import bp as instances_bp
     from web.views.ledger import api_bp as ledger_api_bp
     from web.views.ledger import bp as ledger_bp
@@ -180,7 +183,7 @@ def _register_monitoring(app: Flask) -> None:
     from web.views.monitor import bp as monitor_bp
     from web.views.urgent import bp as urgent_bp
 
-    for bp in (monitor_bp, ledger_bp, instances_bp, meetings_bp, matters_bp, ledger_api_bp, urgent_bp):
+    for bp in (monitor_bp, ledger_bp, instances_bp, meetings_bp, matters_bp, cases_bp, ledger_api_bp, urgent_bp):
         app.register_blueprint(bp)
     from web.views.api_lists import bp as api_lists_bp  # the other paged lists of the API (GET only)
 

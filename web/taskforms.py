@@ -209,7 +209,7 @@ def parse_form(req: Request, form: list[dict[str, Any]]) -> ParsedForm:
     errors: dict[str, str] = {}
     for f in form:
         fid, ftype = f["id"], f["type"]
-        if ftype in {"units", "topics"}:
+        if ftype in {"units", "topics", "enums"}:
             values[fid] = req.form.getlist(fid)
         elif ftype == "sign_in":
             values[fid] = [{"unit": code, "status": req.form.get(f"{fid}.{code}.status", ""),
@@ -283,7 +283,7 @@ def typed_values(session: Session, form: list[dict[str, Any]], posted: Any) -> l
         if not raw:
             continue
         options = {o["id"]: o["name"] for o in f.get("options") or []}
-        if f["type"] == "enum":
+        if f["type"] in ("enum", "enums"):
             text = "、".join(options.get(v, "") for v in raw if v in options)
         elif f["type"] == "boolean":
             text = "是" if "true" in raw else "否"

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from engine.actions import ActionContext
 from engine.errors import FormError
+from engine.models import Instance
 from meeting import cases, idcard
 from meeting.actions._common import comment_required, decision, link, load, need_id, text
 from meeting.actions._registry import registry
@@ -29,6 +30,9 @@ from meeting.workdays import add_workdays
 
 INFORM_METHODS = {"in_person": "当面告知", "phone": "电话告知", "written": "书面告知", "sms": "短信告知"}
 REROUTE_MODES = ("rules", "manual", "close")
+# A department's part the window must decide on again: returned as 非本部门职责, or closed as 逾期未办结.
+UNSETTLED = (HandlingStatus.RETURNED, HandlingStatus.LAPSED)
+WINDOW_WORKDAYS = 2  # the window re-routes, or informs the applicant, within
 
 
 def _case(ctx: ActionContext, *statuses: CaseStatus) -> AssistanceCase:
@@ -51,6 +55,14 @@ def person_fields(ctx: ActionContext, id_required: bool) -> tuple[dict[str, Any]
             "circumstances": text(ctx, "circumstances"), "attachment_id": text(ctx, "case_attachment") or None}, errors
 
 
+def starter(ctx: ActionContext) -> str | None:
+    """Who registers: the person completing the step, or (for the steps right after a start) who started it."""
+    if ctx.actor:
+        return ctx.actor
+    instance = ctx.session.get(Instance, ctx.instance_id)
+    return instance.started_by if instance is not None else None
+
+
 def masked_person(case: AssistanceCase) -> dict[str, Any]:
     """What the process data keeps of the applicant: the identity number and phone masked."""
     return {"applicant_id_number": idcard.mask(case.id_number), "applicant_phone": mask_phone(case.phone)}
@@ -67,7 +79,7 @@ def masked_person(case: AssistanceCase) -> dict[str, Any]:
              "applicant_phone"),
 )
 def register(ctx: ActionContext) -> dict[str, Any]:
-    town = cases.town_of(ctx.session, ctx.actor)
+    town = cases.town_of(ctx.session, starter(ctx))
     person, errors = person_fields(ctx, id_required=True)
     aid_types = cases.clean_aid_types(ctx.data.get("aid_types") or [])
     if not aid_types:
@@ -90,7 +102,7 @@ def register(ctx: ActionContext) -> dict[str, Any]:
         source=CaseSource.WINDOW, town_code=town.code, aid_types=aid_types, missing_materials=missing or None,
         materials_due_at=end_of_day(due_day) if due_day else None, reroute_count=0,
         status=CaseStatus.MATERIALS if missing else CaseStatus.HANDLING, instance_id=ctx.instance_id,
-        registered_by=ctx.actor, created_at=ctx.now, **person)
+        registered_by=starter(ctx), created_at=ctx.now, **person)
     ctx.session.add(case)
     ctx.session.flush()
     ctx.set_business_key(case.number)
@@ -135,7 +147,7 @@ def _route(ctx: ActionContext, case: AssistanceCase, aid_types: list[str]) -> di
     for row in rows:
         notify_groups(ctx.session, [cases.handling_group(case, row.department)], "task",
                       f"一门受理转办：{case.number}", f"申请救助类别：{row.aid_type}", link("cases", case.id), ctx.now)
-    return {"handling_ids": [r.id for r in rows], "unrouted": unrouted}
+    return {"handling_ids": [r.id for r in rows], "unrouted": unrouted, "has_handlings": bool(rows)}
 
 
 @registry.action(
@@ -143,7 +155,7 @@ def _route(ctx: ActionContext, case: AssistanceCase, aid_types: list[str]) -> di
     title="按规则分派",
     description="按已发布的分派规则（决策表 assistance_routing）把每项申请救助类别分派给办理部门；民政事项由镇（街办）民政办审查审批。",
     reads=("case_id",),
-    returns=("handling_ids", "unrouted"),
+    returns=("handling_ids", "unrouted", "has_handlings"),
 )
 def route(ctx: ActionContext) -> dict[str, Any]:
     case = _case(ctx, CaseStatus.HANDLING)
@@ -153,21 +165,22 @@ def route(ctx: ActionContext) -> dict[str, Any]:
 @registry.action(
     "case.collect",
     title="汇总部门办理结果",
-    description="各部门办结、退回或逾期后汇总：有退回“非本部门职责”或规则未覆盖的类别时交窗口重新分派。",
+    description="各部门办结、退回或逾期后汇总：有退回“非本部门职责”、逾期未办结或规则未覆盖的类别时交窗口重新分派。",
     reads=("case_id", "unrouted"),
-    returns=("needs_reroute",),
+    returns=("needs_reroute", "window_due"),
 )
 def collect(ctx: ActionContext) -> dict[str, Any]:
     case = _case(ctx, CaseStatus.HANDLING, CaseStatus.REROUTING)
     returned = ctx.session.scalar(select(CaseHandling.id).where(
         CaseHandling.case_id == case.id, CaseHandling.round == case.reroute_count + 1,
-        CaseHandling.status == HandlingStatus.RETURNED).limit(1))
+        CaseHandling.status.in_(UNSETTLED)).limit(1))
     needs = returned is not None or bool(ctx.data.get("unrouted"))
     case.status = CaseStatus.REROUTING if needs else CaseStatus.INFORMING
     if needs:
         notify_groups(ctx.session, [town_group(case.town_code, "window")], "returned", f"案件待重新分派：{case.number}",
-                      "有部门退回“非本部门职责”或规则未覆盖的申请类别，请重新分派。", link("cases", case.id), ctx.now)
-    return {"needs_reroute": needs}
+                      "有部门退回“非本部门职责”、逾期未办结，或规则未覆盖的申请类别，请重新分派。", link("cases", case.id), ctx.now)
+    due = add_workdays(ctx.session, ctx.now, WINDOW_WORKDAYS)
+    return {"needs_reroute": needs, "window_due": iso_local(due)}
 
 
 @registry.action(
@@ -182,7 +195,7 @@ def reroute(ctx: ActionContext) -> dict[str, Any]:
     case = _case(ctx, CaseStatus.REROUTING)
     latest = case.reroute_count + 1
     pending = [h for h in ctx.session.scalars(select(CaseHandling).where(
-        CaseHandling.case_id == case.id, CaseHandling.round == latest, CaseHandling.status == HandlingStatus.RETURNED))]
+        CaseHandling.case_id == case.id, CaseHandling.round == latest, CaseHandling.status.in_(UNSETTLED)))]
     aid_types = list(dict.fromkeys([h.aid_type for h in pending] + list(ctx.data.get("unrouted") or [])))
     if mode == "close":
         comment_required(ctx, "reroute_comment", "不再分派时请写明理由")

@@ -2,6 +2,7 @@
 //
 //   app.js / app.css        Bootstrap (CSS + JS bundle) and our small helpers and stylesheet (every page)
 //   viewer.js / viewer.css  bpmn-js NavigatedViewer + Camunda moddle for [data-bpmn-viewer] elements
+//   decisions.js/.css       dmn-js Modeler: the designer's decision-table editor
 //   charts.js               ECharts (bar, line, pie) for [data-echarts] elements
 //   fonts/                  font files referenced by the CSS (esbuild puts a hash in their names)
 //   manifest.json           {"app.js": "app.1a2b3c4d.js", ...}: the content-hashed copy of each bundle, which the
@@ -38,6 +39,8 @@ const bundles = [
   // designer: Modeler + Camunda 7 panel + behaviors + element templates + bpmnlint + token simulation
   { name: 'modeler', entry: 'src/modeler.js', globalName: 'JmModeler' },
   { name: 'diff', entry: 'src/diff.js', globalName: 'JmDiff' },
+  // designer: dmn-js decision-table editor
+  { name: 'decisions', entry: 'src/decisions.js', globalName: 'JmDecisions' },
 ];
 
 const common = {

@@ -1,5 +1,6 @@
 """Process designers (role ``designer``; admins too): the process models and their versions, the modeler,
-server checks, drafts, deploy, version diffs, new models from a template, import and export."""
+server checks, drafts, deploy, version diffs, new models from a template, import and export. The decision
+tables' routes are in web/views/designer_decisions.py, on this blueprint."""
 
 from __future__ import annotations
 
@@ -117,10 +118,16 @@ def element_templates() -> list[dict[str, Any]]:
     return templates
 
 
+def _decisions() -> dict[str, list[Any]]:
+    """Every decision table's versions (newest first), by decision id: listed next to the process models."""
+    return workflow().decisions.catalogue()
+
+
 # ---------------------------------------------------------------------- pages
 @bp.get("/")
 def index() -> Any:
-    return render_template("designer/index.html", models=_designer().models(), templates=NEW_MODEL_TEMPLATES)
+    return render_template("designer/index.html", models=_designer().models(), templates=NEW_MODEL_TEMPLATES,
+                           decisions=_decisions())
 
 
 @bp.get("/templates.json")
@@ -303,6 +310,7 @@ def new_model() -> Any:
     if error:
         flash(error, "danger")
         return render_template("designer/index.html", models=designer.models(), templates=NEW_MODEL_TEMPLATES,
+                               decisions=_decisions(),
                                new_form={"key": key, "name": name, "template": template}), 422
     xml = (TEMPLATES_DIR / f"{template}.bpmn").read_text(encoding="utf-8")
     xml = xml.replace('"__KEY__"', quoteattr(key)).replace('"__NAME__"', quoteattr(name))
@@ -333,11 +341,13 @@ def import_model() -> Any:
     if problems:
         flash("文件未导入：" + "；".join(p.compiler_line() for p in problems[:5]), "danger")
         return render_template("designer/index.html", models=designer.models(), templates=NEW_MODEL_TEMPLATES,
+                               decisions=_decisions(),
                                import_problems=problems), 422
     existing = designer.draft(key)
     if existing is not None and request.form.get("overwrite") != "1":
         flash(f"“{key}”已有草稿（{existing.updated_by} 保存）；如要用导入的文件替换，请勾选“替换已有草稿”。", "warning")
-        return render_template("designer/index.html", models=designer.models(), templates=NEW_MODEL_TEMPLATES), 409
+        return render_template("designer/index.html", models=designer.models(), templates=NEW_MODEL_TEMPLATES,
+                               decisions=_decisions()), 409
     latest = designer.latest(key)
     designer.save_draft(key, data, me().actor, existing.revision if existing else None,
                         base_version=latest.version if latest else None)

@@ -1,7 +1,7 @@
 """发布审批 (four eyes): a designer's deploy waits as a pending version until an approver (role ``approver``, or an
 administrator) who is not its author publishes or rejects it, after reading what changed against the version in
 force, with every change of who does the work or which action runs highlighted. Both decisions are audited
-(engine/deployment.py)."""
+(engine/deployment.py). Decision tables are reviewed on the same pages (web/views/reviews_decisions.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from engine.designer import Designer
 from engine.errors import DeployError, FormError
-from engine.models import PENDING, ProcessModel
+from engine.models import PENDING, DecisionModel, ProcessModel
 from web.auth import login_manager, me
 from web.diagrams import diagram_response
 from web.services import workflow
@@ -41,7 +41,10 @@ def index() -> Any:
     with service.db.sessions() as s:
         decided = list(s.scalars(select(ProcessModel).where(ProcessModel.reviewed_by.is_not(None))
                                  .order_by(ProcessModel.reviewed_at.desc()).limit(20)))
-    return render_template("reviews/index.html", pending=service.pending_versions(), decided=decided)
+        decided_tables = list(s.scalars(select(DecisionModel).where(DecisionModel.reviewed_by.is_not(None))
+                                        .order_by(DecisionModel.reviewed_at.desc()).limit(20)))
+    return render_template("reviews/index.html", pending=service.pending_versions(), decided=decided,
+                           pending_tables=service.decisions.pending(), decided_tables=decided_tables)
 
 
 @bp.get("/<key>/v<int:version>")

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 from flask_login import login_required
 
-from meeting.cases import Viewer, town_codes_of
+from meeting.cases import town_codes_of, viewer_for
 from meeting.timeutil import local_today
 from meeting.urgent_summary import COLUMNS, monthly_summary, totals
 from web.auth import me
@@ -42,15 +42,15 @@ def _month(raw: str | None, default: tuple[int, int]) -> tuple[int, int]:
 @login_required
 def summary() -> Any:
     user = me()
-    towns: set[str] | None = None
-    if not user.has(*READ_ALL):
-        towns = town_codes_of(Viewer(user.username, user.groups, user.unit_code))
-        if not towns:
-            abort(403)
     now = workflow().now()
     today = local_today(now)
-    year, month = _month(request.args.get("month"), (today.year, today.month))
     with database().sessions() as s:
+        towns: set[str] | None = None
+        if not user.has(*READ_ALL):
+            towns = town_codes_of(viewer_for(s, user.username, user.groups, user.unit_code))
+            if not towns:
+                abort(403)
+        year, month = _month(request.args.get("month"), (today.year, today.month))
         rows = monthly_summary(s, year, month, now, towns)
     if towns is not None and not rows:
         abort(403)  # groups of a town that is no town any more

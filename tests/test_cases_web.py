@@ -1,0 +1,105 @@
+"""Towns' cases over real HTTP: the window registers through the start page; the case list and page show the
+applicant's 身份证号 and phone masked to everyone; a town sees only its own cases and a department those routed to it;
+the case's handlers may show the personal data (a POST with CSRF), each view logged for the office; figures by town
+and department."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+from web_support import LiveApp, live_app
+
+from engine.clock import ManualClock
+from meeting import demo_cases
+from meeting.demo import DEMO_START, Walkthrough
+from meeting.models import AssistanceCase, PersonalDataView
+
+ID_NUMBER, MASKED_ID = "11010519491231002X", "1101**********002X"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    clock = ManualClock(DEMO_START)
+    path = tmp_path_factory.mktemp("cases")
+    with live_app(f"sqlite:///{path}/cases.db", clock) as app:
+        demo_cases.run(Walkthrough(app.db, app.service, clock))
+        yield app
+
+
+def _case_id(live: LiveApp) -> int:
+    with live.db.sessions() as s:
+        return s.scalars(select(AssistanceCase.id)).one()
+
+
+def test_the_window_sees_its_towns_cases_masked(live: LiveApp) -> None:
+    page = live.client("wuli_window").get("/cases/")
+    assert page.status_code == 200
+    assert "五里镇受〔2026〕1号" in page.text and MASKED_ID in page.text and "138****5678" in page.text
+    assert ID_NUMBER not in page.text and "13812345678" not in page.text
+
+
+def test_the_export_streams_the_visible_cases_masked(live: LiveApp) -> None:
+    export = live.client("wuli_window").get("/cases/export.csv")
+    assert export.status_code == 200 and export.headers["Content-Type"].startswith("text/csv")
+    text = export.content.decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("案件编号,类别") and len(lines) == 2
+    assert MASKED_ID in lines[1] and "138****5678" in lines[1] and ID_NUMBER not in text and "13812345678" not in text
+    other = live.client("laocheng_window").get("/cases/export.csv").content.decode("utf-8-sig")
+    assert other.strip().splitlines() == [lines[0]]
+
+
+def test_another_town_sees_nothing_of_it(live: LiveApp) -> None:
+    other = live.client("laocheng_window")
+    assert "五里镇受〔2026〕1号" not in other.get("/cases/").text
+    assert other.get(f"/cases/{_case_id(live)}").status_code == 403
+    assert other.post(f"/cases/{_case_id(live)}/personal", token_from="/cases/").status_code == 403
+
+
+def test_a_department_sees_the_cases_routed_to_it_only(live: LiveApp) -> None:
+    assert "五里镇受〔2026〕1号" in live.client("renshe").get("/cases/").text  # returned it, still its history
+    assert "五里镇受〔2026〕1号" not in live.client("jiaoti").get("/cases/").text
+    assert live.client("jiaoti").get(f"/cases/{_case_id(live)}").status_code == 403
+
+
+def test_a_handler_shows_the_personal_data_and_the_view_is_logged(live: LiveApp) -> None:
+    case_id = _case_id(live)
+    handler = live.client("zonggonghui")
+    page = handler.get(f"/cases/{case_id}")
+    assert page.status_code == 200 and MASKED_ID in page.text and 'id="reveal-personal"' in page.text
+    with live.db.sessions() as s:
+        before = len(s.scalars(select(PersonalDataView.id)).all())
+    shown = handler.post(f"/cases/{case_id}/personal", token_from=f"/cases/{case_id}")
+    assert shown.status_code == 200 and ID_NUMBER in shown.text and "13812345678" in shown.text
+    with live.db.sessions() as s:
+        views = s.scalars(select(PersonalDataView).order_by(PersonalDataView.id)).all()
+    assert len(views) == before + 1 and views[-1].actor == "zonggonghui" and views[-1].subject_id == case_id
+    log = live.client("office").get("/cases/access-log")
+    assert log.status_code == 200 and "区总工会联络员" in log.text and "五里镇受〔2026〕1号" in log.text
+
+
+def test_the_convener_reads_the_case_but_not_its_personal_data(live: LiveApp) -> None:
+    case_id = _case_id(live)
+    convener = live.client("convener")
+    page = convener.get(f"/cases/{case_id}")
+    assert page.status_code == 200 and MASKED_ID in page.text and 'id="reveal-personal"' not in page.text
+    assert convener.post(f"/cases/{case_id}/personal", token_from=f"/cases/{case_id}").status_code == 403
+    assert convener.get("/cases/access-log").status_code == 403
+
+
+def test_a_reveal_without_csrf_is_refused(live: LiveApp) -> None:
+    refused = live.client("wuli_window").http.post(f"{live.url}/cases/{_case_id(live)}/personal", timeout=30)
+    assert refused.status_code in (400, 403)
+
+
+def test_figures_by_town_and_department(live: LiveApp) -> None:
+    page = live.client("office").get("/cases/stats")
+    assert page.status_code == 200
+    town_row = page.text.split('id="stats-towns"')[1].split("</table>")[0]
+    assert "五里镇" in town_row
+    departments = page.text.split('id="stats-departments"')[1].split("</table>")[0]
+    assert "区人社局" in departments and "镇（街办）民政办" in departments and "区总工会" in departments
+    assert live.client("wuli_window").get("/cases/stats").status_code == 200
+    assert live.client("caizheng").get("/cases/stats").status_code == 403
