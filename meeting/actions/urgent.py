@@ -210,7 +210,7 @@ def grant(ctx: ActionContext) -> None:
     title="转介部门办理",
     description="按已发布的分派规则（决策表 assistance_routing）把核实时确定的救助类别转介办理部门；规则未覆盖的类别告知民政办。",
     reads=("case_id",),
-    returns=("handling_ids", "unrouted"),
+    returns=("handling_ids", "unrouted", "has_handlings"),
 )
 def refer(ctx: ActionContext) -> dict[str, Any]:
     case = _case(ctx, CaseStatus.HANDLING, CaseStatus.DISTRICT)
@@ -221,7 +221,7 @@ def refer(ctx: ActionContext) -> dict[str, Any]:
         notify_groups(ctx.session, [town_group(case.town_code, "mzb")], "returned",
                       f"急难案件有救助类别未能转介：{case.number}", "、".join(out["unrouted"]),
                       link("cases", case.id), ctx.now)
-    return out
+    return {**out, "has_handlings": bool(out["handling_ids"])}
 
 
 @registry.action(
