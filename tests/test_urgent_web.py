@@ -1,4 +1,4 @@
-"""The 救急难月度归纳 page over real HTTP: the office reads every town, a town's people their own town only, a member
+"""The 救急难月度归纳 page over real HTTP (the demo directory staffs 五里镇): the office reads every town, a town's people their own town only, a member
 unit nothing."""
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from web_support import LiveApp, live_app
 
-from bench.world import T0
 from engine.clock import ManualClock
-from meeting.models import AssistanceCase, User, UserRole
+from meeting.models import AssistanceCase
 from meeting.statuses import CaseKind, CaseStatus
 
 
@@ -27,11 +26,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
                                      applicant_name="某", aid_types=[], reported_at=at, reroute_count=0,
                                      verify_due_at=at + timedelta(hours=24), verified_at=at + timedelta(hours=3),
                                      verified_true=True, status=CaseStatus.CLOSED, created_at=at))
-            leader = s.query(User).filter(User.username == "wuli").one()
-            team = User(username="wuli_team", display_name="五里镇快速响应服务队伍", unit_code="wuli", active=True,
-                        created_at=T0, password_hash=leader.password_hash, is_liaison=False)
-            team.roles.append(UserRole(role="town:wuli:team"))
-            s.add(team)
         yield app
 
 
