@@ -47,6 +47,11 @@ class Field:
     def readonly(self) -> bool:
         return "readonly" in self.constraints
 
+    @property
+    def sensitive(self) -> bool:
+        """The ``sensitive`` property (personal data such as a 身份证号 or phone): see engine/sensitive.py."""
+        return str((self.properties or {}).get("sensitive") or "").strip().lower() == "true"
+
     def number(self, name: str) -> float | None:
         raw = self.constraints.get(name)
         return float(raw) if raw not in (None, "") else None
@@ -86,6 +91,10 @@ class FormSpec:
 
     def as_list(self) -> list[dict[str, Any]]:
         return [f.as_dict() for f in self.fields]
+
+    def sensitive_ids(self) -> frozenset[str]:
+        """The ids of the fields marked ``sensitive``."""
+        return frozenset(f.id for f in self.fields if f.sensitive)
 
 
 def _attr(obj: Any, name: str) -> Any:
@@ -386,7 +395,7 @@ def form_from_xml(element: Any) -> FormSpec:
             constraints={c.get("name") or "": c.get("config")
                          for c in f.iterfind("camunda:validation/camunda:constraint", ns)},
             options=[(v.get("id") or "", v.get("name") or v.get("id") or "") for v in f.iterfind("camunda:value", ns)],
-            properties={p.get("id") or "": p.get("value") or ""
+            properties={p.get("id") or p.get("name") or "": p.get("value") or ""
                         for p in f.iterfind("camunda:properties/camunda:property", ns)},
         ))
     return FormSpec(fields)

@@ -15,7 +15,7 @@ Each command is one short transaction that locks its instance row. Where things 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from engine.actions import ActionRegistry
 from engine.budgets import DEFAULT, Budgets
 from engine.clock import Clock, SystemClock, set_clock
 from engine.db import Database
-from engine.decisions import Decisions
+from engine.decisions import DecisionResult, Decisions
 from engine.deployment import Deployments, DeployResult, PrincipalCheck, latest_model
 from engine.errors import Forbidden
 from engine.forms import FieldTypes, generic_field_types
@@ -43,7 +43,7 @@ from engine.starting import SignalResult, Starts
 from engine.task_commands import Prepare, TaskCommands
 from engine.worker import Worker
 
-__all__ = ["Actor", "CommandResult", "DeployResult", "WorkflowService", "may_start"]
+__all__ = ["Actor", "CommandResult", "DecisionResult", "DeployResult", "WorkflowService", "may_start"]
 
 
 class WorkflowService:
@@ -105,6 +105,10 @@ class WorkflowService:
 
     def check(self, sources: list[SourceFile]) -> list[LoadedProcess]:
         return self.deployments.check(sources)
+
+    def evaluate_decision(self, key: str, inputs: Mapping[str, Any], version: int | None = None) -> DecisionResult:
+        """Evaluate a DMN decision table: the newest published version, or the published ``version`` given."""
+        return self.decisions.evaluate(key, inputs, version)
 
     @staticmethod
     def latest_model(s: Session, key: str) -> ProcessModel:

@@ -27,6 +27,7 @@ from engine.locks import existing_instance
 from engine.models import AwaitedMessage, Instance, ProcessModel, new_id
 from engine.projection import NEW_INSTANCES, CommandResult, Projector
 from engine.runner import Runner
+from engine.sensitive import masked, scrub
 from engine.timers import pass_timer_start
 from engine.values import json_safe
 
@@ -172,12 +173,15 @@ class Starts:
                     t.cancel()
                 elif event["kind"] == "timer" and t.task_spec.bpmn_id == event["id"]:
                     pass_timer_start(t)  # a scheduled start (engine/schedule.py) has fired
+        sensitive = start_form(event).sensitive_ids()  # for this command's actions only (engine/sensitive.py)
         self.projector.audit(s, "start", actor=actor, instance=inst, process_key=model.key,
-                             data={"version": model.version, "start_event": event["id"], "data": json_safe(data)})
+                             data={"version": model.version, "start_event": event["id"],
+                                   "data": json_safe(masked(data, sensitive))})
         self.runner.run(s, inst, wf, lambda: None)
         if message:  # the start event waits for its message or signal: it has come
             send = deliver if event["kind"] == "message" else deliver_signal
             self.runner.run(s, inst, wf, lambda: send(wf, event["message"], {}))
+        scrub(wf, sensitive)
         return self.projector.save(s, inst, wf)
 
     def send_message(self, name: str, actor: Actor, variables: dict[str, Any] | None = None,

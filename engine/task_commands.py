@@ -18,6 +18,7 @@ from engine.locks import lock_task, lock_task_open
 from engine.models import HumanTask, Instance
 from engine.projection import COMPLETED, READY, CommandResult, Projector
 from engine.runner import Runner
+from engine.sensitive import masked, scrub
 from engine.values import json_safe
 
 Prepare = Callable[[Session, HumanTask], dict[str, Any]]
@@ -116,8 +117,10 @@ class TaskCommands:
                 task.run()
 
             self.runner.run(s, inst, wf, act)
+            sensitive = form.sensitive_ids()  # for this command's actions only (engine/sensitive.py)
+            scrub(wf, sensitive)
             audit = self.projector.audit_row("complete", actor=actor, instance=inst, task=ht, comment=comment,
-                                             data=json_safe(clean))
+                                             data=json_safe(masked(clean, sensitive)))
             closing = {"state": COMPLETED, "completed_by": actor.username, "completed_at": now,
                        "assignee": ht.assignee or actor.username}
             return self.projector.save(s, inst, wf, open_ids=open_ids, closing=[(ht, closing)], audit=audit)

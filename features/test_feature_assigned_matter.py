@@ -57,6 +57,28 @@ def meeting_on_topic(world: World, title: str, datatable: list[list[str]]) -> No
     world.ok()
 
 
+@then(parsers.parse('交办事项"{title}"的办理情况报告写明"{words}"'))
+def report_says(world: World, title: str, words: str) -> None:
+    import io
+
+    from docx import Document
+
+    from meeting import matter_docs
+
+    with world.db.sessions() as s:
+        matter = s.scalar(select(AssignedMatter).where(AssignedMatter.title == title))
+        assert matter is not None
+        content = matter_docs.matter_report(s, matter)
+    assert content is not None, "办理情况报告尚未审签"
+    text = "\n".join(p.text for p in Document(io.BytesIO(matter_docs.build_docx(content))).paragraphs)
+    assert words in text, text
+
+
+@when("联席会议印发会议纪要")
+def minutes_issued(world: World) -> None:
+    world.issue_minutes()
+
+
 @then(parsers.parse('议定事项"{item}"的来源为"{source}"'))
 def item_source(world: World, item: str, source: str) -> None:
     """The ledger's 来源 column reads the item's source and reference (meeting/ledger.py LedgerRow.source)."""

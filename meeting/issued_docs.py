@@ -11,7 +11,7 @@ from typing import Any
 from meeting import documents
 from meeting.gbt9704 import OfficialDocument
 from meeting.models import Bulletin, InterimReport
-from meeting.snapshot import cn_day, summary_sentence
+from meeting.snapshot import cn_day, source_label, summary_sentence
 from meeting.timeutil import local_today
 
 OFFICE = "汉滨区社会救助联席会议办公室"
@@ -56,7 +56,8 @@ def bulletin_docx(bulletin: Bulletin, issued: datetime) -> bytes:
     day = cn_day(local_today(issued))
     doc = OfficialDocument(title=f"督办通报 {bulletin.number or ''}", author=OFFICE)
     doc.masthead(BULLETIN_MARK, number=bulletin.number or "（未编期号）")
-    doc.title(BULLETIN_TITLE)
+    label = source_label(figures)
+    doc.title(f"关于{label}督办事项落实情况的通报" if label else BULLETIN_TITLE)
     doc.addressee("各成员单位：")
     doc.paragraph(summary_sentence(figures) + "现将有关情况通报如下。")
     doc.heading("一、各单位落实情况")

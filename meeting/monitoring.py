@@ -78,14 +78,20 @@ class Dashboard:
     by_source: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
-def _by_unit(session: Session, now: datetime) -> tuple[list[UnitLoad], dict[str, int]]:
+def of_source(source: str | None) -> list[Any]:
+    """The WHERE clause of one 来源 (``resolution_items.source`` is indexed), or none for every source."""
+    return [ResolutionItem.source == source] if source else []
+
+
+def _by_unit(session: Session, now: datetime, source: str | None = None
+             ) -> tuple[list[UnitLoad], dict[str, int]]:
     """Per lead unit its open, overdue and closed items, and the traffic lights of all issued items: one pass
     over the covering index (lead_unit, status, deadline), grouped in the database."""
     item = ResolutionItem
     rows = session.execute(
         select(item.lead_unit, func.sum(case((item.status.in_(OPEN_STATUSES), 1), else_=0)),
                *(func.sum(case((light_clause(light, now), 1), else_=0)) for light in LIGHTS))
-        .where(item.status != ResolutionStatus.DRAFT).group_by(item.lead_unit)).all()
+        .where(item.status != ResolutionStatus.DRAFT, *of_source(source)).group_by(item.lead_unit)).all()
     lights = {light.value: sum(int(row[2 + i] or 0) for row in rows) for i, light in enumerate(LIGHTS)}
     names = {code: (name, sort) for code, name, sort in session.execute(select(Unit.code, Unit.name, Unit.sort))}
     column = {light: 2 + i for i, light in enumerate(LIGHTS)}
@@ -105,23 +111,26 @@ def _by_source(session: Session) -> dict[str, tuple[int, int]]:
     return {src.value: rows.get(src.value, (0, 0)) for src in ItemSource}
 
 
-def dashboard(session: Session, now: datetime, months: int = 12) -> Dashboard:
-    units, lights = _by_unit(session, now)
+def dashboard(session: Session, now: datetime, months: int = 12, source: str | None = None) -> Dashboard:
+    """The headline figures, lights, units and trend of the items of one 来源 (``source``) or all; the table by
+    来源 always counts every source."""
+    units, lights = _by_unit(session, now, source)
+    where = of_source(source)
     this_month = at_local(month_start(local_today(now)), 0)
     closed_this_month = session.scalar(
         select(func.count()).select_from(ResolutionItem)
-        .where(ResolutionItem.status == CLOSED, ResolutionItem.closed_at >= this_month)) or 0
+        .where(ResolutionItem.status == CLOSED, ResolutionItem.closed_at >= this_month, *where)) or 0
     mean = session.scalar(select(func.avg(_day_span(session, ResolutionItem.created_at, ResolutionItem.closed_at)))
-                          .where(ResolutionItem.status == CLOSED, ResolutionItem.closed_at.is_not(None)))
+                          .where(ResolutionItem.status == CLOSED, ResolutionItem.closed_at.is_not(None), *where))
     avg = round(float(mean), 1) if mean is not None else None
 
     first = add_months(month_start(local_today(now)), -(months - 1))
     labels = [add_months(first, i).strftime("%Y-%m") for i in range(months)]
     since = at_local(first, 0)
     made = _per_month(session, ResolutionItem.created_at, ResolutionItem.status != ResolutionStatus.DRAFT,
-                      ResolutionItem.created_at >= since)
+                      ResolutionItem.created_at >= since, *where)
     done = _per_month(session, ResolutionItem.closed_at, ResolutionItem.status == CLOSED,
-                      ResolutionItem.closed_at >= since)
+                      ResolutionItem.closed_at >= since, *where)
     created = [made.get(label, 0) for label in labels]
     closed = [done.get(label, 0) for label in labels]
     return Dashboard(
@@ -155,7 +164,6 @@ def scorecards(session: Session, now: datetime, start: date, end: date,
     """Per lead unit, for the items agreed between ``start`` and ``end`` (Beijing days, inclusive), of one 来源
     or all: assigned, closed, 办结率, overdue (still open past the deadline, or closed after it), average days."""
     item = ResolutionItem
-    of_source = [item.source == source] if source else []
     done = (item.status == CLOSED) & item.closed_at.is_not(None)
     rows = session.execute(
         select(item.lead_unit, func.count(), func.sum(case((done, 1), else_=0)),
@@ -163,7 +171,7 @@ def scorecards(session: Session, now: datetime, start: date, end: date,
                func.sum(case((done & (item.closed_at > item.deadline), 1), else_=0)),
                func.avg(case((done, _day_span(session, item.created_at, item.closed_at)))))
         .where(item.status.in_(ISSUED_STATUSES), item.created_at >= at_local(start, 0),
-               item.created_at < at_local(add_day(end), 0), *of_source)
+               item.created_at < at_local(add_day(end), 0), *of_source(source))
         .group_by(item.lead_unit)
     ).all()
     units = {code: (name, sort) for code, name, sort in session.execute(select(Unit.code, Unit.name, Unit.sort))}
@@ -180,16 +188,18 @@ def add_day(day: date) -> date:
 OVERDUE_LISTED = 200  # a printed 通报 lists at most this many; the rest are counted and left to the ledger
 
 
-def overdue_items(session: Session, now: datetime, limit: int = OVERDUE_LISTED) -> list[ResolutionItem]:
+def overdue_items(session: Session, now: datetime, limit: int = OVERDUE_LISTED, source: str | None = None
+                  ) -> list[ResolutionItem]:
     """Open items past their deadline, the longest overdue first (the 督办通报's list), at most ``limit``."""
-    return list(session.scalars(select(ResolutionItem).where(light_clause(Light.RED, now))
+    return list(session.scalars(select(ResolutionItem).where(light_clause(Light.RED, now), *of_source(source))
                                 .where(ResolutionItem.status.in_(OPEN_STATUSES))
                                 .order_by(ResolutionItem.deadline, ResolutionItem.id).limit(limit)))
 
 
-def overdue_count(session: Session, now: datetime) -> int:
+def overdue_count(session: Session, now: datetime, source: str | None = None) -> int:
     """How many open items are past their deadline (all of them, whatever ``overdue_items`` lists)."""
-    return session.scalar(select(func.count()).select_from(ResolutionItem).where(light_clause(Light.RED, now))
+    return session.scalar(select(func.count()).select_from(ResolutionItem)
+                          .where(light_clause(Light.RED, now), *of_source(source))
                           .where(ResolutionItem.status.in_(OPEN_STATUSES))) or 0
 
 
@@ -211,8 +221,9 @@ class CoScorecard:
         return self.answered / self.assigned if self.assigned else 0.0
 
 
-def co_scorecards(session: Session, start: date, end: date) -> list[CoScorecard]:
-    """Per co-operating unit, for the items agreed between ``start`` and ``end``: one grouped query."""
+def co_scorecards(session: Session, start: date, end: date, source: str | None = None) -> list[CoScorecard]:
+    """Per co-operating unit, for the items (of one 来源, or all) agreed between ``start`` and ``end``: one grouped
+    query."""
     link = ResolutionCoUnit
     on_time = (link.status == CoUnitStatus.ANSWERED) & (
         link.deadline.is_(None) | (link.answered_at <= link.deadline))
@@ -226,7 +237,7 @@ def co_scorecards(session: Session, start: date, end: date) -> list[CoScorecard]
         .join(ResolutionItem, ResolutionItem.id == link.resolution_id)
         .where(ResolutionItem.status.in_(ISSUED_STATUSES),
                ResolutionItem.created_at >= at_local(start, 0),
-               ResolutionItem.created_at < at_local(add_day(end), 0))
+               ResolutionItem.created_at < at_local(add_day(end), 0), *of_source(source))
         .group_by(Unit.code, Unit.name, Unit.sort).order_by(Unit.sort)).all()
     return [CoScorecard(code, name, int(n), int(a or 0), int(t or 0), int(s or 0), int(p or 0))
             for code, name, n, a, t, s, p in rows]

@@ -130,6 +130,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("matters.matter", "GET"): r(MONITORS, maybe=UNITS),
     ("matters.petition", "GET"): r(MONITORS, maybe=UNITS),
     ("matters.coordination", "GET"): r(MONITORS, maybe=UNITS),
+    # their documents (办理情况报告, 协调函, 专题协调会纪要): the monitors and the units concerned, no administrator
+    ("matters.matter_report", "GET"): r(MONITORS - {"admin"}, maybe=UNITS),
+    ("matters.coordination_letter", "GET"): r(MONITORS - {"admin"}, maybe=UNITS),
+    ("matters.coordination_minutes", "GET"): r(MONITORS - {"admin"}, maybe=UNITS),
     # the petitioner's contact unmasked: the case's handlers (office, 区信访局, the responsible unit), logged
     ("matters.petition_contact", "POST"): r({"office"}, maybe=UNITS | {"convener", "district"}),
     # towns' cases: the office and convener all, a unit those routed to it, a town its own (none here: 404)

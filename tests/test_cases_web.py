@@ -12,9 +12,10 @@ from sqlalchemy import select
 from web_support import LiveApp, live_app
 
 from engine.clock import ManualClock
+from engine.models import AuditEvent, Instance
 from meeting import demo_cases
 from meeting.demo import DEMO_START, Walkthrough
-from meeting.models import AssistanceCase, PersonalDataView
+from meeting.models import AssistanceCase, Notification, PersonalDataView
 
 ID_NUMBER, MASKED_ID = "11010519491231002X", "1101**********002X"
 
@@ -49,6 +50,18 @@ def test_the_export_streams_the_visible_cases_masked(live: LiveApp) -> None:
     assert MASKED_ID in lines[1] and "138****5678" in lines[1] and ID_NUMBER not in text and "13812345678" not in text
     other = live.client("laocheng_window").get("/cases/export.csv").content.decode("utf-8-sig")
     assert other.strip().splitlines() == [lines[0]]
+
+
+def test_identity_number_and_phone_are_kept_on_the_case_only(live: LiveApp) -> None:
+    """Sensitive start-form fields: never in an audit row, a notification or the stored workflow state."""
+    with live.db.sessions() as s:
+        instance_id = s.scalars(select(AssistanceCase.instance_id)).one()
+        audit = [repr(e.data) for e in s.scalars(select(AuditEvent))]
+        notes = [f"{n.title} {n.body}" for n in s.scalars(select(Notification))]
+        states = list(s.scalars(select(Instance.state)))
+    stored = "\n".join([*audit, *notes, *states])
+    assert instance_id and ID_NUMBER not in stored and "13812345678" not in stored
+    assert "（已脱敏）" in "\n".join(audit)
 
 
 def test_another_town_sees_nothing_of_it(live: LiveApp) -> None:
@@ -103,3 +116,13 @@ def test_figures_by_town_and_department(live: LiveApp) -> None:
     assert "区人社局" in departments and "镇（街办）民政办" in departments and "区总工会" in departments
     assert live.client("wuli_window").get("/cases/stats").status_code == 200
     assert live.client("caizheng").get("/cases/stats").status_code == 403
+
+
+def test_the_dashboard_counts_the_towns_cases(live: LiveApp) -> None:
+    page = live.client("convener").get("/monitor")
+    assert page.status_code == 200
+    card = page.text.split('id="town-cases"')[1].split("</section>")[0]
+    assert 'data-kpi="total"' in card
+    total = card.split('data-kpi="total"')[1].split('jm-kpi-value">')[1].split("<")[0]
+    returned = card.split('data-kpi="returned"')[1].split('jm-kpi-value">')[1].split("<")[0]
+    assert (total, returned) == ("1", "1")

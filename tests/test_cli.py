@@ -58,6 +58,8 @@ def test_init_is_idempotent_and_deploys_the_five_processes(tmp_path: Path) -> No
     assert second.returncode == 0, second.stderr
     assert "unchanged joint_meeting v1" in second.stdout
     assert "demo users created: 0" in second.stdout
+    assert "deployed decision assistance_routing v1" in first.stdout
+    assert "unchanged decision assistance_routing v1" in second.stdout
 
 
 BAD = {
@@ -136,3 +138,24 @@ def test_deploy_accepts_a_modeler_diagram_and_worker_once(tmp_path: Path) -> Non
     assert result.stdout.strip() == "deployed two_step v1"
     once = run_cli("worker", "--once", db=db)
     assert once.returncode == 0 and once.stdout.strip() == "fired 0"
+
+
+def test_deploy_takes_decision_tables_and_refuses_a_bad_cell_with_nothing_stored(tmp_path: Path) -> None:
+    db = tmp_path / "app.db"
+    assert run_cli("init", db=db).returncode == 0
+    shipped = (ROOT / "processes" / "assistance_routing.dmn").read_text(encoding="utf-8")
+    changed = tmp_path / "assistance_routing.dmn"
+    changed.write_text(shipped.replace('<text>"jiaoti"</text>', '<text>"renshe"</text>'), encoding="utf-8")
+    bad = tmp_path / "bad.dmn"
+    bad.write_text(shipped.replace('id="assistance_routing"', 'id="other"')
+                   .replace("<text>15</text>", "<text>().__class__</text>"), encoding="utf-8")
+    diagram = tmp_path / "two_step.bpmn"
+    text = (ROOT / "tests" / "diagrams" / "two_step.bpmn").read_text(encoding="utf-8")
+    diagram.write_text(text.replace("test.note", "meeting.remind_attendance"), encoding="utf-8")
+    refused = run_cli("deploy", str(diagram), str(changed), str(bad), db=db)
+    assert refused.returncode == 1
+    assert any(ln.startswith("bad.dmn:") and ": OutputEntry_05_limit_days: " in ln for ln in refused.stderr.splitlines())
+    assert "deployed" not in refused.stdout
+    result = run_cli("deploy", str(diagram), str(changed), db=db)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines() == ["deployed two_step v1", "deployed decision assistance_routing v2"]

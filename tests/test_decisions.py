@@ -1,5 +1,6 @@
 """DMN decision tables: the hostile-input load, every unary-test form, the four hit policies, typed outputs, and
-versions reviewed with four eyes (a pending version never runs; a pinned version keeps its rules)."""
+versions reviewed with four eyes (a pending version never runs; a pinned version keeps its rules), on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -203,8 +204,9 @@ def test_other_refusals() -> None:
 
 # ---------------------------------------------------------------------- versions and four eyes
 @pytest.fixture
-def service(sqlite_db: Database, clock: ManualClock) -> WorkflowService:
-    return WorkflowService(sqlite_db, ActionRegistry(), clock)
+def service(database: Database, clock: ManualClock) -> WorkflowService:
+    """On a SQLite file and on PostgreSQL (the ``database`` fixture)."""
+    return WorkflowService(database, ActionRegistry(), clock)
 
 
 def routing(department: str) -> SourceFile:
@@ -251,3 +253,19 @@ def test_a_missing_decision_is_not_found_in_chinese(service: WorkflowService) ->
         service.decisions.evaluate("nothing", {})
     with pytest.raises(DeployError):
         service.decisions.deploy([routing("x"), routing("y")])  # the same decision id twice in one batch
+
+
+def test_flask_init_deploys_the_shipped_tables_and_keeps_a_designers_version(service: WorkflowService) -> None:
+    from meeting.runtime import deploy_default_decisions
+
+    [first] = deploy_default_decisions(service)
+    assert (first.model.key, first.model.version, first.model.status, first.created) == (
+        "assistance_routing", 1, "published", True)
+    assert not deploy_default_decisions(service)[0].created  # unchanged
+    shipped = (ROOT / "processes/assistance_routing.dmn").read_text(encoding="utf-8")
+    edited = SourceFile("assistance_routing.dmn", shipped.replace('"jiaoti"', '"renshe"').encode())
+    service.decisions.deploy([edited], DESIGNER, pending=True)
+    assert deploy_default_decisions(service) == []  # the designer's pending version is left as it is
+    service.decisions.publish("assistance_routing", 2, APPROVER)
+    assert deploy_default_decisions(service) == []  # and so is the published one
+    assert service.evaluate_decision("assistance_routing", {"aid_type": "教育救助"}).rows[0]["department"] == "renshe"

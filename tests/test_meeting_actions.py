@@ -368,7 +368,8 @@ def test_start_hands_the_item_to_its_units(session: Session) -> None:
     assert result == {"lead_unit": "yibao", "co_units": ["caizheng", "minzheng"],
                       "co_deadlines": {"caizheng": "2026-04-23T23:59:59+08:00",
                                        "minzheng": "2026-04-23T23:59:59+08:00"},
-                      "co_remind_workdays": 2, "deadline": "2026-04-30T23:59:59+08:00", "key_item": False}
+                      "co_remind_workdays": 2, "deadline": "2026-04-30T23:59:59+08:00", "key_item": False,
+                      "extension_approvers": "convener"}
     assert not ctx.business_key_changed  # the item runs inside the meeting's instance
 
 

@@ -43,6 +43,7 @@ class FieldView:
     placeholder: str = ""
     rows: list[dict[str, Any]] = field(default_factory=list)  # a sign-in sheet's rows, with the units' names
     hidden: bool = False  # a conditional field whose choice is not made: rendered hidden, shown by app.js
+    sensitive: bool = False  # personal data (property ``sensitive``): not autofilled, the page says where it goes
 
     @property
     def values(self) -> list[str]:
@@ -160,6 +161,7 @@ def field_views(session: Session, form: list[dict[str, Any]], data: dict[str, An
             minimum=float(c["min"]) if c.get("min") else None,
             maximum=float(c["max"]) if c.get("max") else None,
             show_when=_show_when(props), placeholder=str(props.get("placeholder") or ""),
+            sensitive=str(props.get("sensitive") or "").strip().lower() == "true",
         )
         if f["type"] in {"unit", "units", "resolution_items"}:
             kinds = tuple(k.strip() for k in str(props.get("unitKinds") or "").split(",") if k.strip()) \

@@ -3,7 +3,8 @@ missing materials, with a deadline), the routing decision sends each requested a
 (民政 items to the town's own 民政办), each department 签收s within a working day and handles within the rule's
 limit or returns it as 非本部门职责 (back to the window to re-route), the window informs the applicant and 回访s.
 
-The applicant's 身份证号 and phone are kept on the case only; the process data carries them masked.
+The applicant's 身份证号 and phone are sensitive form fields: kept on the case only, never in the audit or the
+process data (engine/sensitive.py).
 """
 
 from __future__ import annotations
@@ -75,8 +76,7 @@ def masked_person(case: AssistanceCase) -> dict[str, Any]:
                 "身份证号按国家标准校验；身份证号和电话只在案件中保存。",
     reads=("applicant_name", "applicant_id_number", "applicant_phone", "applicant_address", "applicant_village",
            "household_size", "aid_types", "circumstances", "case_attachment", "missing_materials", "materials_due"),
-    returns=("case_id", "case_town", "case_number", "needs_materials", "materials_due", "applicant_id_number",
-             "applicant_phone"),
+    returns=("case_id", "case_town", "case_number", "needs_materials", "materials_due"),
 )
 def register(ctx: ActionContext) -> dict[str, Any]:
     town = cases.town_of(ctx.session, starter(ctx))
@@ -107,7 +107,7 @@ def register(ctx: ActionContext) -> dict[str, Any]:
     ctx.session.flush()
     ctx.set_business_key(case.number)
     return {"case_id": case.id, "case_town": town.code, "case_number": case.number, "needs_materials": bool(missing),
-            "materials_due": iso_local(case.materials_due_at) if case.materials_due_at else "", **masked_person(case)}
+            "materials_due": iso_local(case.materials_due_at) if case.materials_due_at else ""}
 
 
 @registry.action(

@@ -2,7 +2,8 @@
 
 A matter assigned directly becomes one supervised item with 来源 交办 and runs the resolution_item process (deadlines,
 催办, 督办, the ladder, extension, 销号) like any item of the minutes; a matter put on the agenda becomes an accepted
-topic waiting for the next (or an ad hoc) meeting.
+topic waiting for the next (or an ad hoc) meeting, and once the items the meeting agreed on it are all closed the
+same 办理情况报告 goes back to the source (``matter.agenda_check``, looked at daily by the process).
 """
 
 from __future__ import annotations
@@ -10,15 +11,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import case, func, select
+
 from engine.actions import ActionContext
 from engine.errors import FormError
 from meeting import documents
 from meeting.actions._common import comment_required, decision, link, load, need_id, text, unit_group
 from meeting.actions._registry import registry
 from meeting.items import assignable_units, create_sourced_item
-from meeting.models import AssignedMatter, Topic
+from meeting.models import AssignedMatter, ResolutionItem, Topic
 from meeting.notify import notify, notify_groups
-from meeting.statuses import ItemSource, MatterStatus, TopicStatus
+from meeting.statuses import ItemSource, MatterStatus, ResolutionStatus, TopicStatus
 from meeting.timeutil import as_date, end_of_day, local_today
 
 documents.declare_kind("receipt", "收文登记", "汉救联收〔{year}〕{seq}号")
@@ -169,6 +172,38 @@ def items_closed(ctx: ActionContext) -> None:
     matter.status = MatterStatus.REPORTING
     notify(ctx.session, "office", "task", f"交办事项已办结，请起草办理情况报告：{matter.title}",
            matter.number, link("matters", matter.id), ctx.now)
+
+
+@registry.action(
+    "matter.agenda_check",
+    title="查看会议议定事项",
+    description="提交联席会议研究的交办事项：会议就该议题议定的事项全部办结销号后，请办公室起草报交办机关的办理情况报告。",
+    reads=("matter_id",),
+    returns=("matter_agenda_done",),
+)
+def agenda_check(ctx: ActionContext) -> dict[str, Any]:
+    matter = _matter(ctx, MatterStatus.AGENDA)
+    if not agenda_items_closed(ctx.session, matter):
+        return {"matter_agenda_done": "no"}
+    matter.status = MatterStatus.REPORTING
+    notify(ctx.session, "office", "task", f"交办事项经联席会议研究议定的事项已办结，请起草办理情况报告：{matter.title}",
+           matter.number, link("matters", matter.id), ctx.now)
+    return {"matter_agenda_done": "yes"}
+
+
+def agenda_items_closed(session: Any, matter: AssignedMatter) -> bool:
+    """Whether the meeting decided the matter's topic and every item it agreed on it is closed (销号): at least
+    one item, none still a draft of unissued minutes, none open. One grouped query on the items' topic index."""
+    if matter.topic_id is None:
+        return False
+    topic_status = session.scalar(select(Topic.status).where(Topic.id == matter.topic_id))
+    if topic_status != TopicStatus.RESOLVED:
+        return False
+    total, closed = session.execute(
+        select(func.count(ResolutionItem.id),
+               func.sum(case((ResolutionItem.status == ResolutionStatus.CLOSED, 1), else_=0)))
+        .where(ResolutionItem.topic_id == matter.topic_id)).one()
+    return bool(total) and int(closed or 0) == int(total)
 
 
 @registry.action(

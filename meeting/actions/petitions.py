@@ -4,7 +4,8 @@ matter, puts it before the joint meeting; the unit investigates and reports its 
 信访局 reviews the 处理意见; the reply to the petitioner is recorded, on time or not.
 
 The statutory limits are settings (meeting/rules.py): 60 days to conclude, one extension of up to 30 days.
-The petitioner's name and phone are kept on the referral only; the process data carries them masked.
+The petitioner's name and phone are sensitive form fields: kept on the referral only, never in the process data
+or the audit log (engine/sensitive.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from meeting.actions._registry import registry
 from meeting.items import assignable_units, create_sourced_item
 from meeting.models import PetitionReferral, ProgressReport, ResolutionItem, Topic
 from meeting.notify import notify, notify_groups
-from meeting.privacy import mask_name, mask_phone
 from meeting.rules import load_rules
 from meeting.statuses import ItemSource, PetitionStatus, TopicStatus
 from meeting.timeutil import as_date, end_of_day, iso_local, local_today
@@ -56,7 +56,7 @@ def latest_opinion(session: Any, resolution_id: int | None) -> str:
     description="登记区信访局转来的信访件，按信访工作条例的办理时限（默认60日）确定期限；信访人联系方式只在信访件中保存。",
     reads=("petition_number", "petition_title", "petition_content", "petitioner_name", "petitioner_phone",
            "petition_received_on", "petition_attachment"),
-    returns=("petition_id", "petition_due", "petitioner_name", "petitioner_phone"),
+    returns=("petition_id", "petition_due"),
 )
 def register(ctx: ActionContext) -> dict[str, Any]:
     errors = {f: "此项必填" for f in ("petition_number", "petition_title", "petition_content", "petitioner_name")
@@ -86,10 +86,8 @@ def register(ctx: ActionContext) -> dict[str, Any]:
     ctx.session.flush()
     notify(ctx.session, "office", "task", f"信访转办件：{petition.number}", petition.title,
            link("petitions", petition.id), ctx.now)
-    # The process data keeps the contact masked; the referral row is the one place it is kept whole.
-    return {"petition_id": petition.id, "petition_due": iso_local(petition.due_at),
-            "petitioner_name": mask_name(petition.petitioner_name),
-            "petitioner_phone": mask_phone(petition.petitioner_phone)}
+    # The contact fields are sensitive (processes/README.md): the referral row is the one place they are kept.
+    return {"petition_id": petition.id, "petition_due": iso_local(petition.due_at)}
 
 
 @registry.action(

@@ -28,13 +28,14 @@ from meeting.models import Bulletin, InterimReport, ProgressReport, ProgressRoun
 from meeting.notify import notify, notify_groups
 from meeting.rules import load_rules
 from meeting.snapshot import praise_and_criticism, snapshot
-from meeting.statuses import IssuedDocStatus, ResolutionStatus, RoundStatus
+from meeting.statuses import IssuedDocStatus, ItemSource, ResolutionStatus, RoundStatus
 from meeting.timeutil import as_date, end_of_day, format_day, iso_local, local_today
 from meeting.workdays import calendar_for
 
 DRAFT_WORKDAYS, REVIEW_WORKDAYS, RECEIVE_WORKDAYS = 5, 3, 5
 # Items a lead unit still works on (reported items wait for the office's check, not for more progress).
 PROGRESS_STATUSES = (ResolutionStatus.IN_PROGRESS, ResolutionStatus.RETURNED)
+ALL_SOURCES = "all"  # the 通报's 来源 choice for items of every source
 
 
 def _due(ctx: ActionContext, workdays: int) -> str:
@@ -246,8 +247,8 @@ def _bulletin(ctx: ActionContext) -> Bulletin:
     title="按台账生成督办通报",
     description="以当天的督办台账（本年度交办的事项）生成督办通报初稿：各单位落实情况、逾期事项和表扬、批评建议。",
     reads=(),
-    returns=("bulletin_id", "bulletin_as_of", "bulletin_period_from", "bulletin_praise", "bulletin_criticism",
-             "bulletin_requirements", "bulletin_due"),
+    returns=("bulletin_id", "bulletin_as_of", "bulletin_period_from", "bulletin_source", "bulletin_praise",
+             "bulletin_criticism", "bulletin_requirements", "bulletin_due"),
 )
 def prepare_bulletin(ctx: ActionContext) -> dict[str, Any]:
     as_of = local_today(ctx.now)
@@ -263,16 +264,16 @@ def prepare_bulletin(ctx: ActionContext) -> dict[str, Any]:
     ctx.session.flush()
     ctx.set_business_key(f"督办通报（{as_of.isoformat()}）")
     return {"bulletin_id": bulletin.id, "bulletin_as_of": as_of, "bulletin_period_from": start,
-            "bulletin_praise": praise, "bulletin_criticism": criticism, "bulletin_requirements": requirements,
+            "bulletin_source": ALL_SOURCES, "bulletin_praise": praise, "bulletin_criticism": criticism, "bulletin_requirements": requirements,
             "bulletin_due": _due(ctx, DRAFT_WORKDAYS)}
 
 
 @registry.action(
     "bulletin.save",
     title="保存督办通报",
-    description="办公室确定截至日期和统计起始日期（按台账重新统计），写明表扬、批评和下步要求，报召集人审签。",
-    reads=("bulletin_id", "bulletin_as_of", "bulletin_period_from", "bulletin_praise", "bulletin_criticism",
-           "bulletin_requirements"),
+    description="办公室确定截至日期、统计起始日期和来源（按台账重新统计），写明表扬、批评和下步要求，报召集人审签。",
+    reads=("bulletin_id", "bulletin_as_of", "bulletin_period_from", "bulletin_source", "bulletin_praise",
+           "bulletin_criticism", "bulletin_requirements"),
     returns=("review_due",),
 )
 def save_bulletin(ctx: ActionContext) -> dict[str, Any]:
@@ -285,10 +286,13 @@ def save_bulletin(ctx: ActionContext) -> dict[str, Any]:
         errors["bulletin_as_of"] = "截至日期不能晚于今天"
     if start > as_of:
         errors["bulletin_period_from"] = "统计起始日期不能晚于截至日期"
+    source = text(ctx, "bulletin_source") or ALL_SOURCES
+    if source != ALL_SOURCES and source not in ItemSource.labels():
+        errors["bulletin_source"] = "来源无效"
     if errors:
         raise FormError(errors)
     bulletin.as_of, bulletin.period_from = as_of, start
-    bulletin.figures = snapshot(ctx.session, as_of, start)
+    bulletin.figures = snapshot(ctx.session, as_of, start, None if source == ALL_SOURCES else source)
     bulletin.praise, bulletin.criticism = text(ctx, "bulletin_praise"), text(ctx, "bulletin_criticism")
     bulletin.requirements = comment_required(ctx, "bulletin_requirements", "请填写下步要求")
     bulletin.status = IssuedDocStatus.DRAFT

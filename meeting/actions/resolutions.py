@@ -30,6 +30,8 @@ from meeting.statuses import ExtensionStatus, ItemSource, LetterStatus
 from meeting.timeutil import as_date, end_of_day, format_day, iso_local, local_today
 from meeting.workdays import calendar_for
 
+PETITION_EXTENSION_APPROVERS = "unit:xinfang"  # 区信访局
+
 
 def _item(ctx: ActionContext) -> ResolutionItem:
     item = load(ctx.session, ResolutionItem, need_id(ctx, "resolution_id"), "议定事项")
@@ -53,7 +55,8 @@ def _report(
     title="交办议定事项",
     description="开始落实一项议定事项：取出牵头单位、配合单位及各自的配合时限、办理时限和是否重点事项。",
     reads=("resolution_id",),
-    returns=("lead_unit", "co_units", "co_deadlines", "co_remind_workdays", "deadline", "key_item"),
+    returns=("lead_unit", "co_units", "co_deadlines", "co_remind_workdays", "deadline", "key_item",
+             "extension_approvers"),
 )
 def start(ctx: ActionContext) -> dict[str, Any]:
     item = _item(ctx)
@@ -68,7 +71,14 @@ def start(ctx: ActionContext) -> dict[str, Any]:
     return {"lead_unit": item.lead_unit, "co_units": item.co_units,
             "co_deadlines": {co.unit_code: iso_local(co.deadline or item.deadline) for co in item.co_unit_links},
             "co_remind_workdays": rules.co_remind_workdays,
-            "deadline": iso_local(item.deadline), "key_item": bool(item.key_item)}
+            "deadline": iso_local(item.deadline), "key_item": bool(item.key_item),
+            "extension_approvers": extension_approvers(item)}
+
+
+def extension_approvers(item: ResolutionItem) -> str:
+    """Who approves an extension of the item: the convener; for a 信访 item 区信访局, as the 信访工作条例 has the
+    信访 agency side approve extending the statutory limit."""
+    return PETITION_EXTENSION_APPROVERS if item.source == ItemSource.PETITION else "convener"
 
 
 @registry.action(
@@ -243,7 +253,7 @@ def pending_extension(ctx: ActionContext, item: ResolutionItem) -> ExtensionRequ
 @registry.action(
     "resolution.decide_extension",
     title="审批延期申请",
-    description="召集人同意或不同意延期；同意则改定办理时限，不同意须写明意见；结果通知牵头单位。",
+    description="召集人（信访事项为区信访局）同意或不同意延期；同意则改定办理时限，不同意须写明意见；结果通知牵头单位。",
     reads=("resolution_id", "extension_decision", "extension_comment"),
     returns=("deadline",),
 )

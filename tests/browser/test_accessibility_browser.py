@@ -41,7 +41,7 @@ ROLES = {"anonymous": None, "unit": "caizheng", "office": "office", "convener": 
          "secadmin": "secadmin", "auditor": "auditor"}
 if os.environ.get("AXE_ALL") == "1":
     ROLES.update({"co_unit": "minzheng", "town": "laocheng"})
-FILE_ROUTE = re.compile(r"\.(bpmn|docx|xlsx|csv|json|xml)$|/attachments/")
+FILE_ROUTE = re.compile(r"\.(bpmn|dmn|docx|xlsx|csv|json|xml)$|/attachments/")
 
 
 @dataclass
@@ -58,7 +58,7 @@ def sweep(monitoring_world: tuple[LiveApp, Scenario]) -> Sweep:
 def _params(live: LiveApp, username: str | None) -> dict[str, str]:
     """URL parameter values that mean something to this user: a task and an item of theirs, their unit."""
     params = {"meeting_id": "1", "key": "topic_proposal", "version": "1", "scope_id": "none", "user_id": "1",
-              "code": "caizheng", "item_id": "1"}
+              "code": "caizheng", "item_id": "1", "decision": "assistance_routing"}
     with live.db.sessions() as s:
         params["model_id"] = str(s.scalar(select(ProcessModel.id).order_by(ProcessModel.id)) or 1)
         user = s.scalar(select(User).where(User.username == username)) if username else None

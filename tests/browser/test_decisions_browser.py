@@ -75,3 +75,42 @@ def test_a_designer_changes_a_cell_and_the_published_version_routes_anew(
     assert evaluate(served_app.database_url) == (version, [{"department": "renshe", "limit_days": 10}])
     assert evaluate(served_app.database_url, before)[1] == [{"department": "jiaoti", "limit_days": 10}]
     assert console_errors == []
+
+
+def test_a_bad_cell_is_reported_in_chinese_on_its_cell_and_nothing_is_deployed(
+    page: Page, base_url: str, served_app, login: Callable[..., None],  # type: ignore[no-untyped-def]
+    console_errors: list[str],
+) -> None:
+    versions_before = len(_versions(served_app.database_url))
+    login(page, "designer")
+    page.goto(f"{base_url}/designer/")
+    page.locator('[data-open-decision="assistance_routing"]').click()
+    expect(page.locator(EDITOR)).to_have_attribute("data-ready", "true", timeout=20_000)
+    cell = '[data-element-id="OutputEntry_05_limit_days"]'
+    page.locator(cell).click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("__import__('os')")
+    page.wait_for_function("""async () => (await window.JmDecisions.current.modeler.saveXML()).xml
+        .includes("__import__")""", timeout=10_000)
+
+    page.locator('[data-jm-action="check"]').click()
+    expect(page.locator(EDITOR)).to_have_attribute("data-result", "checked", timeout=20_000)
+    problem = page.locator('.jm-problem-item[data-element="OutputEntry_05_limit_days"]')
+    expect(problem).to_contain_text("不允许")
+    expect(problem.locator(".jm-problem-where")).to_contain_text("OutputEntry_05_limit_days")
+    expect(page.locator(f"{cell}.jm-problem-cell")).to_have_count(1)
+
+    page.once("dialog", lambda d: d.accept())
+    page.locator('[data-jm-action="deploy"]').click()
+    expect(page.locator(EDITOR)).to_have_attribute("data-result", "refused", timeout=20_000)
+    expect(page.locator("[data-jm-status]")).to_contain_text("未部署")
+    assert len(_versions(served_app.database_url)) == versions_before
+    assert [e for e in console_errors if not e.startswith("HTTP 422: ")] == []  # the refused deploy answers 422
+
+
+def _versions(database_url: str) -> list[object]:
+    db = Database(database_url)
+    try:
+        return list(build_service(db).decisions.versions("assistance_routing"))
+    finally:
+        db.dispose()

@@ -88,11 +88,16 @@ def deploy_decision(decision: str) -> Any:
     key = _key(decision)
     xml = _xml(_json_body())
     problems: list[Problem] = []
+    source = SourceFile(f"{key}.dmn", xml)
     if key not in decision_ids(xml):
-        problems.append(Problem(f"{key}.dmn", None, None, f"文件中没有标识为“{key}”的决策：请勿修改决策标识"))
+        problems.append(Problem(source.name, None, None, f"文件中没有标识为“{key}”的决策：请勿修改决策标识"))
+        try:
+            workflow().decisions.check([source])  # the other problems too, in one answer
+        except DeployError as exc:
+            problems.extend(exc.problems)
     if not problems:
         try:
-            results = workflow().decisions.deploy([SourceFile(f"{key}.dmn", xml)], me().actor, pending=True)
+            results = workflow().decisions.deploy([source], me().actor, pending=True)
         except DeployError as exc:
             problems = exc.problems
     if problems:

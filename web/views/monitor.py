@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
+from meeting import case_stats
 from meeting.ledger import SOURCE_FILTERS
 from meeting.models import Unit
 from meeting.monitoring import (
@@ -76,11 +77,15 @@ def _charts(board: Any) -> dict[str, Any]:
 @bp.get("/monitor")
 @roles_required(*MONITOR_ROLES)
 def index() -> Any:
+    """The headline figures, lights, units and trend, of one 来源 (``source``) or all."""
     now = workflow().now()
+    errors: dict[str, str] = {}
+    source = _source(errors)
     with database().sessions() as s:
-        board = dashboard(s, now)
+        board = dashboard(s, now, source=source)
+        town_cases = case_stats.headline(s, now)
     return render_template("monitor/dashboard.html", board=board, charts=_charts(board), now=now,
-                           sources=SOURCE_FILTERS)
+                           sources=SOURCE_FILTERS, source=source, errors=errors, cases=town_cases)
 
 
 def _period() -> tuple[date, date, dict[str, str]]:
@@ -116,7 +121,7 @@ def units() -> Any:
     source = _source(errors)
     with database().sessions() as s:
         cards = scorecards(s, workflow().now(), start, end, source)
-        co_cards = co_scorecards(s, start, end)
+        co_cards = co_scorecards(s, start, end, source)
     return render_template("monitor/units.html", cards=cards, co_cards=co_cards, start=start, end=end, errors=errors,
                            source=source, sources=SOURCE_FILTERS)
 
@@ -129,9 +134,9 @@ def report() -> Any:
     now = workflow().now()
     with database().sessions() as s:
         cards = scorecards(s, now, start, end, source)
-        co_cards = co_scorecards(s, start, end)
-        late = overdue_items(s, now, OVERDUE_LISTED)
-        late_total = overdue_count(s, now) if len(late) >= OVERDUE_LISTED else len(late)
+        co_cards = co_scorecards(s, start, end, source)
+        late = overdue_items(s, now, OVERDUE_LISTED, source)
+        late_total = overdue_count(s, now, source) if len(late) >= OVERDUE_LISTED else len(late)
         names = dict(s.execute(select(Unit.code, Unit.name)).all())
     totals = {
         "assigned": sum(c.assigned for c in cards), "closed": sum(c.closed for c in cards),

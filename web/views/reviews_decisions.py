@@ -44,7 +44,7 @@ def decision_show(decision: str, version: int) -> Any:
     if base is not None and base.version == model.version:
         base = None
     base_table = workflow().decisions.model(decision, base.version).table if base else None
-    marks, removed = rule_changes(base_table, model.table)
+    marks, removed = rule_changes(base_table, model.table) if base_table is not None else ({}, [])
     head_changed = base_table is not None and (base_table["inputs"], base_table["outputs"], base_table["hit_policy"]) \
         != (model.table["inputs"], model.table["outputs"], model.table["hit_policy"])
     return render_template("reviews/decision.html", model=model, base=base, table=model.table, marks=marks,

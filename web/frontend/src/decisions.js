@@ -22,6 +22,8 @@ import './decisions.css';
 
 import DmnModeler from 'dmn-js/lib/Modeler';
 
+import { TranslateModule } from './decisions-i18n.js';
+
 export const current = { modeler: null, config: null, problems: [] };
 
 function el(tag, attrs = {}, ...children) {
@@ -49,6 +51,10 @@ class DecisionEditor {
     const xml = this.config.xml ?? await this.fetchText(this.config.xmlUrl);
     this.modeler = new DmnModeler({
       container: this.root.querySelector('[data-jm-canvas]'),
+      // per view: dmn-js replaces `common.additionalModules` with each view's own list
+      drd: { additionalModules: [TranslateModule] },
+      decisionTable: { additionalModules: [TranslateModule] },
+      literalExpression: { additionalModules: [TranslateModule] },
     });
     current.modeler = this.modeler;
     current.config = this.config;
@@ -61,6 +67,12 @@ class DecisionEditor {
     this.root.querySelectorAll('[data-jm-action]').forEach((button) => {
       button.addEventListener('click', () => this.run(button.getAttribute('data-jm-action')));
     });
+    window.addEventListener('beforeunload', (event) => {
+      if (this.dirty) {
+        event.preventDefault();
+        event.returnValue = '';
+      }
+    });
     this.root.setAttribute('data-ready', 'true');
   }
 
@@ -71,6 +83,7 @@ class DecisionEditor {
   }
 
   setDirty(dirty) {
+    this.dirty = dirty;
     const badge = this.root.querySelector('[data-jm-dirty]');
     if (badge) badge.hidden = !dirty;
   }
