@@ -60,7 +60,8 @@ def test_register_sets_the_deadlines_masks_and_acts_for_the_starter(session: Ses
     assert case is not None and case.kind == CaseKind.URGENT and case.status == CaseStatus.VERIFYING
     assert (case.number, case.registered_by) == ("五里镇急〔2026〕1号", "wuli")
     assert out["verify_due"] == "2026-03-03T10:00:00+08:00" and out["escalate_at"] == "2026-03-02T22:00:00+08:00"
-    assert (out["applicant_id_number"], out["applicant_phone"]) == ("1101**********002X", "139****5678")
+    assert (case.id_number, case.phone) == ("11010519491231002X", "13912345678")
+    assert "applicant_id_number" not in out and "applicant_phone" not in out  # kept on the case only
     assert registered(session)["case_number"] == "五里镇急〔2026〕2号"  # no identity number: allowed
 
 

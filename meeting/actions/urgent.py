@@ -3,7 +3,8 @@ window, found by a village or community, or referred); the team verifies it on s
 (the town's 分管领导 is told when it is still unverified after 12 hours, the district office when 24 hours pass);
 a true case may get 先行救助 within the town's authority (an amount per case set per town), a referral to the
 departments by the routing decision, and — what exceeds the town's authority — the district office's study
-(协调, a joint-meeting topic, or 区级救助). The 身份证号 is optional for an urgent case, checked when given.
+(协调, a joint-meeting topic, or 区级救助). The 身份证号 is optional for an urgent case, checked when given; it and the phone are sensitive fields, kept on the
+case only (the case pages mask them for everyone but its handlers).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from engine.errors import FormError
 from meeting import cases
 from meeting.actions._common import comment_required, decision, link, load, need_id, text
 from meeting.actions._registry import registry
-from meeting.actions.assistance import _route, masked_person, person_fields
+from meeting.actions.assistance import _route, person_fields
 from meeting.models import AssistanceCase, Topic, Unit
 from meeting.notify import notify_groups
 from meeting.roles import town_group
@@ -67,8 +68,7 @@ def _referred_types(ctx: ActionContext) -> list[str]:
                 "按规则确定现场核实时限（默认24小时）和报告分管领导的时限（默认12小时）。身份证号可暂缺，填写的按国家标准校验。",
     reads=("case_source", "applicant_name", "applicant_id_number", "applicant_phone", "applicant_address",
            "applicant_village", "circumstances", "case_attachment", "initiator"),
-    returns=("case_id", "case_town", "case_number", "verify_due", "escalate_at", "applicant_id_number",
-             "applicant_phone"),
+    returns=("case_id", "case_town", "case_number", "verify_due", "escalate_at"),
 )
 def register(ctx: ActionContext) -> dict[str, Any]:
     actor = ctx.actor or text(ctx, "initiator") or None  # a service task acts for whoever started the process
@@ -95,7 +95,7 @@ def register(ctx: ActionContext) -> dict[str, Any]:
                   f"请在{rules.urgent_verify_hours}小时内到现场核实。", link("cases", case.id), ctx.now)
     return {"case_id": case.id, "case_town": town.code, "case_number": case.number,
             "verify_due": iso_local(case.verify_due_at),
-            "escalate_at": iso_local(ctx.now + timedelta(hours=rules.urgent_escalate_hours)), **masked_person(case)}
+            "escalate_at": iso_local(ctx.now + timedelta(hours=rules.urgent_escalate_hours))}
 
 
 @registry.action(
