@@ -41,6 +41,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 )
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.serializer.task_spec import UserTaskConverter
 from SpiffWorkflow.camunda.specs.event_definitions import (
     MessageEventDefinition as CamundaMessageEventDefinition,
 )
@@ -48,7 +49,7 @@ from SpiffWorkflow.camunda.specs.multiinstance_task import (
     ParallelMultiInstanceTask,
     SequentialMultiInstanceTask,
 )
-from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.camunda.specs.user_task import EnumFormField, UserTask
 
 from engine import expressions
 from engine.budgets import check_multi_instance
@@ -66,7 +67,20 @@ from engine.timers import APP_TIMER_CLASSES, app_timer
 USER_TASK_ATTRIBUTES = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority")
 
 
+MULTI_CHOICE = "enums"  # several of the declared values: SpiffWorkflow keeps the values of ``enum`` fields only
+
+
 class AssignmentAwareUserTaskParser(UserTaskParser):
+    def get_form(self) -> Any:
+        """The stock form, with the declared values of ``enums`` fields kept as an ``enum`` field's are."""
+        form = super().get_form()
+        multi = {x.get("id"): x for x in self.xpath(".//camunda:formData/camunda:formField")
+                 if x.get("type") == MULTI_CHOICE}
+        for i, f in enumerate(form.fields):
+            if f.id in multi:
+                form.fields[i] = _with_options(f, [(o.id, o.name) for o in self.get_enum_field(multi[f.id]).options])
+        return form
+
     def parse_extensions(self, node: Any = None) -> dict[str, Any]:
         ext = super().parse_extensions(node)
         for attr in USER_TASK_ATTRIBUTES:
@@ -74,6 +88,34 @@ class AssignmentAwareUserTaskParser(UserTaskParser):
             if value is not None:
                 ext[attr] = value
         return ext
+
+
+def _with_options(field: Any, options: list[tuple[str, str]]) -> Any:
+    choice = EnumFormField()
+    choice.__dict__.update({k: v for k, v in vars(field).items() if k != "options"})
+    for option_id, name in options:
+        choice.add_option(option_id, name)
+    return choice
+
+
+class AppUserTaskConverter(UserTaskConverter):
+    """Stores and restores the values of ``enums`` fields too (the stock converter keeps ``enum`` ones only)."""
+
+    def form_to_dict(self, form: Any) -> dict[str, Any]:
+        dct: dict[str, Any] = super().form_to_dict(form)
+        for field, out in zip(form.fields, dct["fields"], strict=True):
+            if field.type == MULTI_CHOICE:
+                out["options"] = [dict(vars(o)) for o in getattr(field, "options", [])]
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> Any:
+        raw = {f["id"]: f.get("options") or [] for f in dct["form"]["fields"] if f["type"] == MULTI_CHOICE}
+        spec = super().from_dict(dct)
+        fields = spec.form.fields
+        for i, f in enumerate(fields):
+            if f.id in raw:
+                fields[i] = _with_options(f, [(o["id"], o["name"]) for o in raw[f.id]])
+        return spec
 
 
 class ActionTask(BpmnSpecMixin):
@@ -238,6 +280,7 @@ class AppTimerConverter(TimerConditionalEventDefinitionConverter):
 def make_serializer(overrides: dict[type, type] | None = None) -> BpmnWorkflowSerializer:
     config = dict(CAMUNDA_CONFIG)
     config[ActionTask] = ActionTaskConverter
+    config[UserTask] = AppUserTaskConverter
     for stock, ours in APP_TIMER_CLASSES.items():
         # Only ours may own the stock type names; a stock instance, which our parser never builds, then fails
         # to serialize instead of coming back as ours.

@@ -143,6 +143,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("cases.personal", "POST"): r(SUPERVISORS | UNITS),
     ("cases.access_log", "GET"): r({"office", "admin"}),
     ("cases.stats", "GET"): r(SUPERVISORS),
+    # 救急难月度归纳: the monitors all towns, a town's staff their own (no member unit's liaison)
+    ("urgent.summary", "GET"): r(MONITORS),
     ("instances.index", "GET"): r(SUPERVISORS),
     ("instances.show", "GET"): r(SUPERVISORS),
     ("instances.call", "GET"): r(SUPERVISORS),

@@ -181,8 +181,9 @@ def _register_monitoring(app: Flask) -> None:
     from web.views.matters import bp as matters_bp
     from web.views.meetings import bp as meetings_bp
     from web.views.monitor import bp as monitor_bp
+    from web.views.urgent import bp as urgent_bp
 
-    for bp in (monitor_bp, ledger_bp, instances_bp, meetings_bp, matters_bp, cases_bp, ledger_api_bp):
+    for bp in (monitor_bp, ledger_bp, instances_bp, meetings_bp, matters_bp, cases_bp, ledger_api_bp, urgent_bp):
         app.register_blueprint(bp)
     from web.views.api_lists import bp as api_lists_bp  # the other paged lists of the API (GET only)
 

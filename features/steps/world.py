@@ -56,6 +56,9 @@ ROLE_USERS = {
     "老城街道办便民服务中心窗口": "laocheng_window",
     "流程设计员": "designer",
     "流程发布审批人": "approver",
+    # 救急难.feature names them shorter.
+    "五里镇窗口": "wuli_window",
+    "五里镇快速响应服务队伍": "wuli_team",
 }
 # The group a notification to them is addressed to.
 ROLE_GROUPS = {
@@ -67,6 +70,10 @@ ROLE_GROUPS = {
     "区政府": "district",
     "抄送单位": "cc",
     "抄送阅文人员": "cc",
+    "五里镇窗口": "town:wuli:window",
+    "五里镇民政办": "town:wuli:mzb",
+    "五里镇快速响应服务队伍": "town:wuli:team",
+    "五里镇分管领导": "town:wuli:leader",
 }
 PROCESSES = {
     "议题征集": "topic_proposal",
@@ -79,6 +86,7 @@ PROCESSES = {
     "跨部门协调": "coordination_request",
     "一门受理、协同办理": "assistance_referral",
     "部门协同办理": "assistance_handling",
+    "救急难": "urgent_assistance",
 }
 NOTIFICATION_KINDS = {
     "待办": "task",

@@ -16,10 +16,11 @@ from meeting.actions import (
     reports,
     resolutions,
     topics,
+    urgent,
 )
 from meeting.actions._registry import registry
 
 MODULES = (topics, calls, meetings, minutes, resolutions, reports, majors, matters, petitions, coordination,
-           membership, directory_actions, progress, assistance, handlings)
+           membership, directory_actions, progress, assistance, handlings, urgent)
 
 __all__ = ["MODULES", "registry"]
