@@ -31,7 +31,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
 
 def _case_id(live: LiveApp) -> int:
     with live.db.sessions() as s:
-        return s.scalars(select(AssistanceCase.id)).one()
+        return s.scalars(select(AssistanceCase.id).where(AssistanceCase.kind == "referral")).one()
 
 
 def test_the_window_sees_its_towns_cases_masked(live: LiveApp) -> None:
@@ -46,8 +46,9 @@ def test_the_export_streams_the_visible_cases_masked(live: LiveApp) -> None:
     assert export.status_code == 200 and export.headers["Content-Type"].startswith("text/csv")
     text = export.content.decode("utf-8-sig")
     lines = text.strip().splitlines()
-    assert lines[0].startswith("案件编号,类别") and len(lines) == 2
+    assert lines[0].startswith("案件编号,类别") and len(lines) == 3  # the application and the urgent case
     assert MASKED_ID in lines[1] and "138****5678" in lines[1] and ID_NUMBER not in text and "13812345678" not in text
+    assert "139****5678" in lines[2] and "13912345678" not in text
     other = live.client("laocheng_window").get("/cases/export.csv").content.decode("utf-8-sig")
     assert other.strip().splitlines() == [lines[0]]
 
@@ -55,12 +56,12 @@ def test_the_export_streams_the_visible_cases_masked(live: LiveApp) -> None:
 def test_identity_number_and_phone_are_kept_on_the_case_only(live: LiveApp) -> None:
     """Sensitive start-form fields: never in an audit row, a notification or the stored workflow state."""
     with live.db.sessions() as s:
-        instance_id = s.scalars(select(AssistanceCase.instance_id)).one()
+        instance_id = s.scalars(select(AssistanceCase.instance_id).where(AssistanceCase.kind == "referral")).one()
         audit = [repr(e.data) for e in s.scalars(select(AuditEvent))]
         notes = [f"{n.title} {n.body}" for n in s.scalars(select(Notification))]
         states = list(s.scalars(select(Instance.state)))
     stored = "\n".join([*audit, *notes, *states])
-    assert instance_id and ID_NUMBER not in stored and "13812345678" not in stored
+    assert instance_id and ID_NUMBER not in stored and "13812345678" not in stored and "13912345678" not in stored
     assert "（已脱敏）" in "\n".join(audit)
 
 
@@ -125,4 +126,4 @@ def test_the_dashboard_counts_the_towns_cases(live: LiveApp) -> None:
     assert 'data-kpi="total"' in card
     total = card.split('data-kpi="total"')[1].split('jm-kpi-value">')[1].split("<")[0]
     returned = card.split('data-kpi="returned"')[1].split('jm-kpi-value">')[1].split("<")[0]
-    assert (total, returned) == ("1", "1")
+    assert (total, returned) == ("2", "1")  # the application and the urgent case; one 非本部门职责 return

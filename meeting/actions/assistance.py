@@ -15,13 +15,11 @@ from sqlalchemy import select
 
 from engine.actions import ActionContext
 from engine.errors import FormError
-from engine.models import Instance
 from meeting import cases, idcard
 from meeting.actions._common import comment_required, decision, link, load, need_id, text
 from meeting.actions._registry import registry
 from meeting.models import AssistanceCase, CaseHandling, Unit
 from meeting.notify import notify_groups
-from meeting.privacy import mask_phone
 from meeting.roles import town_group
 from meeting.routing import route_by_rules
 from meeting.rules import load_rules
@@ -58,15 +56,7 @@ def person_fields(ctx: ActionContext, id_required: bool) -> tuple[dict[str, Any]
 
 def starter(ctx: ActionContext) -> str | None:
     """Who registers: the person completing the step, or (for the steps right after a start) who started it."""
-    if ctx.actor:
-        return ctx.actor
-    instance = ctx.session.get(Instance, ctx.instance_id)
-    return instance.started_by if instance is not None else None
-
-
-def masked_person(case: AssistanceCase) -> dict[str, Any]:
-    """What the process data keeps of the applicant: the identity number and phone masked."""
-    return {"applicant_id_number": idcard.mask(case.id_number), "applicant_phone": mask_phone(case.phone)}
+    return ctx.actor or text(ctx, "initiator") or None
 
 
 @registry.action(
@@ -136,7 +126,7 @@ def materials_lapsed(ctx: ActionContext) -> None:
     case.status, case.closed_at = CaseStatus.LAPSED, ctx.now
 
 
-def _route(ctx: ActionContext, case: AssistanceCase, aid_types: list[str]) -> dict[str, Any]:
+def route_aid_types(ctx: ActionContext, case: AssistanceCase, aid_types: list[str]) -> dict[str, Any]:
     """Handlings for ``aid_types`` by the routing decision as published now, skipping departments that returned
     the case; aid types no rule covers go back to the window."""
     version, routes, unrouted = route_by_rules(ctx.session, aid_types, cases.returned_departments(ctx.session, case.id))
@@ -159,7 +149,7 @@ def _route(ctx: ActionContext, case: AssistanceCase, aid_types: list[str]) -> di
 )
 def route(ctx: ActionContext) -> dict[str, Any]:
     case = _case(ctx, CaseStatus.HANDLING)
-    return _route(ctx, case, list(case.aid_types))
+    return route_aid_types(ctx, case, list(case.aid_types))
 
 
 @registry.action(
@@ -203,7 +193,7 @@ def reroute(ctx: ActionContext) -> dict[str, Any]:
         return {"handling_ids": [], "unrouted": [], "reroute_mode": mode}
     case.reroute_count = latest
     if mode == "rules":
-        out = _route(ctx, case, aid_types)
+        out = route_aid_types(ctx, case, aid_types)
         if not out["handling_ids"]:
             case.reroute_count = latest - 1
             raise FormError({"reroute_mode": "按现行分派规则没有其他部门可以办理，请指定办理部门或写明理由不再分派"})

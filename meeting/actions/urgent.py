@@ -17,7 +17,7 @@ from engine.errors import FormError
 from meeting import cases
 from meeting.actions._common import comment_required, decision, link, load, need_id, text
 from meeting.actions._registry import registry
-from meeting.actions.assistance import _route, person_fields
+from meeting.actions.assistance import person_fields, route_aid_types, starter
 from meeting.models import AssistanceCase, Topic, Unit
 from meeting.notify import notify_groups
 from meeting.roles import town_group
@@ -71,7 +71,7 @@ def _referred_types(ctx: ActionContext) -> list[str]:
     returns=("case_id", "case_town", "case_number", "verify_due", "escalate_at"),
 )
 def register(ctx: ActionContext) -> dict[str, Any]:
-    actor = ctx.actor or text(ctx, "initiator") or None  # a service task acts for whoever started the process
+    actor = starter(ctx)
     town = cases.town_of(ctx.session, actor)
     person, errors = person_fields(ctx, id_required=False)
     source = text(ctx, "case_source")
@@ -215,7 +215,7 @@ def grant(ctx: ActionContext) -> None:
 def refer(ctx: ActionContext) -> dict[str, Any]:
     case = _case(ctx, CaseStatus.HANDLING, CaseStatus.DISTRICT)
     status = case.status
-    out = _route(ctx, case, list(case.aid_types))
+    out = route_aid_types(ctx, case, list(case.aid_types))
     case.status = status  # the urgent case's own status stands; its handlings carry theirs
     if out["unrouted"]:
         notify_groups(ctx.session, [town_group(case.town_code, "mzb")], "returned",
