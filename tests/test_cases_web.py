@@ -5,6 +5,7 @@ and department."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -127,3 +128,25 @@ def test_the_dashboard_counts_the_towns_cases(live: LiveApp) -> None:
     total = card.split('data-kpi="total"')[1].split('jm-kpi-value">')[1].split("<")[0]
     returned = card.split('data-kpi="returned"')[1].split('jm-kpi-value">')[1].split("<")[0]
     assert (total, returned) == ("2", "1")  # the application and the urgent case; one 非本部门职责 return
+
+
+@pytest.mark.parametrize("username", ["wuli_window", "wuli_mzb", "wuli_team", "office", "xinfang"])
+def test_the_start_page_never_gives_two_inputs_one_id(live: LiveApp, username: str) -> None:
+    """A town's window starts 一门受理 and 救急难, both asking for the applicant: one form is shown whole, the other
+    as a link that opens it, so each label names one input."""
+    client = live.client(username)
+    for path in ["/start", *[f"/start?open={key}" for key in re.findall(r'data-open-start="([^"]+)"',
+                                                                        client.get("/start").text)]]:
+        page = client.get(path)
+        ids = re.findall(r'\sid="([^"]+)"', page.text)
+        assert page.status_code == 200 and len(ids) == len(set(ids)), (path, sorted(i for i in ids if ids.count(i) > 1))
+
+
+def test_the_window_opens_the_urgent_form_from_its_link(live: LiveApp) -> None:
+    client = live.client("wuli_window")
+    first = client.get("/start").text
+    assert first.count('id="f-applicant_name"') == 1 and 'data-open-start="urgent_assistance:start"' in first
+    urgent = client.get("/start?open=urgent_assistance:start").text
+    form = urgent.split('data-start="urgent_assistance:start"')[1].split("</form>")[0]
+    assert 'id="f-applicant_name"' in form and 'id="f-case_source"' in form
+    assert 'data-open-start="assistance_referral:start"' in urgent

@@ -25,20 +25,31 @@ ADHOC_HELP = "根据区政府工作需要，可以临时召集会议。"
 @bp.get("/start")
 @login_required
 def index() -> Any:
-    return _page(workflow().startable(me().actor))
+    entries = workflow().startable(me().actor)
+    wanted = request.args.get("open", "")
+    chosen = next((e for e in entries if f"{e['process_key']}:{e['start_event']}" == wanted), None)
+    return _page(entries, chosen)
 
 
 def _page(entries: list[dict[str, Any]], chosen: dict[str, Any] | None = None, values: dict[str, Any] | None = None,
           errors: dict[str, str] | None = None, status: int = 200) -> Any:
     """The start cards; a start event with a start form (camunda:formData) shows its fields, and a refused
-    submission shows what was entered with a message per field."""
+    submission shows what was entered with a message per field. Two forms asking for the same field (a town's
+    window starts both 一门受理 and 救急难, each with the applicant's name) would give two inputs one id, and a
+    label would name the wrong one: the later form then shows as a link that opens it (``?open=key:event``)."""
+    shown: set[str] = set()
+    order = sorted(entries, key=lambda e: e is not chosen)  # the chosen form first: it is always shown whole
     with database().sessions() as s:
-        for e in entries:
+        for e in order:
             e["description"] = ADHOC_HELP if e["kind"] == "message" and not e["form"] \
                 else DESCRIPTIONS.get(e["process_key"], "")
-            mine = chosen is not None and (e["process_key"], e["start_event"]) == \
-                (chosen["process_key"], chosen["start_event"])
-            e["fields"] = field_views(s, e["form"], (values or {}) if mine else {}, errors if mine else None)
+            mine = e is chosen
+            ids = {f["id"] for f in e["form"]}
+            e["collapsed"] = bool(ids & shown) and not mine
+            if not e["collapsed"]:
+                shown |= ids
+            e["fields"] = [] if e["collapsed"] else field_views(s, e["form"], (values or {}) if mine else {},
+                                                                 errors if mine else None)
     return render_template("start.html", entries=entries), status
 
 
