@@ -16,6 +16,7 @@ from engine.errors import FormError
 from engine.forms import FormSpec, is_shown
 from engine.models import HumanTask
 from meeting.actions.meetings import default_sign_in
+from meeting.check_fields import as_text
 from meeting.models import Attendance, MeetingTopic, Topic, TopicCallReply, Unit
 from meeting.statuses import SignIn
 
@@ -65,6 +66,11 @@ class FieldView:
             else:
                 other.extend(units)
         return [(label, units) for label, units in (("成员单位", member), ("镇街", town), ("其他", other)) if units]
+
+    @property
+    def lines_text(self) -> str:
+        """A ``lines`` field's rows as the textarea shows them."""
+        return as_text(self.value)
 
     @property
     def json_value(self) -> str:

@@ -56,6 +56,7 @@ ROLE_USERS = {
     "老城街道办便民服务中心窗口": "laocheng_window",
     "流程设计员": "designer",
     "流程发布审批人": "approver",
+    "区核对办公室": "hedui",
 }
 # The group a notification to them is addressed to.
 ROLE_GROUPS = {
@@ -67,11 +68,14 @@ ROLE_GROUPS = {
     "区政府": "district",
     "抄送单位": "cc",
     "抄送阅文人员": "cc",
+    "区核对办公室": "check",
+    "五里镇民政办": "town:wuli:mzb",
 }
 PROCESSES = {
     "议题征集": "topic_proposal",
     "联席会议": "joint_meeting",
     "议定事项落实": "resolution_item",
+    "家庭经济状况核对": "household_check",
     "重大问题报区政府决定": "major_issue",
     "成员单位调整": "membership_change",
     "交办事项": "assigned_matter",

@@ -3,6 +3,7 @@
 from meeting.actions import (
     assistance,
     calls,
+    checks,
     coordination,
     directory_actions,
     handlings,
@@ -20,6 +21,7 @@ from meeting.actions import (
 from meeting.actions._registry import registry
 
 MODULES = (topics, calls, meetings, minutes, resolutions, reports, majors, matters, petitions, coordination,
-           membership, directory_actions, progress, assistance, handlings)
+           membership, directory_actions, progress, assistance, handlings,
+           checks)
 
 __all__ = ["MODULES", "registry"]
