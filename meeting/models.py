@@ -27,13 +27,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from engine.db import Base
 from engine.errors import ActionError
 from meeting.statuses import (
+    AnswerStatus,
     AttendanceReply,
     CallAnswer,
     CallStatus,
-    AnswerStatus,
     CaseStatus,
-    CheckStatus,
     ChangeStatus,
+    CheckStatus,
     CommentAnswer,
     CoordinationStatus,
     CoUnitStatus,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
+from meeting.check_stats import provider_stats
 from meeting.ledger import SOURCE_FILTERS
 from meeting.models import Unit
 from meeting.monitoring import (
@@ -19,7 +20,7 @@ from meeting.monitoring import (
     scorecards,
 )
 from meeting.statuses import Light, ResolutionStatus
-from meeting.timeutil import local_today
+from meeting.timeutil import at_local, local_today
 from web.auth import roles_required
 from web.params import parse_date
 from web.services import database, workflow
@@ -117,8 +118,9 @@ def units() -> Any:
     with database().sessions() as s:
         cards = scorecards(s, workflow().now(), start, end, source)
         co_cards = co_scorecards(s, start, end)
+        providers = provider_stats(s, at_local(start, 0), at_local(start, 0) + timedelta(days=(end - start).days + 1))
     return render_template("monitor/units.html", cards=cards, co_cards=co_cards, start=start, end=end, errors=errors,
-                           source=source, sources=SOURCE_FILTERS)
+                           source=source, sources=SOURCE_FILTERS, provider_stats=providers)
 
 
 @bp.get("/monitor/units/report")
