@@ -1,0 +1,42 @@
+"""The demo's household check (meeting.demo runs it after the towns' cases): 五里镇's 民政办 asks, with the signed
+授权书, about a household applying for 最低生活保障; five provider departments answer in their own forms and 区总工会
+stays silent past its deadline (recorded as 未反馈, the check going on); the 核对 office reviews the report and it
+goes back to the town."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from engine.attachments import store_attachment
+from meeting import check_stats
+
+if TYPE_CHECKING:
+    from meeting.demo import Walkthrough
+
+DEADLINE_DAYS = 15  # past five working days whatever the holidays
+
+
+def run(w: Walkthrough) -> None:
+    with w.db.transaction() as s:
+        authorization = store_attachment(s, "authorization", "授权书.pdf", b"%PDF-1.4 signed authorization",
+                                         "wuli_mzb", w.clock.now()).id
+    w.start("wuli_mzb", "household_check", form_values={
+        "check_aid_type": "最低生活保障", "applicant_name": "陈明", "applicant_id_number": "610902198001010019",
+        "applicant_phone": "13912345678", "applicant_address": "五里镇安岭村四组",
+        "household_members": "刘英，610902198205050020，配偶\n陈小明，610902201008080030，子",
+        "authorization": authorization})
+    w.do("zhujian", "answer_zhujian", {"answer_outcome": "found", "zj_properties": "五里镇安岭村四组8号，92，自住",
+                                       "zj_fund_balance": 0})
+    w.do("gongan", "answer_gongan", {"answer_outcome": "found", "ga_vehicles": "",
+                                     "ga_members": "陈明，610902198001010019，户主\n刘英，610902198205050020，配偶"})
+    w.do("renshe", "answer_renshe", {"answer_outcome": "found", "rs_employment": "灵活就业，无固定单位。",
+                                     "rs_pension": 0, "rs_unemployment": 0})
+    w.do("weijian", "answer_weijian", {"answer_outcome": "found", "wj_household_size": 3,
+                                       "wj_births": "育有一子。"})
+    w.do("canlian", "answer_canlian", {"answer_outcome": "no_record", "answer_reason": "家庭成员均未办理残疾人证。"})
+    w.advance(DEADLINE_DAYS)  # 区总工会 stays silent: 催办, then 未反馈 at the deadline
+    w.do("hedui", "review_report", {"review_comment": "经核对，该户无机动车辆，房产为自住住房，区总工会未反馈。"})
+
+
+def figures(s: Any) -> dict[str, Any]:
+    return {**check_stats.totals(s), "batch_households_rechecked": 0}
