@@ -16,15 +16,20 @@ if TYPE_CHECKING:
 DEADLINE_DAYS = 15  # past five working days whatever the holidays
 
 
-def run(w: Walkthrough) -> None:
+def request(w: Walkthrough, aid_type: str = "最低生活保障", applicant: str = "陈明") -> str:
+    """五里镇's 民政办 asks about a household, with the signed 授权书; the instance id."""
     with w.db.transaction() as s:
         authorization = store_attachment(s, "authorization", "授权书.pdf", b"%PDF-1.4 signed authorization",
                                          "wuli_mzb", w.clock.now()).id
-    w.start("wuli_mzb", "household_check", form_values={
-        "check_aid_type": "最低生活保障", "applicant_name": "陈明", "applicant_id_number": "610902198001010019",
+    return w.start("wuli_mzb", "household_check", form_values={
+        "check_aid_type": aid_type, "applicant_name": applicant, "applicant_id_number": "610902198001010019",
         "applicant_phone": "13912345678", "applicant_address": "五里镇安岭村四组",
         "household_members": "刘英，610902198205050020，配偶\n陈小明，610902201008080030，子",
         "authorization": authorization})
+
+
+def run(w: Walkthrough) -> None:
+    request(w)
     w.do("zhujian", "answer_zhujian", {"answer_outcome": "found", "zj_properties": "五里镇安岭村四组8号，92，自住",
                                        "zj_fund_balance": 0})
     w.do("gongan", "answer_gongan", {"answer_outcome": "found", "ga_vehicles": "",

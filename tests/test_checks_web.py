@@ -16,7 +16,7 @@ from web_support import LiveApp, live_app
 from engine.clock import ManualClock
 from meeting import demo_checks
 from meeting.demo import DEMO_START, Walkthrough
-from meeting.models import HouseholdCheck, PersonalDataView
+from meeting.models import CheckAnswer, HouseholdCheck, PersonalDataView
 
 ID_NUMBER, MASKED_ID = "610902198001010019", "6109**********0019"
 MEMBER, MASKED_MEMBER = "610902198205050020", "6109**********0020"
@@ -91,3 +91,29 @@ def test_provider_statistics_on_their_page_and_the_scorecards(live: LiveApp) -> 
     assert live.client("renshe").get("/checks/stats").status_code == 403
     cards = live.client("convener").get("/monitor/units", params={"from": "2026-01-01", "to": "2026-12-31"})
     assert cards.status_code == 200 and 'id="check-provider-stats"' in cards.text and "区总工会" in cards.text
+
+
+def test_a_provider_answers_in_its_own_form_in_the_browser(live: LiveApp) -> None:
+    """The provider's task shows the household masked and its items; the typed list is typed one row a line."""
+    w = Walkthrough(live.db, live.service, live.clock)
+    demo_checks.request(w, "临时救助", "周八")
+    task = w.task("zhujian", "answer_zhujian")
+    client = live.client("zhujian")
+    page = client.get(f"/tasks/{task.id}")
+    assert page.status_code == 200 and "周八" in page.text and "房产、交易、出租、公积金" in page.text
+    assert MASKED_ID in page.text and ID_NUMBER not in page.text
+    assert 'name="zj_properties"' in page.text and "每行一项：房屋地址" in page.text
+    assert client.post(f"/tasks/{task.id}/claim", token_from=f"/tasks/{task.id}").status_code in (200, 302)
+    bad = client.post(f"/tasks/{task.id}", data={"answer_outcome": "found", "zj_properties": "安岭村1号，八十平方"},
+                      token_from=f"/tasks/{task.id}")
+    assert bad.status_code in (200, 400, 422) and "应为数字" in bad.text
+    done = client.post(f"/tasks/{task.id}", token_from=f"/tasks/{task.id}", data={
+        "answer_outcome": "found", "zj_properties": "安岭村1号，80，自住\n安岭村2号，45.5，出租", "zj_fund_balance": "3000"})
+    assert done.status_code in (200, 302)
+    with live.db.sessions() as s:
+        check = s.scalars(select(HouseholdCheck).where(HouseholdCheck.applicant_name == "周八")).one()
+        answer = next(a for a in s.scalars(select(CheckAnswer).where(CheckAnswer.check_id == check.id))
+                      if a.provider == "zhujian")
+    assert answer.findings == {"zj_properties": [{"address": "安岭村1号", "area": 80, "state": "自住"},
+                                                 {"address": "安岭村2号", "area": 45.5, "state": "出租"}],
+                               "zj_fund_balance": 3000}
