@@ -29,6 +29,7 @@ from engine.errors import ActionError
 from meeting.statuses import (
     AnswerStatus,
     AttendanceReply,
+    BatchStatus,
     CallAnswer,
     CallStatus,
     CaseStatus,
@@ -1295,3 +1296,47 @@ class CheckAnswer(Base):
 
     def require(self, *allowed: AnswerStatus) -> None:
         _require(self.status, allowed, "该部门的核对反馈当前不能办理此步骤。")
+
+
+class HouseholdBatch(Base):
+    """A monthly 动态复核: every household on the rolls of a town (or the district) re-checked at once, fanned out
+    to the providers as one list per provider (``HouseholdBatchRow``), not one task per household and provider."""
+
+    __tablename__ = "household_batches"
+    __table_args__ = (status_check(BatchStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)  # 复核〔2026〕1号
+    town_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))  # None: the whole district
+    month: Mapped[str] = mapped_column(String(7))  # 2026-06
+    requester_group: Mapped[str] = mapped_column(String(64))
+    started_by: Mapped[str | None] = mapped_column(String(64))
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)  # households with a changed record
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=BatchStatus.CHECKING)
+    instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    def require(self, *allowed: BatchStatus) -> None:
+        _require(self.status, allowed, f"动态复核{self.number}当前不能办理此步骤。")
+
+
+class HouseholdBatchRow(Base):
+    """One household × one provider of a batch: the record as last known (``baseline``), the provider's answer
+    (``value``) and whether it changed (flagged for the town's review)."""
+
+    __tablename__ = "household_batch_rows"
+    __table_args__ = (status_check(AnswerStatus),
+                      Index("ix_household_batch_rows_batch_provider", "batch_id", "provider", "id"),
+                      Index("ix_household_batch_rows_batch_changed", "batch_id", "changed"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("household_batches.id"))
+    check_id: Mapped[int] = mapped_column(ForeignKey("household_checks.id"))  # the household, by its last check
+    provider: Mapped[str] = mapped_column(String(32))
+    baseline: Mapped[str] = mapped_column(Text, default="")
+    value: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=AnswerStatus.PENDING)
+    changed: Mapped[bool] = mapped_column(Boolean, default=False)

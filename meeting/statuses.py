@@ -434,6 +434,15 @@ class AnswerStatus(LabelledStatus):
     SILENT = "silent", "未反馈"
 
 
+class BatchStatus(LabelledStatus):
+    """A monthly 动态复核 batch: the providers answer their lists, then the town reviews the households whose
+    records changed."""
+
+    CHECKING = "checking", "部门复核中"
+    REVIEWING = "reviewing", "待审核变化"
+    CLOSED = "closed", "复核完成"
+
+
 class Satisfaction(LabelledStatus):
     """The applicant's answer at the 回访 (or none, when the visit was not made in time)."""
 
@@ -478,6 +487,7 @@ LABEL_TABLES: dict[str, type[LabelledStatus]] = {
     "satisfaction": Satisfaction,
     "household_check": CheckStatus,
     "check_answer": AnswerStatus,
+    "household_batch": BatchStatus,
     "unit_kind": UnitKind,
     "unit_event": UnitEventKind,
     "topic": TopicStatus,

@@ -2,6 +2,7 @@
 
 from meeting.actions import (
     assistance,
+    batches,
     calls,
     checks,
     coordination,
@@ -22,6 +23,6 @@ from meeting.actions._registry import registry
 
 MODULES = (topics, calls, meetings, minutes, resolutions, reports, majors, matters, petitions, coordination,
            membership, directory_actions, progress, assistance, handlings,
-           checks)
+           checks, batches)
 
 __all__ = ["MODULES", "registry"]

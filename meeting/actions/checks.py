@@ -43,7 +43,7 @@ def _answer(ctx: ActionContext, *statuses: AnswerStatus) -> tuple[CheckAnswer, H
     return row, load(ctx.session, HouseholdCheck, row.check_id, "核对")
 
 
-def _requester(ctx: ActionContext, username: str | None) -> tuple[str | None, str]:
+def requester(ctx: ActionContext, username: str | None) -> tuple[str | None, str]:
     """(the town, the group the report goes back to): the town's 民政办, or the 核对 office."""
     groups = groups_of(ctx.session, username) if username else []
     for g in groups:
@@ -67,7 +67,7 @@ def _requester(ctx: ActionContext, username: str | None) -> tuple[str | None, st
 )
 def register(ctx: ActionContext) -> dict[str, Any]:
     who = starter(ctx)
-    town, group = _requester(ctx, who)
+    town, group = requester(ctx, who)
     errors: dict[str, str] = {}
     aid_type = text(ctx, "check_aid_type")
     if aid_type not in checks.CHECK_AID_TYPES:

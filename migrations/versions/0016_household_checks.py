@@ -1,6 +1,7 @@
 """家庭经济状况核对 (seed 一(三)): household checks and the provider departments' answers
 
-``household_checks`` (a household asked about, with its signed 授权书; members' 身份证号 kept here only) and
+``household_batches`` and ``household_batch_rows`` (the monthly 动态复核: one list per provider, a row per household
+and provider, changes flagged), ``household_checks`` (a household asked about, with its signed 授权书; members' 身份证号 kept here only) and
 ``household_check_answers`` (each provider's typed findings, 无记录 / 无法核实, or 未反馈 at its deadline; indexed by
 provider for the statistics).
 
@@ -79,8 +80,55 @@ def upgrade() -> None:
         batch_op.create_index('ix_household_check_answers_provider_created', ['provider', 'created_at'], unique=False)
         batch_op.create_index('ix_household_check_answers_provider_status', ['provider', 'status'], unique=False)
 
+    op.create_table('household_batches',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=64), nullable=False),
+    sa.Column('town_code', sa.String(length=32), nullable=True),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('requester_group', sa.String(length=64), nullable=False),
+    sa.Column('started_by', sa.String(length=64), nullable=True),
+    sa.Column('households', sa.Integer(), nullable=False),
+    sa.Column('changed', sa.Integer(), nullable=False),
+    sa.Column('review_comment', sa.Text(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('instance_id', sa.String(length=64), nullable=True),
+    sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('checking', 'reviewing', 'closed')", name=op.f('ck_household_batches_status')),
+    sa.ForeignKeyConstraint(['town_code'], ['units.code'], name=op.f('fk_household_batches_town_code_units')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_household_batches')),
+    sa.UniqueConstraint('number', name=op.f('uq_household_batches_number'))
+    )
+    with op.batch_alter_table('household_batches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_household_batches_instance_id'), ['instance_id'], unique=False)
+
+    op.create_table('household_batch_rows',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('check_id', sa.Integer(), nullable=False),
+    sa.Column('provider', sa.String(length=32), nullable=False),
+    sa.Column('baseline', sa.Text(), nullable=False),
+    sa.Column('value', sa.Text(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('changed', sa.Boolean(), nullable=False),
+    sa.CheckConstraint("status IN ('pending', 'found', 'no_record', 'unverifiable', 'silent')", name=op.f('ck_household_batch_rows_status')),
+    sa.ForeignKeyConstraint(['batch_id'], ['household_batches.id'], name=op.f('fk_household_batch_rows_batch_id_household_batches')),
+    sa.ForeignKeyConstraint(['check_id'], ['household_checks.id'], name=op.f('fk_household_batch_rows_check_id_household_checks')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_household_batch_rows'))
+    )
+    with op.batch_alter_table('household_batch_rows', schema=None) as batch_op:
+        batch_op.create_index('ix_household_batch_rows_batch_changed', ['batch_id', 'changed'], unique=False)
+        batch_op.create_index('ix_household_batch_rows_batch_provider', ['batch_id', 'provider', 'id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('household_batch_rows', schema=None) as batch_op:
+        batch_op.drop_index('ix_household_batch_rows_batch_provider')
+        batch_op.drop_index('ix_household_batch_rows_batch_changed')
+    op.drop_table('household_batch_rows')
+    with op.batch_alter_table('household_batches', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_household_batches_instance_id'))
+    op.drop_table('household_batches')
     with op.batch_alter_table('household_check_answers', schema=None) as batch_op:
         batch_op.drop_index('ix_household_check_answers_provider_status')
         batch_op.drop_index('ix_household_check_answers_provider_created')

@@ -8,16 +8,24 @@ their town's; a provider department the checks it was asked about. 身份证号 
 
 from __future__ import annotations
 
+import io
 from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.paging import Key, page
-from meeting import cases, check_doc, check_report, check_stats, checks
-from meeting.models import CheckAnswer, HouseholdCheck, Unit
+from meeting import cases, check_batch, check_doc, check_report, check_stats, checks
+from meeting.models import (
+    CheckAnswer,
+    HouseholdBatch,
+    HouseholdBatchRow,
+    HouseholdCheck,
+    PersonalDataView,
+    Unit,
+)
 from meeting.statuses import CheckStatus
 from web.auth import me, roles_required
 from web.paging import page_args, pager_links
@@ -120,3 +128,69 @@ def stats() -> Any:
     with database().sessions() as s:
         return render_template("checks/stats.html", provider_stats=check_stats.provider_stats(s),
                                totals=check_stats.totals(s))
+
+
+# ------------------------------------------------------------------------------------------------ 动态复核 batches
+def _batch_access(s: Any, viewer: cases.Viewer, batch: HouseholdBatch) -> tuple[bool, bool]:
+    """(may see the batch, may download a provider's list): the requester's town, the 核对 office and the
+    supervisors see it; each provider downloads its own list, the 核对 office every list."""
+    provider = viewer.unit in check_batch.providers(s)
+    sees = (checks.requester_groups(viewer) or provider
+            or (batch.town_code is not None and batch.town_code in cases.town_codes_of(viewer)))
+    return sees, provider or checks.CHECK_OFFICE in viewer.groups
+
+
+@bp.get("/batches/<int:batch_id>")
+@login_required
+def batch(batch_id: int) -> Any:
+    viewer = _viewer()
+    if not _may_list(viewer):
+        abort(403)
+    with database().sessions() as s:
+        row = s.get(HouseholdBatch, batch_id)
+        if row is None:
+            abort(404)
+        sees, _download = _batch_access(s, viewer, row)
+        if not sees:
+            abort(403)
+        names = dict(s.execute(select(Unit.code, Unit.name)).all())
+        progress = s.execute(select(HouseholdBatchRow.provider, HouseholdBatchRow.status, func.count())
+                             .where(HouseholdBatchRow.batch_id == row.id)
+                             .group_by(HouseholdBatchRow.provider, HouseholdBatchRow.status)).all()
+        by_provider: dict[str, dict[str, int]] = {}
+        for provider, status, n in progress:
+            by_provider.setdefault(provider, {})[status] = int(n)
+        mine = {p for p in by_provider if p == viewer.unit or checks.CHECK_OFFICE in viewer.groups}
+        changed = [(r, c.applicant_name, checks.masked(c)["id_number"], names.get(r.provider, r.provider))
+                   for r, c in check_batch.changed_rows(s, row.id)]
+        return render_template("checks/batch.html", batch=row, names=names, by_provider=by_provider, mine=mine,
+                               changed=changed)
+
+
+@bp.get("/batches/<int:batch_id>/<provider>.xlsx")
+@login_required
+def batch_list(batch_id: int, provider: str) -> Any:
+    """A provider's list, streamed from the database into the workbook; full identity numbers, so the download
+    is written to the personal-data log."""
+    viewer = _viewer()
+    if not _may_list(viewer):
+        abort(403)
+    db, now = database(), workflow().now()
+    with db.transaction() as s:
+        row = s.get(HouseholdBatch, batch_id)
+        if row is None or provider not in check_batch.providers(s):
+            abort(404)
+        _sees, download = _batch_access(s, viewer, row)
+        if not download or (provider != viewer.unit and checks.CHECK_OFFICE not in viewer.groups):
+            abort(403)
+        s.add(PersonalDataView(at=now, actor=viewer.username, subject="household_batch", subject_id=row.id,
+                               subject_number=row.number, town_code=row.town_code, fields="身份证号",
+                               purpose="下载动态复核清单"))
+        out = io.BytesIO()
+        check_batch.write_xlsx(check_batch.provider_rows(s, row.id, provider), out,
+                               f"{row.number} {row.month} 动态复核清单")
+        number = row.number
+    name = quote(f"动态复核清单-{number}-{provider}.xlsx")
+    return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=\"batch-{batch_id}-{provider}.xlsx\"; "
+                                                    f"filename*=UTF-8''{name}"})
