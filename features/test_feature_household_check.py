@@ -7,17 +7,26 @@ from datetime import timedelta
 from typing import Any
 
 import docx
-from pytest_bdd import parsers, scenarios, then, when
+import openpyxl
+from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import func, select
 from steps.common import checks_refusal, rows, table
 from steps.world import World
 
 from engine.attachments import store_attachment
 from engine.errors import FormError
-from meeting import check_doc, check_stats, checks
+from meeting import check_batch, check_doc, check_stats, checks
 from meeting.cases import viewer_for
-from meeting.models import CheckAnswer, HouseholdCheck, PersonalDataView, Unit
-from meeting.statuses import AnswerStatus, CheckStatus
+from meeting.models import (
+    CheckAnswer,
+    HouseholdBatch,
+    HouseholdBatchRow,
+    HouseholdCheck,
+    PersonalDataView,
+    Unit,
+)
+from meeting.rules import load_rules
+from meeting.statuses import AnswerStatus, BatchStatus, CheckStatus
 from meeting.workdays import add_workdays
 
 scenarios("家庭经济状况核对.feature")
@@ -200,3 +209,129 @@ def cannot_see(world: World, who: str, applicant: str) -> None:
         check = s.get(HouseholdCheck, _check(world, applicant).id)
         assert check is not None and not checks.may_see(s, viewer, check)
     assert applicant not in visible
+
+
+# ---------------------------------------------------------------------------------------------- 动态复核
+def _completed_check(world: World, who: str, applicant: str, vehicles: str, id_number: str) -> None:
+    user = world.user(who)
+    with world.db.transaction() as s:
+        authorization = store_attachment(s, "authorization", "授权书.pdf", b"%PDF-1.4 signed", user,
+                                         world.clock.now()).id
+    world.start(user, "household_check", form_values={
+        "check_aid_type": "临时救助", "applicant_name": applicant, "applicant_id_number": id_number,
+        "applicant_address": "五里镇安岭村", "authorization": authorization})
+    with world.db.sessions() as s:
+        check_id = s.scalar(select(func.max(HouseholdCheck.id)))
+    for unit in ("zhujian", "renshe", "gongan"):
+        task = next(t for t in world.open_tasks(unit) if t.context.get("check_id") == check_id)
+        if unit == "gongan" and vehicles != "无":
+            values: dict[str, Any] = {"answer_outcome": "found", "ga_vehicles": vehicles}
+        else:
+            values = {"answer_outcome": "no_record", "answer_reason": "查无记录。"}
+        world.submit(unit, task, values)
+        assert world.error is None, world.error
+    world.submit("区核对办公室", world.find("区核对办公室", "审核核对报告"), {"review_comment": "核对完毕。"})
+    assert world.error is None, world.error
+
+
+@given(parsers.parse('"{who}"为"{applicant}"申请的家庭经济状况核对已出具报告，汉滨公安分局核对到机动车辆"{vehicles}"'))
+def given_completed_check(world: World, who: str, applicant: str, vehicles: str) -> None:
+    number = {"张三": "610902198001010019", "李四": "610902195503030040"}[applicant]
+    _completed_check(world, who, applicant, vehicles, number)
+
+
+def _batch(world: World) -> HouseholdBatch:
+    with world.db.sessions() as s:
+        found = s.scalars(select(HouseholdBatch).order_by(HouseholdBatch.id.desc())).first()
+    assert found is not None, "没有动态复核批次"
+    return found
+
+
+@when(parsers.parse('"{who}"发起"{month}"月的动态复核'))
+def start_batch(world: World, who: str, month: str) -> None:
+    instance = world.attempt(lambda: world.start(world.user(who), "household_batch",
+                                                 form_values={"batch_month": month}))
+    assert world.error is None, world.error
+    world.remember_instance("household_batch", instance)
+
+
+def _sheet(world: World, unit: str) -> Any:
+    batch = _batch(world)
+    out = io.BytesIO()
+    with world.db.sessions() as s:
+        check_batch.write_xlsx(check_batch.provider_rows(s, batch.id, world.unit_code(unit)), out, batch.number)
+    return openpyxl.load_workbook(io.BytesIO(out.getvalue()))
+
+
+@then(parsers.parse('"{unit}"的复核清单有{n:d}户'))
+def list_size(world: World, unit: str, n: int) -> None:
+    ws = _sheet(world, unit).worksheets[0]
+    assert ws.max_row - 2 == n, ws.max_row
+
+
+def _upload(world: World, unit: str, workbook: Any) -> None:
+    out = io.BytesIO()
+    workbook.save(out)
+    user = world.user(unit)
+    with world.db.transaction() as s:
+        attachment = store_attachment(s, "batch_file", "复核清单.xlsx", out.getvalue(), user, world.clock.now()).id
+    world.submit(unit, world.find(unit, "填报复核清单"), {"batch_file": attachment})
+    assert world.error is None, world.error
+
+
+@when(parsers.parse('"{unit}"在复核清单中把"{applicant}"的本次核对情况填为"{value}"后上传'))
+def upload_changed(world: World, unit: str, applicant: str, value: str) -> None:
+    workbook = _sheet(world, unit)
+    ws = workbook.worksheets[0]
+    for row in ws.iter_rows(min_row=3):
+        if row[1].value == applicant:
+            row[5].value = value
+    _upload(world, unit, workbook)
+
+
+@when(parsers.parse('"{unit}"上传复核清单，不作修改'))
+def upload_unchanged(world: World, unit: str) -> None:
+    _upload(world, unit, _sheet(world, unit))
+
+
+@when("时间来到动态复核的反馈期限之后")
+def after_batch_deadline(world: World) -> None:
+    with world.db.sessions() as s:
+        due = add_workdays(s, _batch(world).created_at, load_rules(s).check_answer_workdays)
+    world.move_to(due + timedelta(minutes=1))
+
+
+def _rows(world: World, applicant: str) -> list[HouseholdBatchRow]:
+    batch = _batch(world)
+    with world.db.sessions() as s:
+        return list(s.scalars(select(HouseholdBatchRow).join(HouseholdCheck, HouseholdCheck.id == HouseholdBatchRow.check_id)
+                              .where(HouseholdBatchRow.batch_id == batch.id, HouseholdCheck.applicant_name == applicant)))
+
+
+@then(parsers.parse('动态复核中"{applicant}"的"{unit}"核对情况有变化'))
+def row_changed(world: World, applicant: str, unit: str) -> None:
+    code = world.unit_code(unit)
+    assert [r.provider for r in _rows(world, applicant) if r.changed] == [code]
+
+
+@then(parsers.parse('动态复核中"{applicant}"没有变化'))
+def row_unchanged(world: World, applicant: str) -> None:
+    rows_ = _rows(world, applicant)
+    assert rows_ and not any(r.changed for r in rows_)
+
+
+@then(parsers.parse('动态复核中"{unit}"的清单记为"{status}"'))
+def list_status(world: World, unit: str, status: str) -> None:
+    batch = _batch(world)
+    with world.db.sessions() as s:
+        got = set(s.scalars(select(HouseholdBatchRow.status).where(
+            HouseholdBatchRow.batch_id == batch.id, HouseholdBatchRow.provider == world.unit_code(unit))))
+    assert got == {AnswerStatus.from_label(status)}, got
+
+
+@then(parsers.parse('动态复核的状态为"{status}"，在册家庭{n:d}户，有变化{changed:d}户'))
+def batch_done(world: World, status: str, n: int, changed: int) -> None:
+    batch = _batch(world)
+    assert (batch.status, batch.households, batch.changed) == (BatchStatus.from_label(status), n, changed)
+    with world.db.sessions() as s:
+        assert check_batch.rechecked_households(s) == n

@@ -76,6 +76,7 @@ PROCESSES = {
     "联席会议": "joint_meeting",
     "议定事项落实": "resolution_item",
     "家庭经济状况核对": "household_check",
+    "动态复核": "household_batch",
     "重大问题报区政府决定": "major_issue",
     "成员单位调整": "membership_change",
     "交办事项": "assigned_matter",
