@@ -156,7 +156,7 @@ def changed_rows(session: Session, batch_id: int, limit: int = 200) -> list[tupl
     return [(r, c) for r, c in session.execute(
         select(HouseholdBatchRow, HouseholdCheck).join(HouseholdCheck, HouseholdCheck.id == HouseholdBatchRow.check_id)
         .where(HouseholdBatchRow.batch_id == batch_id, HouseholdBatchRow.changed.is_(True))
-        .order_by(HouseholdBatchRow.id).limit(limit)).tuples()]
+        .order_by(HouseholdBatchRow.id).limit(limit))]
 
 
 def rechecked_households(session: Session) -> int:

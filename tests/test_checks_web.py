@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterator
 
 import docx
+import openpyxl
 import pytest
 from sqlalchemy import select
 from web_support import LiveApp, live_app
@@ -16,7 +17,7 @@ from web_support import LiveApp, live_app
 from engine.clock import ManualClock
 from meeting import demo_checks
 from meeting.demo import DEMO_START, Walkthrough
-from meeting.models import CheckAnswer, HouseholdCheck, PersonalDataView
+from meeting.models import CheckAnswer, HouseholdBatch, HouseholdCheck, PersonalDataView
 
 ID_NUMBER, MASKED_ID = "610902198001010019", "6109**********0019"
 MEMBER, MASKED_MEMBER = "610902198205050020", "6109**********0020"
@@ -117,3 +118,23 @@ def test_a_provider_answers_in_its_own_form_in_the_browser(live: LiveApp) -> Non
     assert answer.findings == {"zj_properties": [{"address": "安岭村1号", "area": 80, "state": "自住"},
                                                  {"address": "安岭村2号", "area": 45.5, "state": "出租"}],
                                "zj_fund_balance": 3000}
+
+
+def test_the_batch_page_and_a_providers_list(live: LiveApp) -> None:
+    with live.db.sessions() as s:
+        batch = s.scalars(select(HouseholdBatch)).one()
+    town = live.client("wuli_mzb").get(f"/checks/batches/{batch.id}")
+    assert town.status_code == 200 and batch.number in town.text and 'data-provider="gongan"' in town.text
+    assert f"/checks/batches/{batch.id}/gongan.xlsx" not in town.text  # the lists are the providers' own
+    assert live.client("laocheng_window").get(f"/checks/batches/{batch.id}").status_code == 403
+    gongan = live.client("gongan")
+    assert f"/checks/batches/{batch.id}/gongan.xlsx" in gongan.get(f"/checks/batches/{batch.id}").text
+    assert gongan.get(f"/checks/batches/{batch.id}/renshe.xlsx").status_code == 403
+    got = gongan.get(f"/checks/batches/{batch.id}/gongan.xlsx")
+    assert got.status_code == 200 and got.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+    rows = list(openpyxl.load_workbook(io.BytesIO(got.content)).worksheets[0].iter_rows(values_only=True))
+    assert rows[1][:6] == ("序号", "户主姓名", "身份证号", "家庭住址", "上次核对情况", "本次核对情况")
+    assert rows[2][1] == "陈明" and rows[2][2] == ID_NUMBER
+    with live.db.sessions() as s:
+        view = s.scalars(select(PersonalDataView).order_by(PersonalDataView.id.desc())).first()
+    assert view is not None and (view.actor, view.subject, view.purpose) == ("gongan", "household_batch", "下载动态复核清单")
