@@ -91,12 +91,12 @@ def took_workdays(session: Session, answer: CheckAnswer, now: datetime) -> int:
 
 
 # ------------------------------------------------------------------------------------------------------- access
-def requester_groups(viewer: Viewer) -> bool:
+def sees_all(viewer: Viewer) -> bool:
     return bool(ALL_SEE & viewer.groups)
 
 
 def visible_filter(viewer: Viewer) -> ColumnElement[bool]:
-    if requester_groups(viewer):
+    if sees_all(viewer):
         return HouseholdCheck.id.isnot(None)
     conditions: list[ColumnElement[bool]] = []
     towns = town_codes_of(viewer)
@@ -114,7 +114,7 @@ def _asked(session: Session, viewer: Viewer, check: HouseholdCheck) -> bool:
 
 
 def may_see(session: Session, viewer: Viewer, check: HouseholdCheck) -> bool:
-    if requester_groups(viewer) or (check.town_code and check.town_code in town_codes_of(viewer)):
+    if sees_all(viewer) or (check.town_code and check.town_code in town_codes_of(viewer)):
         return True
     return _asked(session, viewer, check)
 

@@ -42,7 +42,7 @@ def _viewer() -> cases.Viewer:
 
 
 def _may_list(viewer: cases.Viewer) -> bool:
-    return checks.requester_groups(viewer) or bool(cases.town_codes_of(viewer)) or viewer.unit is not None
+    return checks.sees_all(viewer) or bool(cases.town_codes_of(viewer)) or viewer.unit is not None
 
 
 @bp.get("/")
@@ -135,7 +135,7 @@ def _batch_access(s: Any, viewer: cases.Viewer, batch: HouseholdBatch) -> tuple[
     """(may see the batch, may download a provider's list): the requester's town, the 核对 office and the
     supervisors see it; each provider downloads its own list, the 核对 office every list."""
     provider = viewer.unit in check_batch.providers(s)
-    sees = (checks.requester_groups(viewer) or provider
+    sees = (checks.sees_all(viewer) or provider
             or (batch.town_code is not None and batch.town_code in cases.town_codes_of(viewer)))
     return sees, provider or checks.CHECK_OFFICE in viewer.groups
 
@@ -161,10 +161,13 @@ def batch(batch_id: int) -> Any:
         for provider, status, n in progress:
             by_provider.setdefault(provider, {})[status] = int(n)
         mine = {p for p in by_provider if p == viewer.unit or checks.CHECK_OFFICE in viewer.groups}
+        # The changes are the requester's to review: a provider sees its own list, not the others' answers.
+        requester = checks.sees_all(viewer) or (row.town_code is not None
+                                                and row.town_code in cases.town_codes_of(viewer))
         changed = [(r, c.applicant_name, checks.masked(c)["id_number"], names.get(r.provider, r.provider))
-                   for r, c in check_batch.changed_rows(s, row.id)]
+                   for r, c in check_batch.changed_rows(s, row.id)] if requester else []
         return render_template("checks/batch.html", batch=row, names=names, by_provider=by_provider, mine=mine,
-                               changed=changed)
+                               changed=changed, requester=requester)
 
 
 @bp.get("/batches/<int:batch_id>/<provider>.xlsx")
