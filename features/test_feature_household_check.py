@@ -15,6 +15,7 @@ from steps.world import World
 
 from engine.attachments import store_attachment
 from engine.errors import FormError
+from engine.models import Schedule
 from meeting import check_batch, check_doc, check_stats, checks
 from meeting.cases import viewer_for
 from meeting.models import (
@@ -27,6 +28,7 @@ from meeting.models import (
 )
 from meeting.rules import load_rules
 from meeting.statuses import AnswerStatus, BatchStatus, CheckStatus
+from meeting.supervision_schedules import ensure_default_schedules
 from meeting.workdays import add_workdays
 
 scenarios("家庭经济状况核对.feature")
@@ -335,3 +337,26 @@ def batch_done(world: World, status: str, n: int, changed: int) -> None:
     assert (batch.status, batch.households, batch.changed) == (BatchStatus.from_label(status), n, changed)
     with world.db.sessions() as s:
         assert check_batch.rechecked_households(s) == n
+
+
+@given("每月动态复核按默认计划设置")
+def given_monthly_schedule(world: World) -> None:
+    with world.db.transaction() as s:
+        assert "每月动态复核" in ensure_default_schedules(s, world.clock.now())
+
+
+@when("时间来到每月动态复核计划的下次发起时间之后")
+def to_monthly_run(world: World) -> None:
+    with world.db.sessions() as s:
+        row = s.scalars(select(Schedule).where(Schedule.process_key == "household_batch")).one()
+    assert row.next_run_at is not None
+    world.move_to(row.next_run_at + timedelta(minutes=1))
+
+
+@then(parsers.parse('有{n:d}个动态复核批次，由"{who}"审核，在册家庭{households:d}户'))
+def scheduled_batches(world: World, n: int, who: str, households: int) -> None:
+    with world.db.sessions() as s:
+        batches = list(s.scalars(select(HouseholdBatch)))
+    assert len(batches) == n
+    assert (batches[0].requester_group, batches[0].town_code, batches[0].households) == (world.group(who), None,
+                                                                                          households)

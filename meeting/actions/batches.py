@@ -6,12 +6,13 @@ the households whose records changed go to the requester's review."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from engine.actions import ActionContext
 from engine.errors import FormError
 from engine.models import Attachment
-from meeting import check_batch
+from meeting import check_batch, checks
 from meeting.actions._common import link, load, need_id, text
 from meeting.actions._registry import registry
 from meeting.actions.assistance import starter
@@ -26,6 +27,13 @@ from meeting.workdays import add_workdays
 MONTH = re.compile(r"^20\d\d-(0[1-9]|1[0-2])$")
 
 
+def _scheduled_at(ctx: ActionContext) -> datetime:
+    try:
+        return datetime.fromisoformat(str(ctx.data.get("scheduled_at")))
+    except ValueError:
+        return ctx.now
+
+
 def _batch(ctx: ActionContext, *statuses: BatchStatus) -> HouseholdBatch:
     batch = load(ctx.session, HouseholdBatch, need_id(ctx, "batch_id"), "动态复核")
     if statuses:
@@ -37,13 +45,17 @@ def _batch(ctx: ActionContext, *statuses: BatchStatus) -> HouseholdBatch:
     "batch.open",
     title="生成动态复核清单",
     description="按月对本镇（街办）或全区在册家庭（已完成核对的家庭）开展动态复核：每个核对部门一份清单，每户一行。",
-    reads=("batch_month",),
+    reads=("batch_month", "schedule", "scheduled_at"),
     returns=("batch_id", "batch_number", "batch_providers", "requester_group"),
 )
 def open_batch(ctx: ActionContext) -> dict[str, Any]:
     who = starter(ctx)
-    town, group = requester(ctx, who)
+    scheduled = bool(ctx.data.get("schedule"))
+    # A scheduled start (the monthly 计划) re-checks the whole district for the 核对 office, for its month.
+    town, group = (None, checks.CHECK_OFFICE) if scheduled else requester(ctx, who)
     month = text(ctx, "batch_month")
+    if scheduled and not month:
+        month = iso_local(_scheduled_at(ctx))[:7]
     if not MONTH.match(month):
         raise FormError({"batch_month": "请按“2026-06”的格式填写复核月份"})
     batch = HouseholdBatch(number=check_batch.next_number(ctx.session, ctx.now), town_code=town, month=month,
@@ -53,7 +65,9 @@ def open_batch(ctx: ActionContext) -> dict[str, Any]:
     ctx.session.flush()
     codes = check_batch.providers(ctx.session)
     if not check_batch.fan_out(ctx.session, batch, codes):
-        raise FormError({"batch_month": "没有已完成核对的在册家庭，无需复核"})
+        if not scheduled:
+            raise FormError({"batch_month": "没有已完成核对的在册家庭，无需复核"})
+        codes = []  # nothing on the rolls this month: the batch closes at once, no provider is asked
     ctx.set_business_key(batch.number)
     return {"batch_id": batch.id, "batch_number": batch.number, "batch_providers": codes, "requester_group": group}
 
