@@ -85,13 +85,15 @@ def test_the_report_downloads_as_a_document(live: LiveApp) -> None:
     assert ID_NUMBER not in text + cells and "区住建局" in cells and "五里镇安岭村四组8号" in cells
 
 
-def test_provider_statistics_on_their_page_and_the_scorecards(live: LiveApp) -> None:
+def test_provider_statistics_on_their_page_the_scorecards_and_the_bulletin(live: LiveApp) -> None:
     page = live.client("hedui").get("/checks/stats")
     assert page.status_code == 200 and 'id="check-provider-stats"' in page.text
     assert 'data-unit="zonggonghui"' in page.text and "区总工会" in page.text
     assert live.client("renshe").get("/checks/stats").status_code == 403
     cards = live.client("convener").get("/monitor/units", params={"from": "2026-01-01", "to": "2026-12-31"})
     assert cards.status_code == 200 and 'id="check-provider-stats"' in cards.text and "区总工会" in cards.text
+    bulletin = live.client("office").get("/monitor/units/report", params={"from": "2026-01-01", "to": "2026-12-31"})
+    assert bulletin.status_code == 200 and 'id="check-provider-stats"' in bulletin.text
 
 
 def test_a_provider_answers_in_its_own_form_in_the_browser(live: LiveApp) -> None:

@@ -186,7 +186,7 @@ def silent(ctx: ActionContext) -> None:
     row, check = _answer(ctx, AnswerStatus.PENDING)
     row.status, row.on_time = AnswerStatus.SILENT, False
     row.workdays = checks.took_workdays(ctx.session, row, ctx.now)
-    notify_groups(ctx.session, [checks.CHECK_OFFICE, check.requester_group], "supervision",
+    notify_groups(ctx.session, [f"unit:{row.provider}", checks.CHECK_OFFICE, check.requester_group], "supervision",
                   f"核对部门逾期未反馈：{check.number}", "已记为“未反馈”，核对继续进行，纳入部门反馈情况统计。",
                   link("checks", check.id), ctx.now)
 

@@ -132,6 +132,7 @@ def report() -> Any:
     with database().sessions() as s:
         cards = scorecards(s, now, start, end, source)
         co_cards = co_scorecards(s, start, end)
+        providers = provider_stats(s, at_local(start, 0), at_local(start, 0) + timedelta(days=(end - start).days + 1))
         late = overdue_items(s, now, OVERDUE_LISTED)
         late_total = overdue_count(s, now) if len(late) >= OVERDUE_LISTED else len(late)
         names = dict(s.execute(select(Unit.code, Unit.name)).all())
@@ -145,4 +146,4 @@ def report() -> Any:
                 "days": (today - local_today(i.deadline)).days} for i in late]
     return render_template("monitor/report.html", cards=cards, co_cards=co_cards, start=start, end=end, errors=errors,
                            totals=totals, overdue=overdue, overdue_more=late_total - len(late), today=today,
-                           source=source)
+                           source=source, provider_stats=providers)
