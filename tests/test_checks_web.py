@@ -15,6 +15,7 @@ from sqlalchemy import select
 from web_support import LiveApp, live_app
 
 from engine.clock import ManualClock
+from engine.models import Attachment
 from meeting import demo_checks
 from meeting.demo import DEMO_START, Walkthrough
 from meeting.models import CheckAnswer, HouseholdBatch, HouseholdCheck, PersonalDataView
@@ -140,3 +141,24 @@ def test_the_batch_page_and_a_providers_list(live: LiveApp) -> None:
     with live.db.sessions() as s:
         view = s.scalars(select(PersonalDataView).order_by(PersonalDataView.id.desc())).first()
     assert view is not None and (view.actor, view.subject, view.purpose) == ("gongan", "household_batch", "下载动态复核清单")
+
+
+def test_a_town_requests_a_check_in_the_browser_with_the_signed_authorization(live: LiveApp) -> None:
+    client = live.client("wuli_mzb")
+    form = {"process_key": "household_check", "start_event": "start", "check_aid_type": "医疗救助",
+            "applicant_name": "吴九", "applicant_id_number": ID_NUMBER, "applicant_address": "五里镇五里村",
+            "household_members": "吴小九，610902201008080030，子"}
+    refused = client.post("/start", data=form, token_from="/start")
+    assert refused.status_code == 422 and "未上传申请人及家庭成员签字的授权书，不能发起核对" in refused.text
+    with live.db.sessions() as s:
+        assert s.scalar(select(HouseholdCheck.id).where(HouseholdCheck.applicant_name == "吴九")) is None
+    started = client.post("/start", data=form, token_from="/start",
+                          files={"authorization": ("授权书.pdf", b"%PDF-1.4 signed", "application/pdf")})
+    assert started.status_code in (200, 302), started.text[:500]
+    with live.db.sessions() as s:
+        check = s.scalars(select(HouseholdCheck).where(HouseholdCheck.applicant_name == "吴九")).one()
+        attachment = s.get(Attachment, check.authorization_id)
+        providers = set(s.scalars(select(CheckAnswer.provider).where(CheckAnswer.check_id == check.id)))
+    assert attachment is not None and attachment.instance_id == check.instance_id
+    assert providers == {"weijian", "renshe", "gongan"}
+    assert check.members == [{"name": "吴小九", "id_number": "610902201008080030", "relation": "子"}]

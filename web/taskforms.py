@@ -240,7 +240,7 @@ def parse_form(req: Request, form: list[dict[str, Any]]) -> ParsedForm:
 
 
 def store_uploads(session: Session, uploads: list[Upload], username: str, now: datetime,
-                  instance_id: str) -> dict[str, str]:
+                  instance_id: str | None) -> dict[str, str]:
     """Checks and stores each file in ``session``; returns field id -> attachment id. FormError on a bad file."""
     return {u.field_id: store_attachment(session, u.field_id, u.file_name, u.data, username, now, instance_id).id
             for u in uploads}
