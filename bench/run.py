@@ -44,6 +44,7 @@ TARGETS: dict[str, float] = {
     "ledger_api_p95_ms_100k_pg": 50, "ledger_export_100k_s": 10, "ledger_export_rss_mb": 150,
     "dashboard_p95_ms_100k": 100, "pg_complete_p99_ms_16_clients": 300,
     "timer_tick_ms_100k": 10, "state_kib_mi17": 20,
+    "household_batch_10k_s": 30, "household_batch_rss_mb": 200, "household_batch_10k_pg_s": 30,
 }
 # The lists read at 1k and 100k rows (bench/scale.py): each list's page may grow by half at most.
 LISTS = ("inbox", "ledger_api", "instances", "notifications", "audit")
@@ -62,10 +63,10 @@ FIGURES = (
     "http_complete_p50_ms", "http_complete_p95_ms", "lifecycle_17_ms", *LIST_FIGURES, "dashboard_p95_ms_100k",
     "ledger_export_100k_s", "ledger_export_rss_mb", "timer_tick_ms_100k", "state_kib_mi17", "state_kib_200",
     "pg_completions_per_s_16_clients", "pg_complete_p99_ms_16_clients",
-    *PAGE_WEIGHTS,
+    *PAGE_WEIGHTS, "household_batch_10k_s", "household_batch_rss_mb", "household_batch_10k_pg_s",
 )
 PG_FIGURES = ("three_task_pg_ms", "statements_per_instance_pg", *(f for f in LIST_FIGURES if f.endswith("_pg")),
-              "pg_completions_per_s_16_clients", "pg_complete_p99_ms_16_clients")
+              "pg_completions_per_s_16_clients", "pg_complete_p99_ms_16_clients", "household_batch_10k_pg_s")
 # The unit users the benchmarks act as (demo users are named after their unit).
 THREE_TASK_USER, INBOX_USER = "caizheng", "yibao"
 WEB_PROCESSES = 2  # gunicorn processes on PostgreSQL, one per core (web/gunicorn_conf.py)
@@ -87,11 +88,12 @@ class Plan:
     n_loop: int
     pg_seconds: float  # how long the 16 clients complete tasks
     pg_per_client: int  # tasks waiting for each client (the run ends early when they run out)
+    batch_households: int = 10_000  # households of the 动态复核 batch (bench/household_batch.py)
 
     @classmethod
     def make(cls, quick: bool) -> Plan:
         if quick:
-            return cls(True, 5, 1, 5, 5, 1, (200, 2_000), 5, 5, 5, 2, 10)
+            return cls(True, 5, 1, 5, 5, 1, (200, 2_000), 5, 5, 5, 2, 10, batch_households=200)
         return cls(False, 300, 20, 500, 500, 3, (1_000, 100_000), 300, 50, 200, 30, 1_000)
 
 
@@ -543,6 +545,9 @@ def run(plan: Plan, out: Path = RESULTS, pg: bool = True) -> Results:
         step("page weight: inbox, task page, dashboard")
         run_page_weight(tmp, password_hash, results)
 
+        step(f"动态复核: a batch of {plan.batch_households} households x 6 providers (fan-out, worker memory)")
+        run_household_batch(f"sqlite:///{tmp}/batch.db", password_hash, plan, results, "sqlite")
+
         step("lifecycle: whole joint meetings")
         meetings, mi17 = run_lifecycle(f"sqlite:///{tmp}/lifecycle.db", plan.n_lifecycle)
         results.add("lifecycle_17_ms", statistics.median(meetings), "ms", len(meetings), "median per meeting",
@@ -572,6 +577,9 @@ def run(plan: Plan, out: Path = RESULTS, pg: bool = True) -> Results:
                     run_pg_throughput(db, schema_url, plan, results)
                 finally:
                     db.dispose()
+                step(f"PostgreSQL: 动态复核 of {plan.batch_households} households x 6 providers")
+                with pg_schema(base) as batch_url:
+                    run_household_batch(batch_url, password_hash, plan, results, "postgresql")
                 step(f"PostgreSQL: inbox and ledger with {plan.list_sizes[0]} and {plan.list_sizes[1]} rows")
                 scale.run_postgresql(base, password_hash, plan, results, _bulk_spec, pg_schema)
     else:
@@ -585,6 +593,30 @@ def run(plan: Plan, out: Path = RESULTS, pg: bool = True) -> Results:
         print(f"\n{warning}")
     print(f"\n{out} written in {results.machine['bench_seconds']} s")
     return results
+
+
+def run_household_batch(url: str, password_hash: str, plan: Plan, results: Results, backend: str) -> None:
+    """The monthly 动态复核 fan-out (bench/household_batch.py): N households x 6 providers started in a child
+    process; on SQLite also its peak memory."""
+    from bench.household_batch import add_households, measure
+    from bench.world import T0
+
+    db = prepare(url, password_hash)
+    try:
+        add_households(db, plan.batch_households, T0)
+    finally:
+        db.dispose()
+    got = measure(url)
+    if got["rows"] != plan.batch_households * 6 or got["tasks"] != 6:
+        raise RuntimeError(f"household batch fanned out wrongly: {got}")
+    extra = {"households": got["households"], "rows": got["rows"], "provider_tasks": got["tasks"]}
+    if backend == "sqlite":
+        results.add("household_batch_10k_s", got["seconds"], "s", 1, "start of one batch (fan-out)", backend, **extra)
+        results.add("household_batch_rss_mb", got["rss_mb"], "MiB", 1, "peak RSS of the process starting the batch",
+                    backend, rss_before_mb=got["rss_before_mb"], **extra)
+    else:
+        results.add("household_batch_10k_pg_s", got["seconds"], "s", 1, "start of one batch (fan-out)", backend,
+                    **extra)
 
 
 def run_pg_throughput(db: Any, url: str, plan: Plan, results: Results) -> None:

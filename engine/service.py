@@ -119,8 +119,9 @@ class WorkflowService:
         return self.starts.startable(actor)
 
     def start(self, key: str, actor: Actor, data: dict[str, Any] | None = None, start_event: str | None = None,
-              business_key: str | None = None, form_values: dict[str, Any] | None = None) -> CommandResult:
-        return self.starts.start(key, actor, data, start_event, business_key, form_values)
+              business_key: str | None = None, form_values: dict[str, Any] | None = None,
+              prepare: Callable[[Session], dict[str, Any]] | None = None) -> CommandResult:
+        return self.starts.start(key, actor, data, start_event, business_key, form_values, prepare)
 
     def send_message(self, name: str, actor: Actor, variables: dict[str, Any] | None = None,
                      business_key: str | None = None, instance_id: str | None = None) -> CommandResult:

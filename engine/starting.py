@@ -122,15 +122,20 @@ class Starts:
             return out
 
     def start(self, key: str, actor: Actor, data: dict[str, Any] | None = None, start_event: str | None = None,
-              business_key: str | None = None, form_values: dict[str, Any] | None = None) -> CommandResult:
+              business_key: str | None = None, form_values: dict[str, Any] | None = None,
+              prepare: Callable[[Session], dict[str, Any]] | None = None) -> CommandResult:
         """Start at a none start event. ``data`` comes from trusted code; ``form_values`` from a person (the
         start form, the API, the CLI) and is checked against the start event's camunda:formData: only its
-        fields, typed and validated (FormError 422 with a message per field)."""
+        fields, typed and validated (FormError 422 with a message per field). ``prepare`` runs in the command's
+        transaction before the form is checked and adds form values (a start page stores the files it was sent,
+        so a refused start leaves no file behind)."""
         with self.db.transaction() as s:
             model = latest_model(s, key)
             event = choose_start_event(model, start_event)
             if not may_start(actor.groups, event.get("starter_groups") or model.starter_groups):
                 raise Forbidden(f"您无权发起“{model.name}”")
+            if prepare is not None:
+                form_values = {**(form_values or {}), **prepare(s)}
             values = self.form_values(s, event, form_values) if form_values is not None or event.get("form") \
                 else {}
             return self.start_in(s, model, actor, {**(data or {}), **values}, event, business_key)

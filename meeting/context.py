@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting.case_context import case_subjects, case_titles
+from meeting.check_context import check_subjects, check_titles
 from meeting.item_context import item_subjects
 from meeting.meeting_context import meeting_subjects
 from meeting.models import (
@@ -44,7 +45,8 @@ def subject_titles(session: Session, contexts: list[dict[str, Any]]) -> list[str
     """One short title per task context, with one query per kind of record."""
     ids: dict[str, set[int]] = {"topic_id": set(), "meeting_id": set(), "resolution_id": set(),
                                 "major_issue_id": set(), "change_id": set(), "matter_id": set(),
-                                "petition_id": set(), "coordination_id": set(), "case_id": set()}
+                                "petition_id": set(), "coordination_id": set(), "case_id": set(),
+                                "check_id": set()}
     for ctx in contexts:
         for key in ids:
             if isinstance(ctx.get(key), int):
@@ -71,6 +73,8 @@ def subject_titles(session: Session, contexts: list[dict[str, Any]]) -> list[str
             names[("coordination_id", req.id)] = f"协调事项：{req.title}"
     for case_id, title in case_titles(session, ids["case_id"]).items():
         names[("case_id", case_id)] = title
+    for check_id, title in check_titles(session, ids["check_id"]).items():
+        names[("check_id", check_id)] = title
     if ids["meeting_id"]:
         for meeting in session.scalars(select(Meeting).where(Meeting.id.in_(ids["meeting_id"]))):
             names[("meeting_id", meeting.id)] = meeting.title
@@ -81,7 +85,7 @@ def subject_titles(session: Session, contexts: list[dict[str, Any]]) -> list[str
     for ctx in contexts:
         title = ""
         for key in ("resolution_id", "major_issue_id", "matter_id", "petition_id", "coordination_id", "case_id",
-                    "topic_id", "change_id", "meeting_id"):
+                    "check_id", "topic_id", "change_id", "meeting_id"):
             if isinstance(ctx.get(key), int) and (key, ctx[key]) in names:
                 title = names[(key, ctx[key])]
                 break
@@ -98,6 +102,7 @@ def subjects(session: Session, ctx: dict[str, Any]) -> list[Subject]:
     # The 请示 being decided, the draft minutes and the meeting with its agenda (meeting/meeting_context.py).
     out.extend(Subject(*row) for row in meeting_subjects(session, ctx, units))
     out.extend(Subject(*row) for row in case_subjects(session, ctx, units))
+    out.extend(Subject(*row) for row in check_subjects(session, ctx, units))
     mid = ctx.get("matter_id")
     if isinstance(mid, int) and (a := session.get(AssignedMatter, mid)) is not None:
         out.append(Subject("matter", a.id, "交办事项", a.title, matter_details(a, units)))

@@ -20,7 +20,7 @@ from engine.db import Database
 from engine.migrate import upgrade
 from engine.models import AuditEvent, HumanTask, Instance
 from engine.service import Actor, WorkflowService
-from meeting import demo_cases, demo_matters, demo_supervision, directory
+from meeting import demo_cases, demo_checks, demo_matters, demo_supervision, directory
 from meeting.models import (
     Attendance,
     DocumentNumber,
@@ -120,6 +120,7 @@ def _run(w: Walkthrough, other_sources: bool = False) -> dict[str, Any]:
     if other_sources:  # ``demo``: also 交办, 信访, 协调, towns' cases (demo_matters, demo_cases); bench.world: the meeting
         demo_matters.run(w)
         demo_cases.run(w)
+        demo_checks.run(w)
     return summary(w.db, meeting_instance, w.refused_by_rule)
 
 
@@ -281,6 +282,7 @@ def summary(db: Database, meeting_instance: str | None = None, refused_by_rule: 
             **demo_supervision.figures(s, refused_by_rule),
             **demo_matters.figures(s),
             **demo_cases.figures(s),
+            **demo_checks.figures(s),
             "audit_events": s.scalar(select(func.count()).select_from(AuditEvent)),
             "all_completed": total > 0 and completed == total,
         }

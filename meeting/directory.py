@@ -71,6 +71,7 @@ def _demo_users(session: Session) -> list[DemoUser]:
         DemoUser("approver", "流程发布审批人", None, ("approver",)),  # publishes the designer's versions
         DemoUser("admin", "运维管理员", None, ("admin",)),
         DemoUser("chaosong", "抄送阅文人员", None, ("cc",)),
+        DemoUser("hedui", "区民政局核对办公室", "minzheng", ("check",)),  # 家庭经济状况核对
         # 三员分立: three separate people administer the system (meeting/roles.py).
         DemoUser("sysadmin", "系统管理员", None, ("sysadmin",)),
         DemoUser("secadmin", "安全管理员", None, ("secadmin",)),

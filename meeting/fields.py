@@ -20,6 +20,7 @@ from engine.forms import (
     generic_field_types,
 )
 from engine.models import Attachment
+from meeting.check_fields import LINES
 from meeting.items import clean_item_rows
 from meeting.models import Topic, Unit
 
@@ -145,6 +146,7 @@ MEETING_FIELD_TYPES = (
     FieldType("topic", coerce_topic, choice=True),
     FieldType("topics", coerce_topics, empty=list),
     FieldType("resolution_items", coerce_resolution_items, empty=list, rows=True),
+    LINES,
 )
 
 

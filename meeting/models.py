@@ -27,11 +27,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from engine.db import Base
 from engine.errors import ActionError
 from meeting.statuses import (
+    AnswerStatus,
     AttendanceReply,
+    BatchStatus,
     CallAnswer,
     CallStatus,
     CaseStatus,
     ChangeStatus,
+    CheckStatus,
     CommentAnswer,
     CoordinationStatus,
     CoUnitStatus,
@@ -1231,3 +1234,109 @@ class PersonalDataView(Base):
     town_code: Mapped[str | None] = mapped_column(String(32))
     fields: Mapped[str] = mapped_column(String(100))
     purpose: Mapped[str] = mapped_column(String(100), default="")
+
+
+class HouseholdCheck(Base):
+    """A 家庭经济状况核对 (seed 一(三), the information duties of section 三): a town's 民政办 or the district 核对
+    office asks the provider departments about a household, with the household's signed 授权书. Members' 身份证号
+    and the phone are kept here only; everywhere else they are masked, and every view is logged."""
+
+    __tablename__ = "household_checks"
+    __table_args__ = (status_check(CheckStatus), Index("ix_household_checks_town_created", "town_code", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)  # 核〔2026〕3号
+    town_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))  # None: asked by the district office
+    requester_group: Mapped[str] = mapped_column(String(64))  # town:<code>:mzb or check: the report goes back there
+    requested_by: Mapped[str | None] = mapped_column(String(64))
+    aid_type: Mapped[str] = mapped_column(String(32))
+    applicant_name: Mapped[str] = mapped_column(String(100))
+    id_number: Mapped[str] = mapped_column(String(18))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    members: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{name, id_number, relation}]
+    authorization_id: Mapped[str] = mapped_column(ForeignKey("wf_attachment.id"))  # the signed 授权书
+    decision_version: Mapped[int | None] = mapped_column(Integer)  # of household_check_items
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the 核对报告 as assembled
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default=CheckStatus.CHECKING, index=True)
+    instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    def require(self, *allowed: CheckStatus) -> None:
+        _require(self.status, allowed, f"核对{self.number}当前不能办理此步骤。")
+
+
+class CheckAnswer(Base):
+    """One provider department's answer to a check: typed findings, 无记录 or 无法核实 with a reason, or 未反馈
+    when its working-day deadline passed. ``workdays`` is the working days it took (for the statistics)."""
+
+    __tablename__ = "household_check_answers"
+    __table_args__ = (status_check(AnswerStatus),
+                      Index("ix_household_check_answers_provider_status", "provider", "status"),
+                      Index("ix_household_check_answers_provider_created", "provider", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("household_checks.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(32))  # unit code
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)  # 核对项目 chosen by the decision
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=AnswerStatus.PENDING)
+    findings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    reminded_at: Mapped[datetime | None]
+    on_time: Mapped[bool | None]
+    workdays: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+    def require(self, *allowed: AnswerStatus) -> None:
+        _require(self.status, allowed, "该部门的核对反馈当前不能办理此步骤。")
+
+
+class HouseholdBatch(Base):
+    """A monthly 动态复核: every household on the rolls of a town (or the district) re-checked at once, fanned out
+    to the providers as one list per provider (``HouseholdBatchRow``), not one task per household and provider."""
+
+    __tablename__ = "household_batches"
+    __table_args__ = (status_check(BatchStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)  # 复核〔2026〕1号
+    town_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))  # None: the whole district
+    month: Mapped[str] = mapped_column(String(7))  # 2026-06
+    requester_group: Mapped[str] = mapped_column(String(64))
+    started_by: Mapped[str | None] = mapped_column(String(64))
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)  # households with a changed record
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=BatchStatus.CHECKING)
+    instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    def require(self, *allowed: BatchStatus) -> None:
+        _require(self.status, allowed, f"动态复核{self.number}当前不能办理此步骤。")
+
+
+class HouseholdBatchRow(Base):
+    """One household × one provider of a batch: the record as last known (``baseline``), the provider's answer
+    (``value``) and whether it changed (flagged for the town's review)."""
+
+    __tablename__ = "household_batch_rows"
+    __table_args__ = (status_check(AnswerStatus),
+                      Index("ix_household_batch_rows_batch_provider", "batch_id", "provider", "id"),
+                      Index("ix_household_batch_rows_batch_changed", "batch_id", "changed"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("household_batches.id"))
+    check_id: Mapped[int] = mapped_column(ForeignKey("household_checks.id"))  # the household, by its last check
+    provider: Mapped[str] = mapped_column(String(32))
+    baseline: Mapped[str] = mapped_column(Text, default="")
+    value: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=AnswerStatus.PENDING)
+    changed: Mapped[bool] = mapped_column(Boolean, default=False)

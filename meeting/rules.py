@@ -49,6 +49,9 @@ class SupervisionRules:
     urgent_verify_hours: int = 24  # the rapid-response team verifies an urgent case on site within
     urgent_escalate_hours: int = 12  # unverified after this, the town leader is told
     advance_limit_yuan: int = 3000  # a town's 先行救助 authority per case, unless the town has its own
+    # 家庭经济状况核对 (seed 一(三)): a provider department answers within; 催办 this many working days before.
+    check_answer_workdays: int = 5
+    check_remind_workdays: int = 1
     ladders: dict[str, list[str]] = field(default_factory=_default_ladders)
 
     def ladder_for(self, item: ResolutionItem) -> list[str]:
@@ -85,6 +88,8 @@ INT_LIMITS: dict[str, tuple[int, int, str]] = {
     "urgent_verify_hours": (1, 72, "急难案件现场核实时限（小时）"),
     "urgent_escalate_hours": (1, 72, "急难案件未核实报告镇（街办）分管领导的时限（小时）"),
     "advance_limit_yuan": (0, 1000000, "镇（街办）先行救助额度（元/件，镇街未单独设置时）"),
+    "check_answer_workdays": (1, 30, "核对部门反馈时限（工作日）"),
+    "check_remind_workdays": (0, 10, "核对反馈到期前催办的工作日数"),
 }
 
 

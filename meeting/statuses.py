@@ -414,6 +414,35 @@ class HandlingStatus(LabelledStatus):
     LAPSED = "lapsed", "逾期未办结"
 
 
+class CheckStatus(LabelledStatus):
+    """Where a household's 家庭经济状况核对 stands: the providers answer, the 核对 office reviews the report, and
+    the report goes back to the requester."""
+
+    CHECKING = "checking", "部门核对中"
+    REVIEWING = "reviewing", "待审核核对报告"
+    RETURNED = "returned", "核对报告已出具"
+
+
+class AnswerStatus(LabelledStatus):
+    """A provider department's answer to a check: findings, 无记录, 无法核实 with a reason, or 未反馈 when its
+    deadline passed in silence (recorded, and never holding the check)."""
+
+    PENDING = "pending", "待反馈"
+    FOUND = "found", "已反馈"
+    NO_RECORD = "no_record", "无记录"
+    UNVERIFIABLE = "unverifiable", "无法核实"
+    SILENT = "silent", "未反馈"
+
+
+class BatchStatus(LabelledStatus):
+    """A monthly 动态复核 batch: the providers answer their lists, then the town reviews the households whose
+    records changed."""
+
+    CHECKING = "checking", "部门复核中"
+    REVIEWING = "reviewing", "待审核变化"
+    CLOSED = "closed", "复核完成"
+
+
 class Satisfaction(LabelledStatus):
     """The applicant's answer at the 回访 (or none, when the visit was not made in time)."""
 
@@ -456,6 +485,9 @@ LABEL_TABLES: dict[str, type[LabelledStatus]] = {
     "case": CaseStatus,
     "handling": HandlingStatus,
     "satisfaction": Satisfaction,
+    "household_check": CheckStatus,
+    "check_answer": AnswerStatus,
+    "household_batch": BatchStatus,
     "unit_kind": UnitKind,
     "unit_event": UnitEventKind,
     "topic": TopicStatus,

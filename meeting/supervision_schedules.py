@@ -1,5 +1,5 @@
-"""The regular starts of 督办's own processes, set up by ``flask init``: a round of 月报 on the 25th of each month
-and a 阶段性落实情况报告 at the end of each quarter. They are ordinary configured schedules (engine/schedule.py): an
+"""The regular starts of 督办's own processes, set up by ``flask init``: a round of 月报 on the 25th of each month,
+a 阶段性落实情况报告 at the end of each quarter, and the district's monthly 动态复核 of the households on the rolls. They are ordinary configured schedules (engine/schedule.py): an
 administrator changes the cycle with ``flask schedule`` (remove the row, add one with another expression)."""
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from engine.schedule import add_schedule
 DEFAULTS = (
     ("月度进展报送", "progress_round", "R/2026-01-25T09:00:00/P1M"),
     ("季度阶段性落实情况报告", "interim_report", "R/2026-03-31T16:00:00/P3M"),
+    # 家庭经济状况核对: the district's monthly 动态复核 of the rolls (meeting/actions/batches.py, a scheduled start
+    # runs for the 核对 office and takes its month from the scheduled time).
+    ("每月动态复核", "household_batch", "R/2026-01-05T09:00:00/P1M"),
 )
 
 

@@ -145,6 +145,16 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("cases.stats", "GET"): r(SUPERVISORS),
     # 救急难月度归纳: the monitors all towns, a town's staff their own (no member unit's liaison)
     ("urgent.summary", "GET"): r(MONITORS),
+    # household checks: the 核对 office, office, convener and admins all, a provider unit those it was asked about,
+    # a town's 民政办 its own (no check in this world: 404 past authorization)
+    ("checks.index", "GET"): r(SUPERVISORS | UNITS),
+    ("checks.show", "GET"): r(SUPERVISORS | UNITS),
+    ("checks.personal", "POST"): r(SUPERVISORS | UNITS),
+    ("checks.report_document", "GET"): r(SUPERVISORS | UNITS),
+    ("checks.stats", "GET"): r(SUPERVISORS),
+    # 动态复核 batches (none in this world: 404 past authorization for who may look)
+    ("checks.batch", "GET"): r(SUPERVISORS | UNITS),
+    ("checks.batch_list", "GET"): r(SUPERVISORS | UNITS),
     ("instances.index", "GET"): r(SUPERVISORS),
     ("instances.show", "GET"): r(SUPERVISORS),
     ("instances.call", "GET"): r(SUPERVISORS),
@@ -253,7 +263,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                   "code": "matrixunit", "token_id": "999999", "day": "2027-01-01", "bulletin_id": "1",
                   "report_id": "1", "letter_id": "1",
                   "matter_id": "1", "petition_id": "1", "coordination_id": "1", "decision": "assistance_routing",
-                  "case_id": "1"}
+                  "case_id": "1", "check_id": "1", "batch_id": "1",
+                  "provider": "renshe"}
         browsers = {role: live.client(user) for role, user in USERS.items()}
         browsers["anonymous"] = live.client()
         for b in browsers.values():

@@ -35,6 +35,11 @@ def test_demo_runs_a_whole_joint_meeting() -> None:
     # and a 救急难 case verified on site within 24 hours
     for key in ("referrals_completed", "referrals_rerouted", "personal_data_views_logged", "urgent_cases_responded_24h"):
         assert figures[key] == 1, key
+    # 家庭经济状况核对 at 五里镇: five departments answer, 区总工会 stays silent (未反馈); the month's 动态复核 of
+    # the town's rolls re-checks that household (meeting/demo_checks.py)
+    assert figures["household_checks_completed"] == 1
+    assert figures["provider_answers_late"] == 1
+    assert figures["batch_households_rechecked"] == 1
     assert figures["major_issues_decided"] == 1
     assert figures["instances_open"] == 0
     assert figures["reminders_sent"] >= 1

@@ -175,6 +175,7 @@ def _register_monitoring(app: Flask) -> None:
     """The convener's monitoring pages: dashboard, ledger, instances and meetings; the ledger's JSON lives
     under /api (GET only)."""
     from web.views.cases import bp as cases_bp
+    from web.views.checks import bp as checks_bp
     from web.views.instances import bp as instances_bp
     from web.views.ledger import api_bp as ledger_api_bp
     from web.views.ledger import bp as ledger_bp
@@ -183,7 +184,8 @@ def _register_monitoring(app: Flask) -> None:
     from web.views.monitor import bp as monitor_bp
     from web.views.urgent import bp as urgent_bp
 
-    for bp in (monitor_bp, ledger_bp, instances_bp, meetings_bp, matters_bp, cases_bp, ledger_api_bp, urgent_bp):
+    for bp in (monitor_bp, ledger_bp, instances_bp, meetings_bp, matters_bp, cases_bp, checks_bp,
+               ledger_api_bp, urgent_bp):
         app.register_blueprint(bp)
     from web.views.api_lists import bp as api_lists_bp  # the other paged lists of the API (GET only)
 

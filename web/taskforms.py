@@ -16,6 +16,7 @@ from engine.errors import FormError
 from engine.forms import FormSpec, is_shown
 from engine.models import HumanTask
 from meeting.actions.meetings import default_sign_in
+from meeting.check_fields import as_text
 from meeting.models import Attendance, MeetingTopic, Topic, TopicCallReply, Unit
 from meeting.statuses import SignIn
 
@@ -66,6 +67,11 @@ class FieldView:
             else:
                 other.extend(units)
         return [(label, units) for label, units in (("成员单位", member), ("镇街", town), ("其他", other)) if units]
+
+    @property
+    def lines_text(self) -> str:
+        """A ``lines`` field's rows as the textarea shows them."""
+        return as_text(self.value)
 
     @property
     def json_value(self) -> str:
@@ -236,7 +242,7 @@ def parse_form(req: Request, form: list[dict[str, Any]]) -> ParsedForm:
 
 
 def store_uploads(session: Session, uploads: list[Upload], username: str, now: datetime,
-                  instance_id: str) -> dict[str, str]:
+                  instance_id: str | None) -> dict[str, str]:
     """Checks and stores each file in ``session``; returns field id -> attachment id. FormError on a bad file."""
     return {u.field_id: store_attachment(session, u.field_id, u.file_name, u.data, username, now, instance_id).id
             for u in uploads}

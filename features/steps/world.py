@@ -59,6 +59,7 @@ ROLE_USERS = {
     # 救急难.feature names them shorter.
     "五里镇窗口": "wuli_window",
     "五里镇快速响应服务队伍": "wuli_team",
+    "区核对办公室": "hedui",
 }
 # The group a notification to them is addressed to.
 ROLE_GROUPS = {
@@ -74,11 +75,14 @@ ROLE_GROUPS = {
     "五里镇民政办": "town:wuli:mzb",
     "五里镇快速响应服务队伍": "town:wuli:team",
     "五里镇分管领导": "town:wuli:leader",
+    "区核对办公室": "check",
 }
 PROCESSES = {
     "议题征集": "topic_proposal",
     "联席会议": "joint_meeting",
     "议定事项落实": "resolution_item",
+    "家庭经济状况核对": "household_check",
+    "动态复核": "household_batch",
     "重大问题报区政府决定": "major_issue",
     "成员单位调整": "membership_change",
     "交办事项": "assigned_matter",

@@ -2,7 +2,9 @@
 
 from meeting.actions import (
     assistance,
+    batches,
     calls,
+    checks,
     coordination,
     directory_actions,
     handlings,
@@ -21,6 +23,7 @@ from meeting.actions import (
 from meeting.actions._registry import registry
 
 MODULES = (topics, calls, meetings, minutes, resolutions, reports, majors, matters, petitions, coordination,
-           membership, directory_actions, progress, assistance, handlings, urgent)
+           membership, directory_actions, progress, assistance, handlings, urgent,
+           checks, batches)
 
 __all__ = ["MODULES", "registry"]

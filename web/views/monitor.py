@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from meeting import case_stats
+from meeting.check_stats import provider_stats
 from meeting.ledger import SOURCE_FILTERS
 from meeting.models import Unit
 from meeting.monitoring import (
@@ -20,7 +21,7 @@ from meeting.monitoring import (
     scorecards,
 )
 from meeting.statuses import Light, ResolutionStatus
-from meeting.timeutil import local_today
+from meeting.timeutil import at_local, local_today
 from web.auth import roles_required
 from web.params import parse_date
 from web.services import database, workflow
@@ -122,8 +123,9 @@ def units() -> Any:
     with database().sessions() as s:
         cards = scorecards(s, workflow().now(), start, end, source)
         co_cards = co_scorecards(s, start, end, source)
+        providers = provider_stats(s, at_local(start, 0), at_local(start, 0) + timedelta(days=(end - start).days + 1))
     return render_template("monitor/units.html", cards=cards, co_cards=co_cards, start=start, end=end, errors=errors,
-                           source=source, sources=SOURCE_FILTERS)
+                           source=source, sources=SOURCE_FILTERS, provider_stats=providers)
 
 
 @bp.get("/monitor/units/report")
@@ -135,6 +137,7 @@ def report() -> Any:
     with database().sessions() as s:
         cards = scorecards(s, now, start, end, source)
         co_cards = co_scorecards(s, start, end, source)
+        providers = provider_stats(s, at_local(start, 0), at_local(start, 0) + timedelta(days=(end - start).days + 1))
         late = overdue_items(s, now, OVERDUE_LISTED, source)
         late_total = overdue_count(s, now, source) if len(late) >= OVERDUE_LISTED else len(late)
         names = dict(s.execute(select(Unit.code, Unit.name)).all())
@@ -148,4 +151,4 @@ def report() -> Any:
                 "days": (today - local_today(i.deadline)).days} for i in late]
     return render_template("monitor/report.html", cards=cards, co_cards=co_cards, start=start, end=end, errors=errors,
                            totals=totals, overdue=overdue, overdue_more=late_total - len(late), today=today,
-                           source=source)
+                           source=source, provider_stats=providers)

@@ -6,11 +6,14 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from engine.errors import Forbidden, FormError
+from engine.models import Attachment
 from web.auth import me
 from web.services import database, workflow
-from web.taskforms import field_views, parse_form
+from web.taskforms import field_views, parse_form, store_uploads
 
 bp = Blueprint("start", __name__)
 
@@ -18,6 +21,7 @@ DESCRIPTIONS = {
     "topic_proposal": "向联席会议办公室提出需联席会议讨论的议题和事项。",
     "joint_meeting": "拟定会议方案，报召集人审定后召开联席会议。",
     "membership_change": "成员单位因职能变化需要调整的，由所在单位提出，报经区政府研究确定。",
+    "household_check": "为申请救助的家庭发起经济状况核对：登记家庭成员，上传申请人及家庭成员签字的授权书。",
 }
 ADHOC_HELP = "根据区政府工作需要，可以临时召集会议。"
 
@@ -82,17 +86,28 @@ def _start_with_form(entries: list[dict[str, Any]], entry: dict[str, Any]) -> An
     """A start form: only its declared fields are read, the service validates them like a task form."""
     parsed = parse_form(request, entry["form"])
     errors = dict(parsed.errors)
-    if parsed.uploads:  # a file belongs to an instance, and there is none yet
-        errors.update({u.field_id: "发起时不能上传附件，请在后续步骤中上传" for u in parsed.uploads})
+    service, user = workflow(), me()
+    stored: dict[str, str] = {}
+
+    def store_files(session: Session) -> dict[str, str]:
+        """The files sent with the start form (a signed 授权书 …), stored in the start's own transaction: a
+        refused start leaves none behind; they join the instance once it exists."""
+        stored.update(store_uploads(session, parsed.uploads, user.username, service.now(), None))
+        return stored
+
     try:
         if errors:
             raise FormError(errors)
         # a message start event with a form starts here too: the values are its start data
-        result = workflow().start(entry["process_key"], me().actor, start_event=entry["start_event"],
-                                  form_values=parsed.values)
+        result = service.start(entry["process_key"], user.actor, start_event=entry["start_event"],
+                               form_values=parsed.values, prepare=store_files if parsed.uploads else None)
     except FormError as exc:
         flash("开始表单填写有误，请按提示修改。", "danger")
         return _page(entries, entry, parsed.values, exc.errors, 422)
+    if stored:
+        with database().transaction() as s:
+            s.execute(update(Attachment).where(Attachment.id.in_(list(stored.values())))
+                      .values(instance_id=result.instance_id))
     return _started(entry, result.instance_id)
 
 
