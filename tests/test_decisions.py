@@ -258,14 +258,17 @@ def test_a_missing_decision_is_not_found_in_chinese(service: WorkflowService) ->
 def test_flask_init_deploys_the_shipped_tables_and_keeps_a_designers_version(service: WorkflowService) -> None:
     from meeting.runtime import deploy_default_decisions
 
-    [first] = deploy_default_decisions(service)
-    assert (first.model.key, first.model.version, first.model.status, first.created) == (
-        "assistance_routing", 1, "published", True)
-    assert not deploy_default_decisions(service)[0].created  # unchanged
+    def deployed() -> dict[str, tuple[int, str, bool]]:
+        return {d.model.key: (d.model.version, d.model.status, d.created) for d in deploy_default_decisions(service)}
+
+    first = deployed()
+    assert first["assistance_routing"] == (1, "published", True)
+    assert set(first) == {"assistance_routing", "household_check_items"}  # every table shipped under processes/
+    assert not any(created for _, _, created in deployed().values())  # unchanged
     shipped = (ROOT / "processes/assistance_routing.dmn").read_text(encoding="utf-8")
     edited = SourceFile("assistance_routing.dmn", shipped.replace('"jiaoti"', '"renshe"').encode())
     service.decisions.deploy([edited], DESIGNER, pending=True)
-    assert deploy_default_decisions(service) == []  # the designer's pending version is left as it is
+    assert "assistance_routing" not in deployed()  # the designer's pending version is left as it is
     service.decisions.publish("assistance_routing", 2, APPROVER)
-    assert deploy_default_decisions(service) == []  # and so is the published one
+    assert "assistance_routing" not in deployed()  # and so is the published one
     assert service.evaluate_decision("assistance_routing", {"aid_type": "教育救助"}).rows[0]["department"] == "renshe"
