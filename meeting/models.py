@@ -281,6 +281,17 @@ class Attendance(Base):
     signed_post: Mapped[str | None] = mapped_column(String(100))
 
 
+def light_at(status: str, deadline: datetime, now: datetime) -> Light:
+    """An item's traffic light: 'closed', 'red' (past the deadline), 'yellow' (3 days or less left) or 'green'."""
+    if status == ResolutionStatus.CLOSED:
+        return Light.CLOSED
+    if now > deadline:
+        return Light.RED
+    if deadline - now <= YELLOW_BEFORE:
+        return Light.YELLOW
+    return Light.GREEN
+
+
 class ResolutionItem(Base):
     """A 议定事项: one lead unit, any number of co-operating units, a deadline and a traffic light."""
 
@@ -330,14 +341,7 @@ class ResolutionItem(Base):
         return [link.unit_code for link in self.co_unit_links]
 
     def light(self, now: datetime) -> Light:
-        """'closed', 'red' (past the deadline), 'yellow' (3 days or less left) or 'green'."""
-        if self.status == ResolutionStatus.CLOSED:
-            return Light.CLOSED
-        if now > self.deadline:
-            return Light.RED
-        if self.deadline - now <= YELLOW_BEFORE:
-            return Light.YELLOW
-        return Light.GREEN
+        return light_at(self.status, self.deadline, now)
 
     def check_open(self) -> None:
         """Nothing more happens to an item once it is closed (办结销号)."""
