@@ -18,7 +18,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
@@ -40,6 +40,7 @@ from meeting.models import (
     ResolutionItem,
     Unit,
     light_at,
+    meeting_key,
 )
 from meeting.queries import LIGHTS, light_clause
 from meeting.statuses import (
@@ -266,6 +267,8 @@ class Facts:
 class CoLink:
     unit_code: str
     status: str
+    remind_count: int = 0
+    supervise_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,12 +310,13 @@ def _records(session: Session, part: Iterable[Any]) -> list[ItemRecord]:
     """A chunk of selected rows as records, with their co-operating units (one query per chunk)."""
     rows = list(part)
     links: dict[int, list[CoLink]] = {}
-    for rid, code, status in session.execute(
-            select(ResolutionCoUnit.resolution_id, ResolutionCoUnit.unit_code, ResolutionCoUnit.status)
-            .where(ResolutionCoUnit.resolution_id.in_([r.id for r in rows]))
-            .order_by(ResolutionCoUnit.resolution_id, ResolutionCoUnit.position)):
-        links.setdefault(rid, []).append(CoLink(code, status))
-    return [ItemRecord(**row._mapping, co_unit_links=tuple(links.get(row.id, ()))) for row in rows]
+    co = ResolutionCoUnit
+    for rid, code, status, reminds, supervisions in session.execute(
+            select(co.resolution_id, co.unit_code, co.status, co.remind_count, co.supervise_count)
+            .where(co.resolution_id.in_([r.id for r in rows])).order_by(co.resolution_id, co.position)):
+        links.setdefault(rid, []).append(CoLink(code, status, reminds, supervisions))
+    record: Callable[..., ItemRecord] = ItemRecord  # positional: the row holds RECORD_COLUMNS in field order
+    return [record(*row, tuple(links.get(row.id, ()))) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -416,28 +420,28 @@ class LedgerPage:
 
 
 PROGRESS_KINDS = ("progress", "result", "rework")
+NO_FACTS = Facts()
 
 
-def _facts(session: Session, ids: list[int]) -> dict[int, Facts]:
-    """Per item of ``ids``: approved extensions, the co-units' 催办 / 督办, the latest progress, in three
-    grouped queries."""
-    if not ids:
+def _facts(session: Session, items: Sequence[ResolutionItem | ItemRecord]) -> dict[int, Facts]:
+    """Per item: approved extensions and the latest progress (two grouped queries), the co-units' 催办 / 督办
+    (from the co-unit rows the item came with)."""
+    if not items:
         return {}
+    ids = [i.id for i in items]
     extensions = {rid: int(n) for rid, n in session.execute(
         select(ExtensionRequest.resolution_id, func.count())
         .where(ExtensionRequest.resolution_id.in_(ids), ExtensionRequest.status == ExtensionStatus.APPROVED)
         .group_by(ExtensionRequest.resolution_id))}
-    co = {rid: (int(r or 0), int(v or 0)) for rid, r, v in session.execute(
-        select(ResolutionCoUnit.resolution_id, func.sum(ResolutionCoUnit.remind_count),
-               func.sum(ResolutionCoUnit.supervise_count))
-        .where(ResolutionCoUnit.resolution_id.in_(ids)).group_by(ResolutionCoUnit.resolution_id))}
     latest = (select(func.max(ProgressReport.id))
               .where(ProgressReport.resolution_id.in_(ids), ProgressReport.kind.in_(PROGRESS_KINDS))
               .group_by(ProgressReport.resolution_id))
     progress = {rid: (body, at) for rid, body, at in session.execute(
         select(ProgressReport.resolution_id, ProgressReport.body, ProgressReport.created_at)
         .where(ProgressReport.id.in_(latest)))}
-    return {i: Facts(extensions.get(i, 0), *co.get(i, (0, 0)), *progress.get(i, ("", None))) for i in ids}
+    return {i.id: Facts(extensions.get(i.id, 0), sum(link.remind_count or 0 for link in i.co_unit_links),
+                        sum(link.supervise_count or 0 for link in i.co_unit_links),
+                        *progress.get(i.id, ("", None))) for i in items}
 
 
 def overdue_days_of(item: ResolutionItem | ItemRecord, now: datetime) -> int:
@@ -445,25 +449,45 @@ def overdue_days_of(item: ResolutionItem | ItemRecord, now: datetime) -> int:
     return max(0, (local_today(end) - local_today(item.deadline)).days)
 
 
+@dataclass
+class Lookups:
+    """What rows name by id — unit names, meetings (key, title) and their 纪要文号 — read once per id and kept
+    for the next chunks of an export (items sorted by deadline come from every meeting in turn)."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    meetings: dict[int, tuple[str, str, str | None]] = field(default_factory=dict)
+
+    def load(self, session: Session, items: Sequence[ResolutionItem | ItemRecord]) -> None:
+        codes = {c for i in items for c in [i.lead_unit, *i.co_units]} - self.names.keys()
+        if codes:
+            self.names.update({code: name for code, name in session.execute(
+                select(Unit.code, Unit.name).where(Unit.code.in_(sorted(codes))))})
+        ids = {i.meeting_id for i in items if i.meeting_id is not None} - self.meetings.keys()
+        if ids:
+            numbers = {mid: number for mid, number in session.execute(
+                select(Minutes.meeting_id, Minutes.number).where(Minutes.meeting_id.in_(sorted(ids))))}
+            for mid, year, seq, title in session.execute(
+                    select(Meeting.id, Meeting.year, Meeting.seq, Meeting.title).where(Meeting.id.in_(sorted(ids)))):
+                self.meetings[mid] = (meeting_key(year, seq), title, numbers.get(mid))
+
+
+NO_MEETING = ("", "", None)
+
+
 def _rows(session: Session, items: Sequence[ResolutionItem | ItemRecord], now: datetime,
-          first_seq: int = 1) -> list[LedgerRow]:
-    codes = sorted({c for i in items for c in [i.lead_unit, *i.co_units]})
-    names = {code: name for code, name in session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes)))}
-    meeting_ids = sorted({i.meeting_id for i in items if i.meeting_id is not None})
-    meetings = {m.id: m for m in session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids)))}
-    numbers = {mid: number for mid, number in session.execute(
-        select(Minutes.meeting_id, Minutes.number).where(Minutes.meeting_id.in_(meeting_ids)))}
-    facts = _facts(session, [i.id for i in items])
+          first_seq: int = 1, lookups: Lookups | None = None) -> list[LedgerRow]:
+    known = lookups if lookups is not None else Lookups()
+    known.load(session, items)
+    names = known.names
+    facts = _facts(session, items)
     today = local_today(now)
     out = []
     for seq, item in enumerate(items, start=first_seq):
-        meeting = meetings.get(item.meeting_id) if item.meeting_id is not None else None
+        key, title, number = known.meetings.get(item.meeting_id, NO_MEETING) if item.meeting_id else NO_MEETING
         days = None if item.status == ResolutionStatus.CLOSED else (local_today(item.deadline) - today).days
         out.append(LedgerRow(item, item.light(now), names.get(item.lead_unit, item.lead_unit),
-                             [names.get(c, c) for c in item.co_units], meeting.key if meeting else "",
-                             meeting.title if meeting else "", days, seq,
-                             numbers.get(item.meeting_id) if item.meeting_id is not None else None,
-                             facts.get(item.id, Facts()), overdue_days_of(item, now)))
+                             [names.get(c, c) for c in item.co_units], key, title, days, seq, number,
+                             facts.get(item.id, NO_FACTS), overdue_days_of(item, now)))
     return out
 
 
@@ -471,9 +495,9 @@ def iter_ledger_rows(session: Session, flt: LedgerFilter, now: datetime, chunk: 
     """Every row the filter matches, a chunk at a time (exports stream from here), as records."""
     stmt = flt.statement(now).with_only_columns(*RECORD_COLUMNS)
     result = session.execute(stmt, execution_options={"yield_per": chunk})
-    seq = 1
+    seq, lookups = 1, Lookups()
     for part in result.partitions(chunk):
-        rows = _rows(session, _records(session, part), now, seq)
+        rows = _rows(session, _records(session, part), now, seq, lookups)
         seq += len(rows)
         yield from rows
 

@@ -219,7 +219,7 @@ class Meeting(Base):
 
     @property
     def key(self) -> str:
-        return f"HY-{self.year}-{self.seq:02d}"
+        return meeting_key(self.year, self.seq)
 
     def redraft_plan(self) -> None:
         """The office changes the plan: only until the convener has approved it."""
@@ -281,6 +281,11 @@ class Attendance(Base):
     signed_post: Mapped[str | None] = mapped_column(String(100))
 
 
+def meeting_key(year: int, seq: int) -> str:
+    """A meeting's reference, HY-<year>-<sequence in the year>."""
+    return f"HY-{year}-{seq:02d}"
+
+
 def light_at(status: str, deadline: datetime, now: datetime) -> Light:
     """An item's traffic light: 'closed', 'red' (past the deadline), 'yellow' (3 days or less left) or 'green'."""
     if status == ResolutionStatus.CLOSED:
@@ -304,7 +309,9 @@ class ResolutionItem(Base):
                       Index("ix_resolution_items_created_status", "created_at", "status"),
                       Index("ix_resolution_items_lead_deadline", "lead_unit", "deadline"),
                       Index("ix_resolution_items_lead_status_deadline", "lead_unit", "status", "deadline"),
-                      Index("ix_resolution_items_status_closed", "status", "closed_at", "created_at"))
+                      Index("ix_resolution_items_status_closed", "status", "closed_at", "created_at"),
+                      # 来源: the ledger's source filter, and the dashboard's open / closed per source (covering).
+                      Index("ix_resolution_items_source_status", "source", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -323,7 +330,7 @@ class ResolutionItem(Base):
     created_at: Mapped[datetime]
     instance_id: Mapped[str | None] = mapped_column(String(64), index=True)
     # 来源 (the ledger's column): minutes by default; 交办 / 协调 / 信访 items carry their reference (文号, 信访件编号).
-    source: Mapped[str] = mapped_column(String(16), default=ItemSource.MINUTES, index=True)
+    source: Mapped[str] = mapped_column(String(16), default=ItemSource.MINUTES)
     source_ref: Mapped[str | None] = mapped_column(String(100))
     # 重点事项 (marked when recorded): 销号 only with 佐证材料 and the convener's approval.
     key_item: Mapped[bool] = mapped_column(Boolean, default=False)
