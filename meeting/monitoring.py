@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from meeting.models import ResolutionCoUnit, ResolutionItem, Unit
@@ -41,16 +41,18 @@ def _day_span(session: Session, start: Any, end: Any) -> Any:
     return func.julianday(end) - func.julianday(start)
 
 
-def _month(session: Session, moment: Any) -> Any:
-    """``YYYY-MM`` of a stored UTC time in Beijing (UTC+8 all year) as SQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", moment), "YYYY-MM")
-    return func.strftime("%Y-%m", moment, "+8 hours")
+def _per_month(moment: Any, firsts: list[date], *where: Any) -> Any:
+    """Items per Beijing month starting at each of ``firsts`` (consecutive months), as one statement of range
+    counts: each walks its slice of the index on ``moment``, where grouping by a formatted month would format
+    every row of the year."""
+    bounds = [at_local(day, 0) for day in [*firsts, add_months(firsts[-1], 1)]]
+    return union_all(*(select(literal(i).label("month"), func.count().label("items"))
+                       .where(moment >= bounds[i], moment < bounds[i + 1], *where) for i in range(len(firsts))))
 
 
-def _per_month(session: Session, moment: Any, *where: Any) -> dict[str, int]:
-    month = _month(session, moment)
-    return {str(m): int(n) for m, n in session.execute(select(month, func.count()).where(*where).group_by(month))}
+def _counts(session: Session, statement: Any, months: int) -> list[int]:
+    got = {int(i): int(n) for i, n in session.execute(statement)}
+    return [got.get(i, 0) for i in range(months)]
 
 
 @dataclass(frozen=True)
@@ -86,29 +88,48 @@ def of_source(source: str | None) -> list[Any]:
 def _by_unit(session: Session, now: datetime, source: str | None = None
              ) -> tuple[list[UnitLoad], dict[str, int]]:
     """Per lead unit its open, overdue and closed items, and the traffic lights of all issued items: one pass
-    over the covering index (lead_unit, status, deadline), grouped in the database."""
+    over the covering index (lead_unit, status, deadline) in its order, grouped in the database by unit and status
+    (the red and yellow items counted there; the rest of an open status is green)."""
     item = ResolutionItem
     rows = session.execute(
-        select(item.lead_unit, func.sum(case((item.status.in_(OPEN_STATUSES), 1), else_=0)),
-               *(func.sum(case((light_clause(light, now), 1), else_=0)) for light in LIGHTS))
-        .where(item.status != ResolutionStatus.DRAFT, *of_source(source)).group_by(item.lead_unit)).all()
-    lights = {light.value: sum(int(row[2 + i] or 0) for row in rows) for i, light in enumerate(LIGHTS)}
+        select(item.lead_unit, item.status, func.count(),
+               func.sum(case((light_clause(Light.RED, now), 1), else_=0)),
+               func.sum(case((light_clause(Light.YELLOW, now), 1), else_=0)))
+        .where(item.status != ResolutionStatus.DRAFT, *of_source(source))
+        .group_by(item.lead_unit, item.status)).all()
+    lights = dict.fromkeys((light.value for light in LIGHTS), 0)
+    per_unit: dict[str, list[int]] = {}
+    for code, status, count, red, yellow in rows:
+        tally = per_unit.setdefault(code, [0, 0, 0])  # open, overdue, closed
+        if status == CLOSED:
+            lights[Light.CLOSED] += count
+            tally[2] += count
+            continue
+        red, yellow = int(red or 0), int(yellow or 0)
+        lights[Light.RED] += red
+        lights[Light.YELLOW] += yellow
+        lights[Light.GREEN] += count - red - yellow
+        tally[1] += red
+        if status in OPEN_STATUSES:
+            tally[0] += count
     names = {code: (name, sort) for code, name, sort in session.execute(select(Unit.code, Unit.name, Unit.sort))}
-    column = {light: 2 + i for i, light in enumerate(LIGHTS)}
-    units = [UnitLoad(row[0], names.get(row[0], (row[0], 0))[0], int(row[1] or 0),
-                      int(row[column[Light.RED]] or 0), int(row[column[Light.CLOSED]] or 0)) for row in rows]
+    units = [UnitLoad(code, names.get(code, (code, 0))[0], *tally) for code, tally in per_unit.items()]
     units.sort(key=lambda u: (names.get(u.code, ("", 999))[1], u.code))
     return units, lights
 
 
 def _by_source(session: Session) -> dict[str, tuple[int, int]]:
-    """Open and closed items per 来源, in the order of the labels table, grouped in the database."""
+    """Open and closed items per 来源, in the order of the labels table: counted per source and status over the
+    covering index (source, status)."""
     item = ResolutionItem
-    rows = {src: (int(o or 0), int(c or 0)) for src, o, c in session.execute(
-        select(item.source, func.sum(case((item.status.in_(OPEN_STATUSES), 1), else_=0)),
-               func.sum(case((item.status == CLOSED, 1), else_=0)))
-        .where(item.status != ResolutionStatus.DRAFT).group_by(item.source))}
-    return {src.value: rows.get(src.value, (0, 0)) for src in ItemSource}
+    tally: dict[str, list[int]] = {}
+    for src, status, count in session.execute(
+            select(item.source, item.status, func.count()).where(item.status != ResolutionStatus.DRAFT)
+            .group_by(item.source, item.status)):
+        if status in OPEN_STATUSES or status == CLOSED:
+            tally.setdefault(src, [0, 0])[status == CLOSED] += count
+    return {src.value: (tally[src.value][0], tally[src.value][1]) if src.value in tally else (0, 0)
+            for src in ItemSource}
 
 
 def dashboard(session: Session, now: datetime, months: int = 12, source: str | None = None) -> Dashboard:
@@ -116,26 +137,20 @@ def dashboard(session: Session, now: datetime, months: int = 12, source: str | N
     来源 always counts every source."""
     units, lights = _by_unit(session, now, source)
     where = of_source(source)
-    this_month = at_local(month_start(local_today(now)), 0)
-    closed_this_month = session.scalar(
-        select(func.count()).select_from(ResolutionItem)
-        .where(ResolutionItem.status == CLOSED, ResolutionItem.closed_at >= this_month, *where)) or 0
     mean = session.scalar(select(func.avg(_day_span(session, ResolutionItem.created_at, ResolutionItem.closed_at)))
                           .where(ResolutionItem.status == CLOSED, ResolutionItem.closed_at.is_not(None), *where))
     avg = round(float(mean), 1) if mean is not None else None
 
     first = add_months(month_start(local_today(now)), -(months - 1))
-    labels = [add_months(first, i).strftime("%Y-%m") for i in range(months)]
-    since = at_local(first, 0)
-    made = _per_month(session, ResolutionItem.created_at, ResolutionItem.status != ResolutionStatus.DRAFT,
-                      ResolutionItem.created_at >= since, *where)
-    done = _per_month(session, ResolutionItem.closed_at, ResolutionItem.status == CLOSED,
-                      ResolutionItem.closed_at >= since, *where)
-    created = [made.get(label, 0) for label in labels]
-    closed = [done.get(label, 0) for label in labels]
+    firsts = [add_months(first, i) for i in range(months)]
+    labels = [day.strftime("%Y-%m") for day in firsts]
+    created = _counts(session, _per_month(ResolutionItem.created_at, firsts,
+                                          ResolutionItem.status != ResolutionStatus.DRAFT, *where), months)
+    closed = _counts(session, _per_month(ResolutionItem.closed_at, firsts, ResolutionItem.status == CLOSED, *where),
+                     months)
     return Dashboard(
         open=sum(u.open for u in units), due_soon=lights[Light.YELLOW], overdue=lights[Light.RED],
-        closed_this_month=closed_this_month, avg_days_to_close=avg, lights=lights, units=units,
+        closed_this_month=closed[-1], avg_days_to_close=avg, lights=lights, units=units,
         months=labels, created_per_month=created, closed_per_month=closed, by_source=_by_source(session),
     )
 
