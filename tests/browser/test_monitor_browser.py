@@ -184,3 +184,20 @@ def test_minutes_document_downloads_from_the_meeting_page(convener: At, world: t
     for label in ("出席：", "请假：", "列席：", "抄送："):
         assert any(p.startswith(label) for p in paragraphs), label
     assert len(doc.tables[0].rows) == 1 + 5
+
+
+@pytest.mark.parametrize("width", [1366, 1100])
+def test_top_bar_items_stay_whole_when_the_bar_is_full(convener: At, width: int) -> None:
+    """The convener has the most menus and an unread count: a full bar moves whole items to a second line
+    instead of breaking 待办 into 待 / 办, and the language selector still shows its label."""
+    convener.page.set_viewport_size({"width": width, "height": 768})
+    convener.goto("/monitor")
+    broken = convener.page.evaluate("""() => [...document.querySelectorAll('.jm-topbar .nav-link, #nav-account')]
+        .filter(el => {
+          const s = getComputedStyle(el);
+          const line = parseFloat(s.lineHeight) || parseFloat(s.fontSize) * 1.5;
+          return el.getBoundingClientRect().height > line + parseFloat(s.paddingTop) + parseFloat(s.paddingBottom) + 2;
+        }).map(el => el.textContent.trim())""")
+    assert broken == []
+    select = convener.page.locator(".jm-topbar select[name=lang]")
+    assert select.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
