@@ -20,6 +20,7 @@ from sqlalchemy import select
 from engine.access import Actor
 from meeting import directory
 from meeting.accounts import user_for_token
+from meeting.cases import Viewer, viewer_for
 from meeting.models import User
 from web.services import database, workflow
 
@@ -119,6 +120,13 @@ def _unauthorized() -> Any:
 
 def me() -> WebUser:
     return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def case_viewer() -> Viewer:
+    """The signed-in user as the towns' cases and household checks see them (district, town, department)."""
+    user = me()
+    with database().sessions() as s:
+        return viewer_for(s, user.username, user.groups, user.unit_code)
 
 
 def roles_required(*groups: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -21,17 +21,11 @@ from meeting import case_export, case_stats, cases
 from meeting.case_context import case_details, department_name, handling_summary
 from meeting.models import AssistanceCase, CaseHandling, PersonalDataView, Unit
 from meeting.statuses import CaseKind, CaseStatus
-from web.auth import me, roles_required
+from web.auth import case_viewer, me, roles_required
 from web.paging import page_args, pager_links
 from web.services import database, workflow
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
-
-
-def _viewer() -> cases.Viewer:
-    user = me()
-    with database().sessions() as s:
-        return cases.viewer_for(s, user.username, user.groups, user.unit_code)
 
 
 def _may_list(viewer: cases.Viewer) -> bool:
@@ -41,7 +35,7 @@ def _may_list(viewer: cases.Viewer) -> bool:
 @bp.get("/")
 @login_required
 def index() -> Any:
-    viewer = _viewer()
+    viewer = case_viewer()
     if not _may_list(viewer):
         abort(403)
     args = page_args(50)
@@ -67,7 +61,7 @@ def index() -> Any:
 
 
 def _show(case_id: int, reveal: bool) -> Any:
-    viewer = _viewer()
+    viewer = case_viewer()
     if not _may_list(viewer):
         abort(403)
     now = workflow().now()
@@ -98,7 +92,7 @@ def _show(case_id: int, reveal: bool) -> Any:
 @login_required
 def export_csv() -> Any:
     """The cases this person may see, streamed, personal data masked."""
-    viewer = _viewer()
+    viewer = case_viewer()
     if not _may_list(viewer):
         abort(403)
     db, now = database(), workflow().now()
@@ -142,7 +136,7 @@ def access_log() -> Any:
 @bp.get("/stats")
 @login_required
 def stats() -> Any:
-    viewer = _viewer()
+    viewer = case_viewer()
     if cases.sees_all(viewer):
         towns = None
     elif cases.town_codes_of(viewer):

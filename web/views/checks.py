@@ -27,18 +27,12 @@ from meeting.models import (
     Unit,
 )
 from meeting.statuses import CheckStatus
-from web.auth import me, roles_required
+from web.auth import case_viewer, me, roles_required
 from web.paging import page_args, pager_links
 from web.services import database, workflow
 
 bp = Blueprint("checks", __name__, url_prefix="/checks")
 STATS_ROLES = ("check", "office", "convener")
-
-
-def _viewer() -> cases.Viewer:
-    user = me()
-    with database().sessions() as s:
-        return cases.viewer_for(s, user.username, user.groups, user.unit_code)
 
 
 def _may_list(viewer: cases.Viewer) -> bool:
@@ -48,7 +42,7 @@ def _may_list(viewer: cases.Viewer) -> bool:
 @bp.get("/")
 @login_required
 def index() -> Any:
-    viewer = _viewer()
+    viewer = case_viewer()
     if not _may_list(viewer):
         abort(403)
     args = page_args(50)
@@ -66,7 +60,7 @@ def index() -> Any:
 
 
 def _show(check_id: int, reveal: bool) -> Any:
-    viewer = _viewer()
+    viewer = case_viewer()
     if not _may_list(viewer):
         abort(403)
     now = workflow().now()
@@ -105,7 +99,7 @@ def personal(check_id: int) -> Any:
 @bp.get("/<int:check_id>/report.docx")
 @login_required
 def report_document(check_id: int) -> Any:
-    viewer = _viewer()
+    viewer = case_viewer()
     if not _may_list(viewer):
         abort(403)
     with database().sessions() as s:
@@ -143,7 +137,7 @@ def _batch_access(s: Any, viewer: cases.Viewer, batch: HouseholdBatch) -> tuple[
 @bp.get("/batches/<int:batch_id>")
 @login_required
 def batch(batch_id: int) -> Any:
-    viewer = _viewer()
+    viewer = case_viewer()
     if not _may_list(viewer):
         abort(403)
     with database().sessions() as s:
@@ -175,7 +169,7 @@ def batch(batch_id: int) -> Any:
 def batch_list(batch_id: int, provider: str) -> Any:
     """A provider's list, streamed from the database into the workbook; full identity numbers, so the download
     is written to the personal-data log."""
-    viewer = _viewer()
+    viewer = case_viewer()
     if not _may_list(viewer):
         abort(403)
     db, now = database(), workflow().now()
