@@ -15,6 +15,79 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from engine.specs import make_serializer
 
 SERIALIZER_VERSION = "1.5"
+# A task's fields at their usual values, left out of the stored state and put back when it is read: with 17
+# parallel replies open, a joint meeting's state is a third empty fields (bench/run.py's state_kib_mi17).
+TASK_DEFAULTS: dict[str, Any] = {"typename": "Task", "children": [], "triggered": False, "internal_data": {},
+                                 "data": {}, "delta": {"updates": {}, "deletions": []}}
+
+
+def _parts(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [workflow, *workflow.get("subprocesses", {}).values()]
+
+
+def _key_sets(workflow: dict[str, Any]) -> Any:
+    """The keys of each task's data, worked out from the stored deltas down the task tree (names only)."""
+    tasks = {tid: task for part in _parts(workflow) for tid, task in part.get("tasks", {}).items()}
+    known: dict[str, frozenset[str]] = {}
+
+    def keys(wanted: str) -> frozenset[str]:
+        chain, tid = [], wanted
+        while tid not in known:
+            chain.append(tid)
+            parent = tasks[tid].get("parent")
+            if parent is None or parent not in tasks:
+                break
+            tid = parent
+        for current in reversed(chain):
+            task = tasks[current]
+            parent = task.get("parent")
+            if parent is None or parent not in tasks:
+                known[current] = frozenset(task.get("data") or {})
+                continue
+            delta = task.get("delta") or {}
+            if delta.get(EMPTIED):
+                known[current] = frozenset()
+                continue
+            kept = known[parent] - set(delta.get("deletions", ()))
+            known[current] = kept | set(delta.get("updates", {}))
+        return known[wanted]
+
+    return tasks, keys
+
+
+# A task whose data is empty under a parent with data is stored with a delta naming every one of the parent's
+# keys (a predicted step of a long process: hundreds of bytes each); it is stored as emptied instead.
+EMPTIED = "emptied"
+
+
+def _compact(workflow: dict[str, Any]) -> None:
+    """Drop the fields at their defaults from every task of ``workflow`` and of its subprocesses; an emptied
+    task's deletions are left to be worked out again."""
+    tasks, keys = _key_sets(workflow)
+    emptied = []
+    for tid, task in tasks.items():
+        delta = task.get("delta")
+        if (delta and not delta.get("updates") and delta.get("deletions") and not task.get("data")
+                and set(delta["deletions"]) == keys(task["parent"])):
+            emptied.append(tid)
+    for tid in emptied:
+        tasks[tid]["delta"] = {EMPTIED: True}
+    for task in tasks.values():
+        for key, default in TASK_DEFAULTS.items():
+            if key in task and task[key] == default:
+                del task[key]
+
+
+def _expand(workflow: dict[str, Any]) -> None:
+    """Put the defaults and an emptied task's deletions back (a state stored before compaction has them all)."""
+    tasks, keys = _key_sets(workflow)
+    for task in tasks.values():
+        for key, default in TASK_DEFAULTS.items():
+            if key not in task:
+                task[key] = copy.deepcopy(default) if isinstance(default, dict | list) else default
+    for task in tasks.values():
+        if task["delta"].get(EMPTIED):
+            task["delta"] = {"updates": {}, "deletions": sorted(keys(task["parent"]))}
 
 
 class SharedSpecWorkflowConverter(BpmnWorkflowConverter):
@@ -78,6 +151,7 @@ class StateCodec:
         serializer.registry._encoder_mode = True
         try:
             dct = serializer.to_dict(workflow)
+            _compact(dct)
             dct[serializer.VERSION_KEY] = serializer.VERSION
             return json.dumps(dct, cls=serializer._encoder_cls, ensure_ascii=False, separators=(",", ":"))
         finally:
@@ -88,5 +162,6 @@ class StateCodec:
         version = dct.pop(self.serializer.VERSION_KEY, None)
         if version != SERIALIZER_VERSION:
             raise ValueError(f"unsupported serializer version {version!r}")
+        _expand(dct)
         dct["_shared_specs"] = specs
         return self.serializer.from_dict(dct)
