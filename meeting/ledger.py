@@ -7,9 +7,10 @@ deadline index. Only the free-text search ``q`` is a LIKE over the rows the othe
 
 The rows come in chunks (``iter_ledger_rows``): per chunk a few aggregate queries keyed by the chunk's ids give
 what each row sums up (延期次数, the co-units' 催办 / 督办, the latest progress, the minutes' 文号), so an export
-streams however long the ledger grows and no history is walked in Python. The .xlsx is written by openpyxl in
-write-only mode, with a title row, 制表单位 and 截至日期, real date cells, light fills and a landscape print
-setup repeating the header row on every page.
+streams however long the ledger grows and no history is walked in Python; an export reads the rows as plain
+records (no ORM objects). The .xlsx is laid out by openpyxl — a title row, 制表单位 and 截至日期, column widths,
+styles and a landscape print setup repeating the header row on every page — and its body rows, with real date
+cells and light fills, are written into the sheet as XML text and streamed into the zip (meeting/xlsx_rows.py).
 """
 
 from __future__ import annotations
