@@ -54,7 +54,7 @@ from meeting.statuses import (
     Rung,
 )
 from meeting.timeutil import at_local, end_of_day, local_today
-from meeting.xlsx_rows import cell_xml, letters, row_xml, splice_rows
+from meeting.xlsx_rows import cell_xml, letters, row_xml, stream_rows
 
 # The status filter: every open item at once, or one status of an issued item (drafts are not in the ledger).
 OPEN_FILTER = "open"
@@ -555,9 +555,29 @@ WIDTHS = {"seq": 5, "number": 13, "source": 18, "meeting": 18, "content": 30, "k
 WRAPPED = frozenset({"source", "meeting", "content", "lead", "co", "co_status", "progress", "escalation"})
 
 
+Styles = Mapping[tuple[bool, bool, bool, str | None], int]
+
+
 def to_xlsx(rows: Iterable[LedgerRow], columns: tuple[str, ...], now: datetime, out: IO[bytes],
             compiler: str = COMPILER, title: str = LEDGER_TITLE) -> int:
-    """Write the ledger as an .xlsx into ``out`` (write-only: rows go straight to the file); returns the rows."""
+    """Write the ledger as an .xlsx into ``out``; returns the rows written."""
+    counted = [0]
+    for chunk in xlsx_chunks(rows, columns, now, compiler, title, counted):
+        out.write(chunk)
+    return counted[0]
+
+
+def xlsx_chunks(rows: Iterable[LedgerRow], columns: tuple[str, ...], now: datetime, compiler: str = COMPILER,
+                title: str = LEDGER_TITLE, counted: list[int] | None = None) -> Iterator[bytes]:
+    """The ledger as an .xlsx, its bytes given as they are made (a response streams them while the rows are
+    still being read); ``counted`` receives the number of rows."""
+    skeleton, styles = _layout(columns, now, compiler, title)
+    yield from stream_rows(skeleton, _body_rows(rows, columns, styles, counted if counted is not None else [0]))
+
+
+def _layout(columns: tuple[str, ...], now: datetime, compiler: str, title: str) -> tuple[bytes, Styles]:
+    """The workbook without its body rows (title, 制表单位 / 截至日期, header, widths, print setup) and the style
+    ids a body cell may take."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -621,16 +641,14 @@ def to_xlsx(rows: Iterable[LedgerRow], columns: tuple[str, ...], now: datetime, 
     wb.properties.created = now.astimezone(SHANGHAI).replace(tzinfo=None)
     skeleton = io.BytesIO()
     wb.save(skeleton)
-    counted = [0]
-    splice_rows(skeleton, out, _body_rows(rows, columns, styles, counted))
-    return counted[0]
+    return skeleton.getvalue(), styles
 
 
 FIRST_BODY_ROW = 4  # after the title, 制表单位 / 截至日期 and the header
 
 
-def _body_rows(rows: Iterable[LedgerRow], columns: tuple[str, ...],
-               styles: Mapping[tuple[bool, bool, bool, str | None], int], counted: list[int]) -> Iterator[str]:
+def _body_rows(rows: Iterable[LedgerRow], columns: tuple[str, ...], styles: Styles, counted: list[int]
+               ) -> Iterator[str]:
     """The ledger's rows as sheet XML: wrapped text columns, centred dates and counts, the light and status
     cells filled in the row's colour, each row as high as its longest wrapped cell."""
     refs = letters(len(columns))

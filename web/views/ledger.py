@@ -3,7 +3,6 @@ page of one resolution item."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -45,7 +44,7 @@ from meeting.ledger import (
     ledger_page,
     overdue_days_of,
     to_csv,
-    to_xlsx,
+    xlsx_chunks,
 )
 from meeting.models import (
     ExtensionRequest,
@@ -121,7 +120,6 @@ def _paged(s: Any, flt: LedgerFilter) -> tuple[LedgerPage, dict[str, str | None]
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SPOOL_BYTES = 8 * 1024 * 1024  # an export bigger than this goes through a temporary file, not memory
 
 
 def _export(kind: str, flt: LedgerFilter, compiler: str = COMPILER, title: str = LEDGER_TITLE,
@@ -132,11 +130,8 @@ def _export(kind: str, flt: LedgerFilter, compiler: str = COMPILER, title: str =
     columns = flt.export_columns
 
     def xlsx() -> Iterator[bytes]:
-        with db.sessions() as s, tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as out:
-            to_xlsx(iter_ledger_rows(s, flt, now), columns, now, out, compiler=compiler, title=title)
-            out.seek(0)
-            while chunk := out.read(64 * 1024):
-                yield chunk
+        with db.sessions() as s:
+            yield from xlsx_chunks(iter_ledger_rows(s, flt, now), columns, now, compiler=compiler, title=title)
 
     def csv_lines() -> Iterator[bytes]:
         with db.sessions() as s:
