@@ -2,7 +2,7 @@
 page, proposes two units, the convener decides seeing the 来文 and 批示 and assigns it; the units work and the item
 climbs the ladder (driven through the service layer with a ManualClock); it is closed, the office drafts the
 办理情况报告, the convener signs it and the district leader receives it. A 信访 referral is answered within its
-limit, and the ledger filtered by 来源 shows each.
+limit, every step in the browser too, and the ledger filtered by 来源 shows each.
 
 Serves its own app (a waitress thread on a fresh SQLite file). Screenshots land in ``test-results/``.
 """
@@ -24,10 +24,10 @@ import engine.models  # noqa: F401 - the tables create_all adds
 from browser.pages import sign_in, submit_task
 from engine.clock import ManualClock
 from engine.db import Database
-from meeting import demo_matters
 from meeting.demo import DEMO_START, Walkthrough
-from meeting.models import AssignedMatter, ResolutionItem
-from meeting.statuses import MatterStatus, Rung
+from meeting.models import AssignedMatter, PetitionReferral, ResolutionItem
+from meeting.statuses import MatterStatus, PetitionStatus, Rung
+from meeting.timeutil import at_local
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +39,17 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
 
 def _task(w: Walkthrough, username: str, bpmn_id: str) -> str:
     return w.task(username, bpmn_id).id
+
+
+def _enter(page: Page, field: str, value: str) -> None:
+    """A value into a task form's field as a person enters it: a choice's radio button, a list's option, or text."""
+    radio = page.locator(f"#f-{field}-{value}")
+    if radio.count():
+        radio.check()
+    elif page.locator(f"select#f-{field}").count():
+        page.select_option(f"#f-{field}", value)
+    else:
+        page.fill(f"#f-{field}", value)
 
 
 def test_a_district_instruction_is_assigned_supervised_closed_and_reported_back(
@@ -104,8 +115,35 @@ def test_a_district_instruction_is_assigned_supervised_closed_and_reported_back(
     with live.db.sessions() as s:
         assert s.scalars(select(AssignedMatter.status)).one() == MatterStatus.CLOSED
 
-    # A 信访 referral answered within its limit (service layer), then the ledger by 来源 shows each.
-    demo_matters._petition(w)
+    # A 信访 referral: 区信访局 refers it, the office assigns it, the unit reports, the office verifies, 信访局
+    # approves the 处理意见 and the unit records the reply to the petitioner, within the statutory limit.
+    sign_in(page, live.url, "xinfang")
+    page.goto(live.url + "/start")
+    form = page.locator('form[data-start="petition_referral:start"]')
+    for field, value in (("petition_number", "XF2026-0601"), ("petition_title", "低保待遇停发"),
+                         ("petition_content", "反映低保待遇被停发。"), ("petitioner_name", "张三丰"),
+                         ("petitioner_phone", "13812345678"), ("petition_received_on", w.today())):
+        form.locator(f"#f-{field}").fill(value)
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(lambda url: "/start" not in url)
+    steps: list[tuple[str, str, dict[str, str]]] = [
+        ("office", "assign_petition", {"petition_route": "assign", "petition_lead": "minzheng"}),
+        ("minzheng", "implement", {"report_action": "report", "result_body": "经核查，停发符合规定。"}),
+        ("office", "verify", {"verify_decision": "accept"}),
+        ("xinfang", "review_opinion", {"petition_review": "approve"}),
+        ("minzheng", "record_reply", {"reply_on": w.today(), "reply_method": "written",
+                                      "reply_summary": "已出具书面答复意见。"}),
+    ]
+    for username, bpmn_id, values in steps:
+        sign_in(page, live.url, username)
+        page.goto(f"{live.url}/tasks/{_task(w, username, bpmn_id)}")
+        for field, value in values.items():
+            _enter(page, field, value)
+        submit_task(page)
+    with live.db.sessions() as s:
+        petition = s.scalars(select(PetitionReferral)).one()
+        assert (petition.status, petition.on_time) == (PetitionStatus.ANSWERED, True)
+        assert petition.reply_on is not None and at_local(petition.reply_on, 0) <= petition.due_at
     sign_in(page, live.url, "office")
     for source, number in (("assigned", item.number), ("petition", "XF-")):
         page.goto(f"{live.url}/resolutions?status=closed")
