@@ -1,9 +1,9 @@
 """Large .xlsx exports: openpyxl lays out the workbook (styles, column widths, title rows, print setup) and the
 body rows are written straight into its sheet as XML text, streamed into the zip.
 
-openpyxl builds an element per cell (about 10 µs each, in write-only mode too): a 100k-row ledger of 17 columns
-spent most of its export there. The rows written here are the same SpreadsheetML openpyxl writes — inline strings,
-dates as serial numbers in a date-formatted style — with the style ids openpyxl registered for them.
+openpyxl builds an element per cell (tens of µs each on our machine, in write-only mode too): a 100k-row ledger
+of 17 columns spent most of its export there. The rows written here are the same SpreadsheetML openpyxl writes —
+inline strings, dates as serial numbers in a date-formatted style — with the style ids openpyxl registered.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def _text(value: str) -> str:
 
 
 def cell_xml(ref: str, style: int, value: Any) -> str:
-    """One cell: text (inline), a number, a date (serial number; its style carries the date format) or empty."""
+    """One cell: text (inline), a number, a date (serial number; its style carries the date format) or empty.
+    Text must already be free of the control characters XML cannot hold (``meeting.ledger.safe_cell``)."""
     if value is None or value == "":
         return f'<c r="{ref}" s="{style}"/>'
     if isinstance(value, str):
