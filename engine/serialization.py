@@ -6,6 +6,7 @@ import copy
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -19,19 +20,24 @@ SERIALIZER_VERSION = "1.5"
 # parallel replies open, a joint meeting's state is a third empty fields (bench/run.py's state_kib_mi17).
 TASK_DEFAULTS: dict[str, Any] = {"typename": "Task", "children": [], "triggered": False, "internal_data": {},
                                  "data": {}, "delta": {"updates": {}, "deletions": []}}
+# A task whose data is empty under a parent with data is stored with a delta naming every one of the parent's
+# keys (a predicted step of a long process: hundreds of bytes each); it is stored as emptied instead.
+EMPTIED = "emptied"
+Tasks = dict[str, dict[str, Any]]
 
 
 def _parts(workflow: dict[str, Any]) -> list[dict[str, Any]]:
     return [workflow, *workflow.get("subprocesses", {}).values()]
 
 
-def _key_sets(workflow: dict[str, Any]) -> Any:
+def _key_sets(workflow: dict[str, Any]) -> tuple[Tasks, Callable[[str], frozenset[str]]]:
     """The keys of each task's data, worked out from the stored deltas down the task tree (names only)."""
-    tasks = {tid: task for part in _parts(workflow) for tid, task in part.get("tasks", {}).items()}
+    tasks: Tasks = {tid: task for part in _parts(workflow) for tid, task in part.get("tasks", {}).items()}
     known: dict[str, frozenset[str]] = {}
 
     def keys(wanted: str) -> frozenset[str]:
-        chain, tid = [], wanted
+        chain: list[str] = []
+        tid = wanted
         while tid not in known:
             chain.append(tid)
             parent = tasks[tid].get("parent")
@@ -53,11 +59,6 @@ def _key_sets(workflow: dict[str, Any]) -> Any:
         return known[wanted]
 
     return tasks, keys
-
-
-# A task whose data is empty under a parent with data is stored with a delta naming every one of the parent's
-# keys (a predicted step of a long process: hundreds of bytes each); it is stored as emptied instead.
-EMPTIED = "emptied"
 
 
 def _compact(workflow: dict[str, Any]) -> None:

@@ -561,18 +561,25 @@ Styles = Mapping[tuple[bool, bool, bool, str | None], int]
 def to_xlsx(rows: Iterable[LedgerRow], columns: tuple[str, ...], now: datetime, out: IO[bytes],
             compiler: str = COMPILER, title: str = LEDGER_TITLE) -> int:
     """Write the ledger as an .xlsx into ``out``; returns the rows written."""
-    counted = [0]
-    for chunk in xlsx_chunks(rows, columns, now, compiler, title, counted):
+    count = 0
+
+    def counted() -> Iterator[LedgerRow]:
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield row
+
+    for chunk in xlsx_chunks(counted(), columns, now, compiler, title):
         out.write(chunk)
-    return counted[0]
+    return count
 
 
 def xlsx_chunks(rows: Iterable[LedgerRow], columns: tuple[str, ...], now: datetime, compiler: str = COMPILER,
-                title: str = LEDGER_TITLE, counted: list[int] | None = None) -> Iterator[bytes]:
+                title: str = LEDGER_TITLE) -> Iterator[bytes]:
     """The ledger as an .xlsx, its bytes given as they are made (a response streams them while the rows are
-    still being read); ``counted`` receives the number of rows."""
+    still being read)."""
     skeleton, styles = _layout(columns, now, compiler, title)
-    yield from stream_rows(skeleton, _body_rows(rows, columns, styles, counted if counted is not None else [0]))
+    yield from stream_rows(skeleton, _body_rows(rows, columns, styles))
 
 
 def _layout(columns: tuple[str, ...], now: datetime, compiler: str, title: str) -> tuple[bytes, Styles]:
@@ -647,17 +654,14 @@ def _layout(columns: tuple[str, ...], now: datetime, compiler: str, title: str) 
 FIRST_BODY_ROW = 4  # after the title, 制表单位 / 截至日期 and the header
 
 
-def _body_rows(rows: Iterable[LedgerRow], columns: tuple[str, ...], styles: Styles, counted: list[int]
-               ) -> Iterator[str]:
+def _body_rows(rows: Iterable[LedgerRow], columns: tuple[str, ...], styles: Styles) -> Iterator[str]:
     """The ledger's rows as sheet XML: wrapped text columns, centred dates and counts, the light and status
     cells filled in the row's colour, each row as high as its longest wrapped cell."""
     refs = letters(len(columns))
     wrapped = [c in WRAPPED for c in columns]
     dated = [c in DATE_COLUMNS for c in columns]
     coloured = [c in ("status", "light") for c in columns]
-    number = FIRST_BODY_ROW - 1
-    for row in rows:
-        number += 1
+    for number, row in enumerate(rows, start=FIRST_BODY_ROW):
         colour = LIGHT_FILLS.get(Light.parse(row.light)) if row.light in LIGHT_FILLS else None
         cells = []
         for i, column in enumerate(columns):
@@ -666,7 +670,6 @@ def _body_rows(rows: Iterable[LedgerRow], columns: tuple[str, ...], styles: Styl
                             isinstance(value, date), colour if coloured[i] else None)]
             cells.append(cell_xml(f"{refs[i]}{number}", style, value))
         yield row_xml(number, "".join(cells), _row_height(row, columns))
-    counted[0] = number - FIRST_BODY_ROW + 1
 
 
 _WIDE = re.compile("[\u2e80-\U0010ffff]")
