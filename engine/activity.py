@@ -149,8 +149,9 @@ def tokens(inst: Instance, wf: BpmnWorkflow) -> dict[tuple[str, str], Counts]:
 
 
 def sync(s: Session, inst: Instance, wf: BpmnWorkflow, before: dict[tuple[str, str], Counts] | None = None,
-         before_model: int | None = None, writes: Writes | None = None) -> None:
-    """Bring the instance's rows of ``wf_activity`` in step with its workflow (called on every save).
+         before_model: int | None = None, writes: Writes | None = None) -> dict[tuple[str, str], Counts]:
+    """Bring the instance's rows of ``wf_activity`` in step with its workflow (called on every save); returns
+    what they hold then.
 
     ``before`` is what the rows hold, when the caller knows it (the tokens of the workflow as it was restored,
     see Projector.restore, with ``before_model`` the model it ran then): only the rows that change are written,
@@ -175,6 +176,7 @@ def sync(s: Session, inst: Instance, wf: BpmnWorkflow, before: dict[tuple[str, s
     own.insert(_T, changed, _UPSERT)
     if writes is None:
         own.execute(conn)
+    return wanted
 
 
 _T = cast(Table, ActivityTokens.__table__)

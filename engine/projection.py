@@ -28,6 +28,7 @@ from engine.models import AuditEvent, AwaitedMessage, HumanTask, Instance, TaskC
 from engine.runner import Runner
 from engine.timers import due_at
 from engine.values import split_list, to_datetime
+from engine.warm import Warm, WarmWorkflows
 from engine.writes import Writes, update_by_id
 
 READY, COMPLETED, CANCELLED = "READY", "COMPLETED", "CANCELLED"
@@ -132,12 +133,19 @@ class Projector:
         self.now = now
         self.context_keys = frozenset(context_keys)
         self.on_task_created = on_task_created
+        self.warm = WarmWorkflows()
 
     def restore(self, s: Session, inst: Instance) -> BpmnWorkflow:
-        """The instance's workflow for a command that will save it: what its activity rows hold now is
-        taken from the workflow itself, so ``save`` writes only the rows that change."""
-        wf = self.runner.restore(s, inst)
-        s.info.setdefault(TOKENS_BEFORE, {})[inst.id] = (activity.tokens(inst, wf), inst.model_id)
+        """The instance's workflow for a command that will save it (the one the last command in this process
+        saved, when the row still holds its state): what its activity rows hold now is taken from the
+        workflow itself, so ``save`` writes only the rows that change."""
+        entry = self.warm.take(inst.id, inst.state, inst.model_id)
+        if entry is not None:
+            wf, tokens = entry.workflow, entry.tokens
+        else:
+            wf = self.runner.restore(s, inst)
+            tokens = activity.tokens(inst, wf)
+        s.info.setdefault(TOKENS_BEFORE, {})[inst.id] = (tokens, inst.model_id)
         return wf
 
     def save(self, s: Session, inst: Instance, wf: BpmnWorkflow, status: str | None = None, *,
@@ -169,13 +177,14 @@ class Projector:
             tokens, model_id = s.info.get(TOKENS_BEFORE, {}).pop(inst.id, (None, None))
             if tokens is None and inst.id in s.info.get(NEW_INSTANCES, ()):
                 tokens, model_id = {}, inst.model_id  # a new instance has no rows yet
-            activity.sync(s, inst, wf, tokens, model_id, writes)  # tokens per activity, for heatmaps
+            tokens = activity.sync(s, inst, wf, tokens, model_id, writes)  # tokens per activity, for heatmaps
             if audit is not None:
                 writes.insert(_AUDIT, [audit])
             writes.execute(s.connection())
-        for ht, changes in closing:
-            for key, value in changes.items():
+        for ht, closed in closing:
+            for key, value in closed.items():
                 set_committed_value(ht, key, value)
+        self.warm.hold(s, inst.id, Warm(inst.state, inst.model_id, wf, tokens))
         if self.on_task_created is not None:
             for ht in created:
                 self.on_task_created(s, ht)
