@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from meeting.models import ResolutionCoUnit, ResolutionItem, Unit
+from meeting.models import YELLOW_BEFORE, ResolutionCoUnit, ResolutionItem, ResolutionTally, Unit
 from meeting.queries import LIGHTS, light_clause
 from meeting.statuses import CoUnitStatus, ItemSource, Light, ResolutionStatus
 from meeting.timeutil import at_local, local_today
@@ -85,47 +85,52 @@ def of_source(source: str | None) -> list[Any]:
     return [ResolutionItem.source == source] if source else []
 
 
-def _by_unit(session: Session, now: datetime, source: str | None = None
-             ) -> tuple[list[UnitLoad], dict[str, int]]:
-    """Per lead unit its open, overdue and closed items, and the traffic lights of all issued items: one pass
-    over the covering index (lead_unit, status, deadline) in its order, grouped in the database by unit and status
-    (the red and yellow items counted there; the rest of an open status is green)."""
+def _tallies(session: Session, source: str | None = None) -> list[tuple[str, str, str, int, float]]:
+    """(lead unit, 来源, status, items, days the closed ones took) of the issued items: the counters the triggers
+    keep (meeting/tallies.py), a few rows per unit however long the history."""
+    t = ResolutionTally
+    where = [t.source == source] if source else []
+    return [(unit, src, status, int(n), float(days or 0)) for unit, src, status, n, days in session.execute(
+        select(t.lead_unit, t.source, t.status, t.items, t.closed_days)
+        .where(t.status != ResolutionStatus.DRAFT, t.items != 0, *where))]
+
+
+def _by_unit(session: Session, now: datetime, tallies: list[tuple[str, str, str, int, float]],
+             source: str | None = None) -> tuple[list[UnitLoad], dict[str, int]]:
+    """Per lead unit its open, overdue and closed items, and the traffic lights of all issued items: the counts
+    from the tallies, the red and yellow ones counted over the covering index (status, deadline, lead unit) on
+    the open items due within the yellow window (the rest of the open items are green)."""
     item = ResolutionItem
-    rows = session.execute(
-        select(item.lead_unit, item.status, func.count(),
-               func.sum(case((light_clause(Light.RED, now), 1), else_=0)),
-               func.sum(case((light_clause(Light.YELLOW, now), 1), else_=0)))
-        .where(item.status != ResolutionStatus.DRAFT, *of_source(source))
-        .group_by(item.lead_unit, item.status)).all()
     lights = dict.fromkeys((light.value for light in LIGHTS), 0)
     per_unit: dict[str, list[int]] = {}
-    for code, status, count, red, yellow in rows:
+    for code, _src, status, count, _days in tallies:
         tally = per_unit.setdefault(code, [0, 0, 0])  # open, overdue, closed
         if status == CLOSED:
             lights[Light.CLOSED] += count
             tally[2] += count
-            continue
-        red, yellow = int(red or 0), int(yellow or 0)
-        lights[Light.RED] += red
-        lights[Light.YELLOW] += yellow
-        lights[Light.GREEN] += count - red - yellow
-        tally[1] += red
-        if status in OPEN_STATUSES:
+        elif status in OPEN_STATUSES:
             tally[0] += count
+            lights[Light.GREEN] += count
+    soon = session.execute(
+        select(item.lead_unit, func.count(), func.sum(case((item.deadline < now, 1), else_=0)))
+        .where(item.status.in_(OPEN_STATUSES), item.deadline <= now + YELLOW_BEFORE, *of_source(source))
+        .group_by(item.lead_unit)).all()
+    for code, count, red in soon:
+        red = int(red or 0)
+        lights[Light.RED] += red
+        lights[Light.YELLOW] += count - red
+        lights[Light.GREEN] -= count
+        per_unit.setdefault(code, [0, 0, 0])[1] += red
     names = {code: (name, sort) for code, name, sort in session.execute(select(Unit.code, Unit.name, Unit.sort))}
     units = [UnitLoad(code, names.get(code, (code, 0))[0], *tally) for code, tally in per_unit.items()]
     units.sort(key=lambda u: (names.get(u.code, ("", 999))[1], u.code))
     return units, lights
 
 
-def _by_source(session: Session) -> dict[str, tuple[int, int]]:
-    """Open and closed items per 来源, in the order of the labels table: counted per source and status over the
-    covering index (source, status)."""
-    item = ResolutionItem
+def _by_source(tallies: list[tuple[str, str, str, int, float]]) -> dict[str, tuple[int, int]]:
+    """Open and closed items per 来源, in the order of the labels table."""
     tally: dict[str, list[int]] = {}
-    for src, status, count in session.execute(
-            select(item.source, item.status, func.count()).where(item.status != ResolutionStatus.DRAFT)
-            .group_by(item.source, item.status)):
+    for _unit, src, status, count, _days in tallies:
         if status in OPEN_STATUSES or status == CLOSED:
             tally.setdefault(src, [0, 0])[status == CLOSED] += count
     return {src.value: (tally[src.value][0], tally[src.value][1]) if src.value in tally else (0, 0)
@@ -135,11 +140,14 @@ def _by_source(session: Session) -> dict[str, tuple[int, int]]:
 def dashboard(session: Session, now: datetime, months: int = 12, source: str | None = None) -> Dashboard:
     """The headline figures, lights, units and trend of the items of one 来源 (``source``) or all; the table by
     来源 always counts every source."""
-    units, lights = _by_unit(session, now, source)
+    every = _tallies(session)
+    tallies = [row for row in every if row[1] == source] if source else every
+    units, lights = _by_unit(session, now, tallies, source)
     where = of_source(source)
-    mean = session.scalar(select(func.avg(_day_span(session, ResolutionItem.created_at, ResolutionItem.closed_at)))
-                          .where(ResolutionItem.status == CLOSED, ResolutionItem.closed_at.is_not(None), *where))
-    avg = round(float(mean), 1) if mean is not None else None
+    closed_items = [(count, days) for _unit, _src, status, count, days in tallies if status == CLOSED]
+    counted = sum(count for count, _days in closed_items)
+    # The tallies' days count closed items with a closing time (all of them: an item is closed with its time).
+    avg = round(sum(days for _count, days in closed_items) / counted, 1) if counted else None
 
     first = add_months(month_start(local_today(now)), -(months - 1))
     firsts = [add_months(first, i) for i in range(months)]
@@ -151,7 +159,7 @@ def dashboard(session: Session, now: datetime, months: int = 12, source: str | N
     return Dashboard(
         open=sum(u.open for u in units), due_soon=lights[Light.YELLOW], overdue=lights[Light.RED],
         closed_this_month=closed[-1], avg_days_to_close=avg, lights=lights, units=units,
-        months=labels, created_per_month=created, closed_per_month=closed, by_source=_by_source(session),
+        months=labels, created_per_month=created, closed_per_month=closed, by_source=_by_source(every),
     )
 
 
