@@ -12,9 +12,11 @@ from flask import Flask
 
 from web import create_app as _create_app
 from web.embedded import start_embedded_worker
+from web.malloc_arenas import limit_malloc_arenas
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    limit_malloc_arenas()  # before the server's threads start (web/malloc_arenas.py)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
