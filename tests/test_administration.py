@@ -264,6 +264,16 @@ def test_bad_profiles_are_refused_with_every_reason(w: Walkthrough) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- units
+def signed_in(w: Walkthrough, username: str) -> Any:
+    """The user a web request of ``username`` acts as (web/auth.py reads them in one statement)."""
+    from web import create_app
+    from web.auth import load_web_user
+
+    app = create_app({"DATABASE_URL": w.db.url, "SECRET_KEY": "test-secret", "CLOCK": w.clock})
+    with app.app_context():
+        return load_web_user(username)
+
+
 def test_a_merged_unit_hands_its_people_items_and_tasks_to_the_surviving_unit(wb: Walkthrough) -> None:
     lead_item = open_item(wb, "fupin")
     co_item = open_item(wb, "weijian", co=("fupin", "yibao"))
@@ -282,6 +292,9 @@ def test_a_merged_unit_hands_its_people_items_and_tasks_to_the_surviving_unit(wb
         assert [e.kind for e in units_admin.history(s, "minzheng")] == [UnitEventKind.ABSORBED]
         # The former 扶贫局 liaison now belongs to 民政局, and everyone there acts for the old code as well.
         assert groups_of(s, "fupin") == ["unit:minzheng", "unit:fupin"]
+        for name in ("fupin", "minzheng", "convener", "office"):
+            assert signed_in(wb, name).groups == frozenset(groups_of(s, name)), name
+        assert signed_in(wb, "fupin").unit_name == s.get(Unit, "minzheng").name  # type: ignore[union-attr]
     implement = wb.task("minzheng", "implement", resolution_id=lead_item)
     assert implement.candidate_groups == ["unit:minzheng"]
     co_task = wb.task("minzheng", "co_input", resolution_id=co_item, co_unit="fupin")

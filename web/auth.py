@@ -15,13 +15,14 @@ from typing import Any
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy.orm import aliased
 
 from engine.access import Actor
 from meeting import directory
 from meeting.accounts import user_for_token
 from meeting.cases import Viewer, viewer_for
-from meeting.models import User
+from meeting.models import Unit, User, UserRole
 from web.services import database, workflow
 
 login_manager = LoginManager()
@@ -54,12 +55,27 @@ class WebUser(UserMixin):
         return "admin" in self.groups
 
 
+# Every request of a signed-in user reads them: the user, their unit's name, their roles and whether any unit was
+# merged into theirs, in one statement (the roles as one comma-separated string).
+_ROLES = (select(func.aggregate_strings(UserRole.role, ",")).where(UserRole.user_id == User.id)
+          .scalar_subquery())
+_MERGED_UNIT = aliased(Unit)
+_MERGED = exists().where(_MERGED_UNIT.merged_into == User.unit_code)
+_SIGNED_IN = (select(User.username, User.display_name, User.unit_code, User.active, User.session_key, Unit.name,
+                     _ROLES, _MERGED)
+              .outerjoin(Unit, Unit.code == User.unit_code).where(User.username == bindparam("username")))
+
+
 def load_web_user(username: str) -> WebUser | None:
     with database().sessions() as s:
-        user = s.scalar(select(User).where(User.username == username))
-        if user is None or not user.active:
+        row = s.execute(_SIGNED_IN, {"username": username}).first()
+        if row is None or not row.active:
             return None
-        return _web_user(s, user)
+        name, display, unit, _active, key, unit_name, roles, merged = row
+        groups = [*(roles.split(",") if roles else ()), *([f"unit:{unit}"] if unit else [])]
+        if merged:
+            groups += [f"unit:{code}" for code in directory.merged_codes(s, unit)]
+        return WebUser(name, display, unit, (unit_name or unit) if unit else None, frozenset(groups), key or "")
 
 
 def _web_user(s: Any, user: User) -> WebUser:
