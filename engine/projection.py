@@ -117,6 +117,9 @@ def candidate_rows(ht: HumanTask, state: str) -> list[dict[str, Any]]:
 
 
 Closing = tuple[HumanTask, dict[str, Any]]  # a task row a command closes, and its changed columns
+# Called for each task row a save creates, with the save's writes: rows it adds there (a notification) are sent
+# with the command's other rows (one statement on PostgreSQL).
+TaskCreated = Callable[[Session, HumanTask, Writes], None]
 
 
 class Projector:
@@ -128,7 +131,7 @@ class Projector:
     read back."""
 
     def __init__(self, runner: Runner, now: Callable[[], datetime], context_keys: Iterable[str] = (),
-                 on_task_created: Callable[[Session, HumanTask], None] | None = None) -> None:
+                 on_task_created: TaskCreated | None = None) -> None:
         self.runner = runner
         self.now = now
         self.context_keys = frozenset(context_keys)
@@ -180,14 +183,14 @@ class Projector:
             tokens = activity.sync(s, inst, wf, tokens, model_id, writes)  # tokens per activity, for heatmaps
             if audit is not None:
                 writes.insert(_AUDIT, [audit])
+            if self.on_task_created is not None:
+                for ht in created:
+                    self.on_task_created(s, ht, writes)
             writes.execute(s.connection())
         for ht, closed in closing:
             for key, value in closed.items():
                 set_committed_value(ht, key, value)
         self.warm.hold(s, inst.id, Warm(inst.state, inst.model_id, wf, tokens))
-        if self.on_task_created is not None:
-            for ht in created:
-                self.on_task_created(s, ht)
         return CommandResult(inst.id, inst.status, inst.business_key, ready)
 
     def sync_messages(self, s: Session, inst: Instance, names: set[tuple[str, str]]) -> None:

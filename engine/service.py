@@ -36,7 +36,7 @@ from engine.lifecycle import Lifecycle
 from engine.loader import LoadedProcess, SourceFile
 from engine.models import AuditEvent, HumanTask, Instance, ProcessModel
 from engine.paging import Page
-from engine.projection import CommandResult, Projector
+from engine.projection import CommandResult, Projector, TaskCreated
 from engine.queries import Queries, task_query
 from engine.runner import Runner
 from engine.starting import SignalResult, Starts
@@ -55,7 +55,7 @@ class WorkflowService:
         lookups: Callable[[Session], Any] | None = None,
         supervisor_groups: Iterable[str] = ("admin",),
         manager_groups: Iterable[str] = ("admin",),
-        on_task_created: Callable[[Session, HumanTask], None] | None = None,
+        on_task_created: TaskCreated | None = None,
         field_types: FieldTypes | None = None,
         context_keys: Iterable[str] = (),
         budgets: Budgets = DEFAULT,

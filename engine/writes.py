@@ -53,8 +53,17 @@ class Writes:
     parts: list[tuple[str, Table, Any, Conflict | None]] = field(default_factory=list)
 
     def insert(self, table: Table, rows: list[dict[str, Any]], conflict: Conflict | None = None) -> None:
-        if rows:
-            self.parts.append(("insert", table, rows, conflict))
+        """Rows following rows of the same table and columns join them: one part, written in the order given
+        (the parts of one PostgreSQL statement run in no fixed order)."""
+        if not rows:
+            return
+        if self.parts:
+            kind, last_table, last_rows, last_conflict = self.parts[-1]
+            if (kind == "insert" and last_table is table and last_conflict == conflict
+                    and last_rows[0].keys() == rows[0].keys()):
+                self.parts[-1] = (kind, table, [*last_rows, *rows], conflict)
+                return
+        self.parts.append(("insert", table, rows, conflict))
 
     def update(self, table: Table, pk: Any, changes: dict[str, Any]) -> None:
         self.parts.append(("update", table, (pk, changes), None))

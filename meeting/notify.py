@@ -13,6 +13,7 @@ from sqlalchemy import Select, Table, and_, func, insert, select
 from sqlalchemy.orm import Session
 
 from engine.paging import Key, Page, page
+from engine.writes import Writes
 from meeting.models import NOTIFICATION_KINDS, Notification, NotificationRead
 
 
@@ -40,20 +41,25 @@ def notify_groups(
     body: str,
     link: str | None,
     now: datetime,
+    writes: Writes | None = None,
 ) -> None:
     """One notification per distinct group, in the order given, written at once with one INSERT (no ORM
-    objects to flush): every new task sends some, so this runs inside most commands."""
+    objects to flush), or with a save's ``writes``: every new task sends some, so this runs inside most
+    commands."""
     if kind not in NOTIFICATION_KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     if any(isinstance(o, Notification) for o in session.new):
         session.flush()  # earlier notify() calls keep their place in the order
     rows = [{"recipient_group": group, "kind": kind, "title": title, "body": body, "link": link, "created_at": now,
              "emailed_at": None} for group in dict.fromkeys(groups)]
-    if rows:
+    if rows and writes is not None:
+        writes.insert(_TABLE, rows)
+    elif rows:
         session.connection().execute(_INSERT, rows)
 
 
-_INSERT = insert(cast(Table, Notification.__table__))
+_TABLE = cast(Table, Notification.__table__)
+_INSERT = insert(_TABLE)
 
 
 def audience(username: str, groups: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ from engine.expressions import register_function
 from engine.loader import SourceFile
 from engine.models import HumanTask
 from engine.service import Actor, DeployResult, WorkflowService
+from engine.writes import Writes
 from meeting import directory, workdays
 from meeting.actions import registry
 from meeting.fields import DomainLookups, field_types
@@ -40,13 +41,13 @@ DESIGNER_GROUPS = ("designer",)
 register_function("workdays", workdays.workdays)
 
 
-def _notify_new_task(session: Session, task: HumanTask) -> None:
+def _notify_new_task(session: Session, task: HumanTask, writes: Writes | None = None) -> None:
     # Personal work (assigned on creation) is news to that person only: telling the group too would show it
     # twice to the person, who is in the group, and to colleagues who cannot take it.
     groups = [f"user:{task.assignee}"] if task.assignee else list(task.candidate_groups or [])
     subject = f"（{task.business_key}）" if task.business_key else ""
     notify_groups(session, groups, "task", f"新待办：{task.name}{subject}",
-                  f"请及时办理“{task.name}”。", f"/tasks/{task.id}", task.created_at)
+                  f"请及时办理“{task.name}”。", f"/tasks/{task.id}", task.created_at, writes)
 
 
 def build_service(db: Database, clock: Clock | None = None, budgets: Budgets | None = None) -> WorkflowService:
