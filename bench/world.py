@@ -95,6 +95,16 @@ def walkthrough(db: Database, clock: ManualClock | None = None) -> Walkthrough:
     return Walkthrough(db, service, clock)
 
 
+def planned_meeting(w: Walkthrough, title: str = "第一次全体会议") -> str:
+    """A joint meeting planned by the office and approved by the convener, no topics: its 17 attendance replies
+    are open. Returns the instance id."""
+    iid = w.start("office", "joint_meeting")
+    w.do("office", "draft_plan", {"meeting_kind": "regular", "meeting_title": title, "meeting_date": w.today(7),
+                                  "meeting_place": "区民政局三楼会议室", "topic_ids": [], "invited_units": []})
+    w.do("convener", "approve_plan", {"plan_decision": "approve"})
+    return iid
+
+
 def first_meeting(w: Walkthrough) -> dict[str, Any]:
     """meeting.demo's joint meeting, run to its end; returns meeting.demo.summary's figures.
 

@@ -12,7 +12,7 @@ from SpiffWorkflow.util.task import TaskState
 
 import engine.models  # noqa: F401
 import meeting.models  # noqa: F401
-from bench.world import walkthrough
+from bench.world import planned_meeting, walkthrough
 from engine.db import Database
 from engine.models import Instance
 from engine.serialization import SERIALIZER_VERSION
@@ -28,11 +28,7 @@ def meeting_with_replies_open(tmp_path: Path) -> tuple[Any, str]:
     db = Database(f"sqlite:///{tmp_path}/state.db")
     db.create_all()
     w = walkthrough(db)
-    iid = w.start("office", "joint_meeting")
-    w.do("office", "draft_plan", {"meeting_kind": "regular", "meeting_title": "第一次全体会议",
-                                  "meeting_date": w.today(7), "meeting_place": "区民政局三楼会议室",
-                                  "topic_ids": [], "invited_units": []})
-    w.do("convener", "approve_plan", {"plan_decision": "approve"})
+    iid = planned_meeting(w)
     return w, iid
 
 

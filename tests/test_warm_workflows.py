@@ -9,28 +9,15 @@ from typing import Any
 
 import pytest
 from SpiffWorkflow.util.task import TaskState
+from test_state_compaction import meeting_with_replies_open
 
 import engine.models  # noqa: F401
 import meeting.models  # noqa: F401
-from bench.world import walkthrough
 from engine.db import Database
 from engine.models import Instance
 from meeting import directory
 from meeting.demo import Walkthrough, reply_for
 from meeting.runtime import build_service
-
-
-def meeting_with_replies_open(tmp_path: Path) -> tuple[Walkthrough, str]:
-    db = Database(f"sqlite:///{tmp_path}/warm.db")
-    db.create_all()
-    w = walkthrough(db)
-    iid = w.start("office", "joint_meeting")
-    w.do("office", "draft_plan", {"meeting_kind": "regular", "meeting_title": "第一次全体会议",
-                                  "meeting_date": w.today(7), "meeting_place": "区民政局三楼会议室",
-                                  "topic_ids": [], "invited_units": []})
-    w.do("convener", "approve_plan", {"plan_decision": "approve"})
-    return w, iid
-
 
 MEMBERS = 17  # one 参会回执 per member unit
 
