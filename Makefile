@@ -64,11 +64,15 @@ $(SOFFICE) $(PDFTOTEXT) $(CALC):
 
 install: $(STAMP) $(DIST_STAMP) $(CHROMIUM) $(SOFFICE) $(PDFTOTEXT) $(CALC)
 
+# A streamed export waits for a slow reader once 2 MiB are pending, rather than waitress holding up to 16 MiB of
+# it in memory per download (bench/http.py serves the benchmarks with the same options).
+WAITRESS_OPTIONS = --outbuf-high-watermark=2097152
+
 run: install
 	mkdir -p instance
 	$(BIN)/flask --app web init --demo
 	EMBEDDED_WORKER=$${EMBEDDED_WORKER:-auto} $(BIN)/waitress-serve --host 127.0.0.1 --port 5000 \
-	  --call web.wsgi:create_app
+	  $(WAITRESS_OPTIONS) --call web.wsgi:create_app
 
 test: install
 	$(BIN)/ruff check .

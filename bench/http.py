@@ -16,6 +16,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-key"
+# The options of ``make run`` (Makefile: WAITRESS_OPTIONS).
+WAITRESS_OPTIONS = ("--outbuf-high-watermark=2097152",)
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -26,8 +28,9 @@ def free_port() -> int:
 
 
 class Server:
-    """The application on loopback in child processes, as the README serves it: ``waitress-serve --call
-    web.wsgi:create_app`` (``make run``, with its embedded timer worker where that is on by default), or with
+    """The application on loopback in child processes, as the README serves it: ``waitress-serve
+    --outbuf-high-watermark=2097152 --call web.wsgi:create_app`` (``make run``, with its embedded timer worker
+    where that is on by default), or with
     ``gunicorn_workers`` set, ``gunicorn -c python:web.gunicorn_conf --workers N 'web.wsgi:create_app()'`` (the
     PostgreSQL deployment; ``gunicorn_threads`` overrides the threads of web/gunicorn_conf.py)."""
 
@@ -45,7 +48,7 @@ class Server:
                        "web.wsgi:create_app()"]
         else:
             command = [sys.executable, "-m", "waitress", "--host=127.0.0.1", f"--port={self.port}",
-                       f"--threads={threads}", "--call", "web.wsgi:create_app"]
+                       f"--threads={threads}", *WAITRESS_OPTIONS, "--call", "web.wsgi:create_app"]
         self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
