@@ -77,11 +77,6 @@ class WarmWorkflows:
                 _, dropped = self._entries.popitem(last=False)
                 self._chars -= len(dropped.state)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._chars = 0
-
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:

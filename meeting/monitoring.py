@@ -85,14 +85,13 @@ def of_source(source: str | None) -> list[Any]:
     return [ResolutionItem.source == source] if source else []
 
 
-def _tallies(session: Session, source: str | None = None) -> list[tuple[str, str, str, int, float]]:
+def _tallies(session: Session) -> list[tuple[str, str, str, int, float]]:
     """(lead unit, 来源, status, items, days the closed ones took) of the issued items: the counters the triggers
     keep (meeting/tallies.py), a few rows per unit however long the history."""
     t = ResolutionTally
-    where = [t.source == source] if source else []
     return [(unit, src, status, int(n), float(days or 0)) for unit, src, status, n, days in session.execute(
         select(t.lead_unit, t.source, t.status, t.items, t.closed_days)
-        .where(t.status != ResolutionStatus.DRAFT, t.items != 0, *where))]
+        .where(t.status != ResolutionStatus.DRAFT, t.items != 0))]
 
 
 def _by_unit(session: Session, now: datetime, tallies: list[tuple[str, str, str, int, float]],

@@ -68,21 +68,19 @@ _SIGNED_IN = (select(User.username, User.display_name, User.unit_code, User.acti
 
 def load_web_user(username: str) -> WebUser | None:
     with database().sessions() as s:
-        row = s.execute(_SIGNED_IN, {"username": username}).first()
-        if row is None or not row.active:
-            return None
-        name, display, unit, _active, key, unit_name, roles, merged = row
-        groups = [*(roles.split(",") if roles else ()), *([f"unit:{unit}"] if unit else [])]
-        if merged:
-            groups += [f"unit:{code}" for code in directory.merged_codes(s, unit)]
-        return WebUser(name, display, unit, (unit_name or unit) if unit else None, frozenset(groups), key or "")
+        return _signed_in(s, username)
 
 
-def _web_user(s: Any, user: User) -> WebUser:
-    return WebUser(user.username, user.display_name, user.unit_code,
-                   directory.unit_name(s, user.unit_code) if user.unit_code else None,
-                   frozenset(directory.acting_groups(s, user) if user.active else ()),  # no second read of the user
-                   user.session_key or "")
+def _signed_in(s: Any, username: str) -> WebUser | None:
+    """The active user ``username`` as a request acts for them (None when unknown or deactivated)."""
+    row = s.execute(_SIGNED_IN, {"username": username}).first()
+    if row is None or not row.active:
+        return None
+    name, display, unit, _active, key, unit_name, roles, merged = row
+    groups = [*(roles.split(",") if roles else ()), *([f"unit:{unit}"] if unit else [])]
+    if merged:
+        groups += [f"unit:{code}" for code in directory.merged_codes(s, unit)]
+    return WebUser(name, display, unit, (unit_name or unit) if unit else None, frozenset(groups), key or "")
 
 
 @login_manager.user_loader
@@ -107,7 +105,7 @@ def token_user(req: Any) -> WebUser | None:
         if user is None:
             return None
         g.token_auth = True
-        return _web_user(s, user)
+        return _signed_in(s, user.username)
 
 
 @login_manager.request_loader
