@@ -4,7 +4,7 @@ glibc gives each thread that allocates memory outside Python's small-object allo
 large strings) an arena of its own, up to eight per core, and keeps the pages an arena once used. A server's
 threads take turns at the large exports, so each grows its own arena to an export's size: measured with the
 ledger's 100k-row exports through waitress's four threads (.xlsx, CSV, .xlsx, CSV), the process kept
-141 → 152 → 167 → 183 MiB after each, and with one arena 136 → 141 → 146 → 146 MiB. Python's interpreter lock already lets one
+142 → 152 → 167 → 183 MiB after each, and with one arena 136 → 144 → 146 → 146 MiB. Python's interpreter lock already lets one
 thread allocate at a time, so one arena costs no waiting worth measuring. ``MALLOC_ARENA_MAX`` in the
 environment, when set, is left to decide."""
 
