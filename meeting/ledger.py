@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 from urllib.parse import urlencode
 
 from sqlalchemy import Select, func, or_, select
@@ -54,7 +54,7 @@ from meeting.statuses import (
     Rung,
 )
 from meeting.timeutil import at_local, end_of_day, local_today
-from meeting.xlsx_rows import cell_xml, letters, row_xml, stream_rows
+from meeting.xlsx_rows import cell_xml, letters, row_xml, stream_rows, xml_text
 
 # The status filter: every open item at once, or one status of an issued item (drafts are not in the ledger).
 OPEN_FILTER = "open"
@@ -357,10 +357,10 @@ class LedgerRow:
 
     def cell(self, column: str) -> str | int | date | None:
         """A cell as the .xlsx writes it: dates stay dates."""
-        return self._cells[column]
+        return self.cells[column]
 
     @cached_property
-    def _cells(self) -> dict[str, str | int | date | None]:
+    def cells(self) -> dict[str, str | int | date | None]:
         """Every cell of the row, worked out once (an export asks for each of a row's columns)."""
         item, facts = self.item, self.facts
         return {
@@ -459,7 +459,8 @@ class Lookups:
     meetings: dict[int, tuple[str, str, str | None]] = field(default_factory=dict)
 
     def load(self, session: Session, items: Sequence[ResolutionItem | ItemRecord]) -> None:
-        codes = {c for i in items for c in [i.lead_unit, *i.co_units]} - self.names.keys()
+        codes = ({i.lead_unit for i in items} | {link.unit_code for i in items for link in i.co_unit_links}) \
+            - self.names.keys()
         if codes:
             self.names.update({code: name for code, name in session.execute(
                 select(Unit.code, Unit.name).where(Unit.code.in_(sorted(codes))))})
@@ -487,7 +488,7 @@ def _rows(session: Session, items: Sequence[ResolutionItem | ItemRecord], now: d
         key, title, number = known.meetings.get(item.meeting_id, NO_MEETING) if item.meeting_id else NO_MEETING
         days = None if item.status == ResolutionStatus.CLOSED else (local_today(item.deadline) - today).days
         out.append(LedgerRow(item, item.light(now), names.get(item.lead_unit, item.lead_unit),
-                             [names.get(c, c) for c in item.co_units], key, title, days, seq, number,
+                             [names.get(link.unit_code, link.unit_code) for link in item.co_unit_links], key, title, days, seq, number,
                              facts.get(item.id, NO_FACTS), overdue_days_of(item, now)))
     return out
 
@@ -544,7 +545,7 @@ def export_table(rows: Iterable[LedgerRow], columns: tuple[str, ...]) -> Iterato
 
 
 # Light colours as fills: the traffic light of an open item, grey for a closed one; the header a pale blue.
-LIGHT_FILLS = {Light.RED: "F8CBAD", Light.YELLOW: "FFE699", Light.GREEN: "C6E0B4", Light.CLOSED: "E7E6E6"}
+LIGHT_FILLS: dict[str, str] = {Light.RED: "F8CBAD", Light.YELLOW: "FFE699", Light.GREEN: "C6E0B4", Light.CLOSED: "E7E6E6"}
 HEADER_FILL = "DDEBF7"
 # Column widths (characters) sized so that the 17 export columns print on A4 landscape at about 80 % scale: counts
 # take a narrow column with their header wrapped, text columns wrap.
@@ -656,34 +657,55 @@ FIRST_BODY_ROW = 4  # after the title, 制表单位 / 截至日期 and the heade
 
 def _body_rows(rows: Iterable[LedgerRow], columns: tuple[str, ...], styles: Styles) -> Iterator[str]:
     """The ledger's rows as sheet XML: wrapped text columns, centred dates and counts, the light and status
-    cells filled in the row's colour, each row as high as its longest wrapped cell."""
-    refs = letters(len(columns))
-    wrapped = [c in WRAPPED for c in columns]
-    dated = [c in DATE_COLUMNS for c in columns]
-    coloured = [c in ("status", "light") for c in columns]
+    cells filled in the row's colour, each row as high as its longest wrapped cell (``_lines``)."""
+    plan = [_ColumnPlan.of(ref, column, styles) for ref, column in zip(letters(len(columns)), columns, strict=True)]
     for number, row in enumerate(rows, start=FIRST_BODY_ROW):
-        colour = LIGHT_FILLS.get(Light.parse(row.light)) if row.light in LIGHT_FILLS else None
+        colour = LIGHT_FILLS.get(row.light)
+        values = row.cells
         cells = []
-        for i, column in enumerate(columns):
-            value = safe_cell(row.cell(column))
-            style = styles[(wrapped[i], dated[i] or (isinstance(value, int) and not isinstance(value, bool)),
-                            isinstance(value, date), colour if coloured[i] else None)]
-            cells.append(cell_xml(f"{refs[i]}{number}", style, value))
-        yield row_xml(number, "".join(cells), _row_height(row, columns))
+        lines = 1
+        for ref, name, width, style in plan:
+            value = values[name]
+            if value is None or value == "":
+                cells.append(f'<c r="{ref}{number}" s="{style[(TEXT, colour)]}"/>')
+            elif isinstance(value, str):
+                if width:
+                    lines = max(lines, -(-_units(value) // width))
+                cells.append(f'<c r="{ref}{number}" s="{style[(TEXT, colour)]}" t="inlineStr"><is><t xml:space='
+                             f'"preserve">{xml_text(safe_cell(value))}</t></is></c>')
+            else:
+                kind = DATE if isinstance(value, date) else TEXT if isinstance(value, bool) else NUMBER
+                cells.append(cell_xml(f"{ref}{number}", style[(kind, colour)], value))
+        yield row_xml(number, "".join(cells), 15.0 * min(lines, 12))
+
+
+TEXT, NUMBER, DATE = "text", "number", "date"
+
+
+class _ColumnPlan(NamedTuple):
+    """What writing one export column's cells needs, worked out once per export: its letter, the width its
+    wrapped text fills (0: not wrapped), and the style id per kind of value and row colour."""
+
+    ref: str
+    name: str
+    width: int
+    style: dict[tuple[str, str | None], int]
+
+    @classmethod
+    def of(cls, ref: str, column: str, styles: Styles) -> _ColumnPlan:
+        wrap, dated, coloured = column in WRAPPED, column in DATE_COLUMNS, column in ("status", "light")
+        style = {(kind, colour): styles[(wrap, dated or kind == NUMBER, kind == DATE, colour if coloured else None)]
+                 for kind in (TEXT, NUMBER, DATE) for colour in (None, *LIGHT_FILLS.values())}
+        return cls(ref, column, max(1, int(WIDTHS.get(column, 11))) if wrap else 0, style)
 
 
 _WIDE = re.compile("[\u2e80-\U0010ffff]")
 
 
-def _row_height(row: LedgerRow, columns: tuple[str, ...]) -> float:
-    """Points for a row whose wrapped cells need several lines: spreadsheet programs do not all fit the height
-    of a row written without one (LibreOffice keeps one line), so the export states it."""
-    lines = 1
-    for column in columns:
-        if column in WRAPPED and (text := str(row.cell(column) or "")):
-            units = len(text) + len(_WIDE.findall(text))  # CJK takes two character widths
-            lines = max(lines, -(-units // max(1, int(WIDTHS.get(column, 11)))))
-    return 15.0 * min(lines, 12)
+def _units(text: str) -> int:
+    """Character widths of ``text`` (CJK takes two): spreadsheet programs do not all fit the height of a row
+    written without one (LibreOffice keeps one line), so the export states it."""
+    return len(text) if text.isascii() else len(text) + len(_WIDE.findall(text))
 
 
 def to_csv(rows: Iterable[LedgerRow], columns: tuple[str, ...]) -> Iterator[bytes]:
