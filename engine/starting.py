@@ -179,15 +179,16 @@ class Starts:
                 elif event["kind"] == "timer" and t.task_spec.bpmn_id == event["id"]:
                     pass_timer_start(t)  # a scheduled start (engine/schedule.py) has fired
         sensitive = start_form(event).sensitive_ids()  # for this command's actions only (engine/sensitive.py)
-        self.projector.audit(s, "start", actor=actor, instance=inst, process_key=model.key,
-                             data={"version": model.version, "start_event": event["id"],
-                                   "data": json_safe(masked(data, sensitive))})
+        # Written with the save's other rows; nothing the run does writes an entry before it.
+        audit = self.projector.audit_row("start", actor=actor, instance=inst, process_key=model.key,
+                                         data={"version": model.version, "start_event": event["id"],
+                                               "data": json_safe(masked(data, sensitive))})
         self.runner.run(s, inst, wf, lambda: None)
         if message:  # the start event waits for its message or signal: it has come
             send = deliver if event["kind"] == "message" else deliver_signal
             self.runner.run(s, inst, wf, lambda: send(wf, event["message"], {}))
         scrub(wf, sensitive)
-        return self.projector.save(s, inst, wf)
+        return self.projector.save(s, inst, wf, audit=audit)
 
     def send_message(self, name: str, actor: Actor, variables: dict[str, Any] | None = None,
                      business_key: str | None = None, instance_id: str | None = None,
