@@ -8,11 +8,17 @@ parameter (``json_populate_recordset``), so the statement's text depends only on
 built once per shape and prepared by the server. PostgreSQL runs the parts together and checks foreign keys
 once the statement is done, so a new instance and its tasks may arrive in one statement; the parts never touch
 the same row twice, which one statement may not do.
+
+On SQLite a part's statement is compiled once per shape into its SQL text and the columns' own bind processors
+(the same SQLAlchemy would apply), then sent through ``exec_driver_sql``: SQLAlchemy's per-execution work for a
+compiled statement took about three times as long as SQLite took to run it. A part whose table fills a column
+the rows leave out (a Python-side default) goes through SQLAlchemy as before.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -25,6 +31,7 @@ Conflict = tuple[tuple[str, ...], tuple[str, ...]]  # (key columns, columns a co
 _UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}  # (table, changed columns) -> UPDATE by primary key
 _INSERTS: dict[tuple[str, Conflict | None], Any] = {}  # (table, conflict) -> INSERT (SQLite)
 _COMBINED: dict[tuple[Any, ...], str] = {}  # shape of a save's writes -> its one statement (PostgreSQL)
+_DRIVER: dict[tuple[Any, ...], DriverStatement | None] = {}  # shape of a part -> its SQL and processors (SQLite)
 
 
 def update_by_id(table: Table, names: tuple[str, ...]) -> Any:
@@ -74,10 +81,19 @@ class Writes:
         else:
             for kind, table, args, conflict in self.parts:
                 if kind == "insert":
-                    conn.execute(_insert(table, conn.dialect.name, conflict), args)
+                    stmt = _driver(conn, ("insert", table, tuple(args[0]), conflict))
+                    if stmt is not None and all(row.keys() == args[0].keys() for row in args):
+                        stmt.run(conn, args)
+                    else:
+                        conn.execute(_insert(table, conn.dialect.name, conflict), args)
                 else:
                     pk, changes = args
-                    conn.execute(update_by_id(table, tuple(sorted(changes))), {**changes, "pk_": pk})
+                    names = tuple(sorted(changes))
+                    stmt = _driver(conn, ("update", table, names, None))
+                    if stmt is not None:
+                        stmt.run(conn, [{**changes, "pk_": pk}])
+                    else:
+                        conn.execute(update_by_id(table, names), {**changes, "pk_": pk})
         self.parts.clear()
 
     def _combined(self, conn: Connection) -> tuple[str, dict[str, Any]]:
@@ -95,6 +111,46 @@ class Writes:
                 params[f"w{i}_pk"] = pk
                 params.update({f"w{i}_{c}": v for c, v in changes.items()})
         return sql, params
+
+
+@dataclass(frozen=True)
+class DriverStatement:
+    """A compiled statement's SQL text with, per positional parameter, its name and the bind processor of its
+    column (None: the value goes to the driver as it is)."""
+
+    sql: str
+    params: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+
+    def run(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        values = [tuple(row[name] if process is None else process(row[name]) for name, process in self.params)
+                  for row in rows]
+        conn.exec_driver_sql(self.sql, values[0] if len(values) == 1 else values)
+
+
+def _driver(conn: Connection, shape: tuple[str, Table, tuple[str, ...], Conflict | None]) -> DriverStatement | None:
+    """The part's statement for ``exec_driver_sql`` (SQLite's positional parameters), compiled once per shape;
+    None where SQLAlchemy has to take part: a column left out that has a Python-side default or update, or
+    another database."""
+    if shape in _DRIVER:
+        return _DRIVER[shape]
+    kind, table, names, conflict = shape
+    dialect = conn.dialect
+    fills = {c.name for c in table.c if (c.default if kind == "insert" else c.onupdate) is not None}
+    if dialect.name != "sqlite" or not dialect.positional or fills - set(names):
+        _DRIVER[shape] = None
+        return None
+    binds: dict[str, Any] = {name: bindparam(name) for name in names}
+    if kind == "insert":
+        stmt = _insert(table, dialect.name, conflict).values(binds)
+    else:
+        stmt = update(table).where(table.c.id == bindparam("pk_")).values(binds)
+    compiled = stmt.compile(dialect=dialect)
+    types = {name: table.c[name].type for name in names}
+    if kind == "update":
+        types["pk_"] = table.c.id.type
+    found = _DRIVER[shape] = DriverStatement(str(compiled), tuple(
+        (name, types[name].dialect_impl(dialect).bind_processor(dialect)) for name in compiled.positiontup or ()))
+    return found
 
 
 def _insert(table: Table, dialect: str, conflict: Conflict | None) -> Any:
