@@ -31,7 +31,7 @@ Conflict = tuple[tuple[str, ...], tuple[str, ...]]  # (key columns, columns a co
 _UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}  # (table, changed columns) -> UPDATE by primary key
 _INSERTS: dict[tuple[str, Conflict | None], Any] = {}  # (table, conflict) -> INSERT (SQLite)
 _COMBINED: dict[tuple[Any, ...], str] = {}  # shape of a save's writes -> its one statement (PostgreSQL)
-_DRIVER: dict[tuple[Any, ...], DriverStatement | None] = {}  # shape of a part -> its SQL and processors (SQLite)
+_DRIVER: dict[tuple[Any, ...], DriverStatement | None] = {}  # (dialect, shape of a part) -> SQL, processors
 
 
 def update_by_id(table: Table, names: tuple[str, ...]) -> Any:
@@ -131,13 +131,14 @@ def _driver(conn: Connection, shape: tuple[str, Table, tuple[str, ...], Conflict
     """The part's statement for ``exec_driver_sql`` (SQLite's positional parameters), compiled once per shape;
     None where SQLAlchemy has to take part: a column left out that has a Python-side default or update, or
     another database."""
-    if shape in _DRIVER:
-        return _DRIVER[shape]
-    kind, table, names, conflict = shape
     dialect = conn.dialect
+    key = (dialect.name, *shape)
+    if key in _DRIVER:
+        return _DRIVER[key]
+    kind, table, names, conflict = shape
     fills = {c.name for c in table.c if (c.default if kind == "insert" else c.onupdate) is not None}
     if dialect.name != "sqlite" or not dialect.positional or fills - set(names):
-        _DRIVER[shape] = None
+        _DRIVER[key] = None
         return None
     binds: dict[str, Any] = {name: bindparam(name) for name in names}
     if kind == "insert":
@@ -148,7 +149,7 @@ def _driver(conn: Connection, shape: tuple[str, Table, tuple[str, ...], Conflict
     types = {name: table.c[name].type for name in names}
     if kind == "update":
         types["pk_"] = table.c.id.type
-    found = _DRIVER[shape] = DriverStatement(str(compiled), tuple(
+    found = _DRIVER[key] = DriverStatement(str(compiled), tuple(
         (name, types[name].dialect_impl(dialect).bind_processor(dialect)) for name in compiled.positiontup or ()))
     return found
 

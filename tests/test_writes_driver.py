@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
+from chaos.harness import private_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table, insert, select
 
+from bench.world import pg_unreachable, postgres_url
 from engine.db import Base, Database
 from engine.models import ActivityTokens, AuditEvent, Instance, ProcessModel, ProcessSpec
 from engine.writes import Writes, _driver, _insert, update_by_id
@@ -118,3 +121,25 @@ def test_a_part_that_leaves_out_a_defaulted_column_goes_through_sqlalchemy(tmp_p
         writes.insert(AUDIT, [row])
         writes.execute(conn)
     assert _stored(dbs[0], "wf_audit")[0][8] == "{}"
+
+
+def test_a_process_serving_both_databases_keeps_their_statements_apart(tmp_path: Path) -> None:
+    """The compiled SQLite statement is never sent to PostgreSQL (a single part goes there as it is)."""
+    if reason := pg_unreachable(postgres_url()):
+        pytest.skip(reason)
+    sqlite_db, _ = _databases(tmp_path)
+    row = {"at": AT, "actor": "a", "action": "start", "instance_id": None, "task_id": None, "task_name": None,
+           "process_key": "p", "data": {"单位": "区民政局"}, "comment": None}
+    with private_schema(postgres_url()) as url:
+        pg = Database(url)
+        Base.metadata.create_all(pg.engine)
+        try:
+            for db in (sqlite_db, pg):
+                with db.engine.begin() as conn:
+                    writes = Writes()
+                    writes.insert(AUDIT, [row])
+                    writes.execute(conn)
+                with db.engine.connect() as conn:
+                    assert conn.execute(select(AUDIT.c.data)).scalar_one() == {"单位": "区民政局"}
+        finally:
+            pg.dispose()
