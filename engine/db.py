@@ -11,7 +11,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    TypeDecorator,
+    create_engine,
+    event,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -129,10 +139,21 @@ class Database:
         self.read_engine = make_engine(url, echo=echo, read_only=True) if url.startswith("sqlite") else self.engine
         self.sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self._writers = sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL: the same pool's connections in autocommit while checked out (reset when returned)
+        self._single_reader = (self.engine.execution_options(isolation_level="AUTOCOMMIT") if self.is_postgres
+                               else self.read_engine)
 
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def single_reads(self) -> Iterator[Connection]:
+        """A connection for reads that each stand alone (nothing to keep consistent between them). On
+        PostgreSQL it runs in autocommit, so a read is one round trip, without a BEGIN and a ROLLBACK round
+        trip around it; on SQLite (in-process) it is a reader's connection as ``sessions()`` uses."""
+        with self._single_reader.connect() as conn:
+            yield conn
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
