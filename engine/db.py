@@ -13,7 +13,6 @@ from typing import Any
 import psycopg
 from sqlalchemy import (
     JSON,
-    Connection,
     DateTime,
     Engine,
     MetaData,
@@ -148,12 +147,13 @@ class Database:
         return self.engine.dialect.name == "postgresql"
 
     @contextmanager
-    def single_reads(self) -> Iterator[Connection]:
-        """A connection for reads that each stand alone (nothing to keep consistent between them). On
-        PostgreSQL it runs in autocommit, so a read is one round trip, without a BEGIN and a ROLLBACK round
-        trip around it; on SQLite (in-process) it is a reader's connection as ``sessions()`` uses."""
-        with self._single_reader.connect() as conn:
-            yield conn
+    def single_reads(self) -> Iterator[Session]:
+        """A session for reads that need no snapshot shared between them (each statement stands alone, as
+        every statement does under PostgreSQL's READ COMMITTED anyway). On PostgreSQL its connection runs in
+        autocommit, so a read is one round trip, without a BEGIN and a ROLLBACK round trip around the session;
+        on SQLite (in-process) it is what ``sessions()`` gives. It never flushes: nothing is written through it."""
+        with self._single_reader.connect() as conn, Session(conn, autoflush=False) as session:
+            yield session
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

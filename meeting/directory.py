@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -161,7 +161,7 @@ def current_code(session: Session, code: str) -> str:
     return code
 
 
-def merged_codes(session: Session | Connection, code: str) -> list[str]:
+def merged_codes(session: Session, code: str) -> list[str]:
     """Codes of the units merged (directly or through others) into ``code``."""
     found: list[str] = []
     frontier = [code]

@@ -67,8 +67,8 @@ _SIGNED_IN = (select(User.username, User.display_name, User.unit_code, User.acti
 
 
 def load_web_user(username: str) -> WebUser | None:
-    with database().single_reads() as conn:  # every request: one round trip on PostgreSQL
-        return _signed_in(conn, username)
+    with database().single_reads() as s:  # every request: one round trip on PostgreSQL
+        return _signed_in(s, username)
 
 
 def _signed_in(s: Any, username: str) -> WebUser | None:

@@ -74,6 +74,6 @@ def register(app: Flask) -> None:
     def inject() -> dict[str, Any]:
         unread = 0
         if current_user.is_authenticated:
-            with database(app).sessions() as s:
+            with database(app).single_reads() as s:
                 unread = unread_count(s, current_user.username, sorted(current_user.groups))
         return {"unread_notifications": unread, "LANGUAGES": LANGUAGES}

@@ -111,7 +111,7 @@ def _rows(s: Any, rows: list[HumanTask]) -> list[dict[str, Any]]:
 def inbox() -> Any:
     q = request.args.get("q", "").strip()[:100]
     sort = _remembered("sort", ("due", "created"), "due")
-    with database().sessions() as s:
+    with database().single_reads() as s:  # counts and page need no shared snapshot
         counts = _counts(s)
         # A first visit opens the tab that has work in it; later the one last chosen.
         first = "mine" if counts["mine"] or not counts["claimable"] else "claimable"
