@@ -54,7 +54,7 @@ from meeting.statuses import (
     Rung,
 )
 from meeting.timeutil import at_local, end_of_day, local_today
-from meeting.xlsx_rows import cell_xml, letters, row_xml, stream_rows, xml_text
+from meeting.xlsx_rows import cell_xml, letters, row_xml, stream_rows
 
 # The status filter: every open item at once, or one status of an issued item (drafts are not in the ledger).
 OPEN_FILTER = "open"
@@ -657,7 +657,7 @@ FIRST_BODY_ROW = 4  # after the title, 制表单位 / 截至日期 and the heade
 
 def _body_rows(rows: Iterable[LedgerRow], columns: tuple[str, ...], styles: Styles) -> Iterator[str]:
     """The ledger's rows as sheet XML: wrapped text columns, centred dates and counts, the light and status
-    cells filled in the row's colour, each row as high as its longest wrapped cell (``_lines``)."""
+    cells filled in the row's colour, each row as high as its longest wrapped cell (``_units``)."""
     plan = [_ColumnPlan.of(ref, column, styles) for ref, column in zip(letters(len(columns)), columns, strict=True)]
     for number, row in enumerate(rows, start=FIRST_BODY_ROW):
         colour = LIGHT_FILLS.get(row.light)
@@ -671,8 +671,7 @@ def _body_rows(rows: Iterable[LedgerRow], columns: tuple[str, ...], styles: Styl
             elif isinstance(value, str):
                 if width:
                     lines = max(lines, -(-_units(value) // width))
-                cells.append(f'<c r="{ref}{number}" s="{style[(TEXT, colour)]}" t="inlineStr"><is><t xml:space='
-                             f'"preserve">{xml_text(safe_cell(value))}</t></is></c>')
+                cells.append(cell_xml(f"{ref}{number}", style[(TEXT, colour)], safe_cell(value)))
             else:
                 kind = DATE if isinstance(value, date) else TEXT if isinstance(value, bool) else NUMBER
                 cells.append(cell_xml(f"{ref}{number}", style[(kind, colour)], value))

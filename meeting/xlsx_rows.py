@@ -26,7 +26,7 @@ def letters(count: int) -> list[str]:
     return [get_column_letter(i) for i in range(1, count + 1)]
 
 
-def xml_text(value: str) -> str:
+def _text(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -36,7 +36,7 @@ def cell_xml(ref: str, style: int, value: Any) -> str:
     if value is None or value == "":
         return f'<c r="{ref}" s="{style}"/>'
     if isinstance(value, str):
-        return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{xml_text(value)}</t></is></c>'
+        return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
     if isinstance(value, bool):
         return f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>'
     if isinstance(value, datetime):
