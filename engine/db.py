@@ -11,16 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    Engine,
-    MetaData,
-    Table,
-    TypeDecorator,
-    create_engine,
-    event,
-)
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker

@@ -487,9 +487,9 @@ def _rows(session: Session, items: Sequence[ResolutionItem | ItemRecord], now: d
     for seq, item in enumerate(items, start=first_seq):
         key, title, number = known.meetings.get(item.meeting_id, NO_MEETING) if item.meeting_id else NO_MEETING
         days = None if item.status == ResolutionStatus.CLOSED else (local_today(item.deadline) - today).days
-        out.append(LedgerRow(item, item.light(now), names.get(item.lead_unit, item.lead_unit),
-                             [names.get(link.unit_code, link.unit_code) for link in item.co_unit_links], key, title, days, seq, number,
-                             facts.get(item.id, NO_FACTS), overdue_days_of(item, now)))
+        co_names = [names.get(link.unit_code, link.unit_code) for link in item.co_unit_links]
+        out.append(LedgerRow(item, item.light(now), names.get(item.lead_unit, item.lead_unit), co_names, key, title,
+                             days, seq, number, facts.get(item.id, NO_FACTS), overdue_days_of(item, now)))
     return out
 
 
@@ -545,7 +545,8 @@ def export_table(rows: Iterable[LedgerRow], columns: tuple[str, ...]) -> Iterato
 
 
 # Light colours as fills: the traffic light of an open item, grey for a closed one; the header a pale blue.
-LIGHT_FILLS: dict[str, str] = {Light.RED: "F8CBAD", Light.YELLOW: "FFE699", Light.GREEN: "C6E0B4", Light.CLOSED: "E7E6E6"}
+LIGHT_FILLS: dict[str, str] = {Light.RED: "F8CBAD", Light.YELLOW: "FFE699", Light.GREEN: "C6E0B4",
+                               Light.CLOSED: "E7E6E6"}
 HEADER_FILL = "DDEBF7"
 # Column widths (characters) sized so that the 17 export columns print on A4 landscape at about 80 % scale: counts
 # take a narrow column with their header wrapped, text columns wrap.

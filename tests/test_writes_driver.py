@@ -30,8 +30,9 @@ json_values = st.recursive(
               st.sampled_from(["区民政局", "“引号”"])),
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
     max_leaves=8)
-instants = st.builds(lambda minutes, hours: (AT + timedelta(minutes=minutes)).astimezone(timezone(timedelta(hours=hours))),
-                     st.integers(-10**6, 10**6), st.integers(-12, 14))
+instants = st.builds(
+    lambda minutes, hours: (AT + timedelta(minutes=minutes)).astimezone(timezone(timedelta(hours=hours))),
+    st.integers(-10**6, 10**6), st.integers(-12, 14))
 audit_rows = st.fixed_dictionaries({
     "at": instants, "actor": texts, "action": st.sampled_from(["start", "complete", "claim"]), "instance_id": texts,
     "task_id": texts, "task_name": texts, "process_key": texts,
