@@ -140,11 +140,10 @@ def _driver(conn: Connection, shape: tuple[str, Table, tuple[str, ...], Conflict
     if dialect.name != "sqlite" or not dialect.positional or fills - set(names):
         _DRIVER[key] = None
         return None
-    binds: dict[str, Any] = {name: bindparam(name) for name in names}
     if kind == "insert":
-        stmt = _insert(table, dialect.name, conflict).values(binds)
+        stmt = _insert(table, dialect.name, conflict).values({name: bindparam(name) for name in names})
     else:
-        stmt = update(table).where(table.c.id == bindparam("pk_")).values(binds)
+        stmt = update_by_id(table, names)
     compiled = stmt.compile(dialect=dialect)
     types = {name: table.c[name].type for name in names}
     if kind == "update":

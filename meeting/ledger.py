@@ -667,15 +667,13 @@ def _body_rows(rows: Iterable[LedgerRow], columns: tuple[str, ...], styles: Styl
         lines = 1
         for ref, name, width, style in plan:
             value = values[name]
-            if value is None or value == "":
-                cells.append(f'<c r="{ref}{number}" s="{style[(TEXT, colour)]}"/>')
-            elif isinstance(value, str):
-                if width:
+            if isinstance(value, str):
+                if width and value:
                     lines = max(lines, -(-_units(value) // width))
-                cells.append(cell_xml(f"{ref}{number}", style[(TEXT, colour)], safe_cell(value)))
+                value, kind = safe_cell(value), TEXT
             else:
-                kind = DATE if isinstance(value, date) else TEXT if isinstance(value, bool) else NUMBER
-                cells.append(cell_xml(f"{ref}{number}", style[(kind, colour)], value))
+                kind = DATE if isinstance(value, date) else TEXT if value is None or isinstance(value, bool) else NUMBER
+            cells.append(cell_xml(f"{ref}{number}", style[(kind, colour)], value))
         yield row_xml(number, "".join(cells), 15.0 * min(lines, 12))
 
 
