@@ -15,7 +15,7 @@ from engine.models import HumanTask, Instance, ProcessModel
 MODEL_LIGHT = joinedload(Instance.model).load_only(
     ProcessModel.id, ProcessModel.key, ProcessModel.version, ProcessModel.name, ProcessModel.spec_sha,
     ProcessModel.called)
-# The instance and the task in one statement (on PostgreSQL once the instance's lock is held).
+# The instance and the task in one statement.
 _INSTANCE_AND_TASK = (select(Instance, HumanTask).options(MODEL_LIGHT)
                       .join(HumanTask, HumanTask.instance_id == Instance.id)
                       .where(HumanTask.id == bindparam("task_id")).execution_options(populate_existing=True))
@@ -25,13 +25,20 @@ _OPEN = cast(Table, HumanTask.__table__).alias("open_task")
 _OPEN_IDS = (select(func.aggregate_strings(_OPEN.c.id, ","))
              .where(_OPEN.c.instance_id == HumanTask.instance_id, _OPEN.c.state == "READY").scalar_subquery())
 _INSTANCE_TASK_OPEN = _INSTANCE_AND_TASK.add_columns(_OPEN_IDS)
-# PostgreSQL: the lock as a bare id (no objects to build), then the instance, the task and its siblings read in
-# one statement once it is held, so they are as the last holder left them (a locking statement's own snapshot
-# may predate that holder's commit).
-_LOCK_INSTANCE_OF_TASK = (select(Instance.id)
-                          .where(Instance.id == select(HumanTask.instance_id)
-                                 .where(HumanTask.id == bindparam("task_id")).scalar_subquery())
-                          .with_for_update())
+# PostgreSQL: the lock and the read in one statement. The instance row is locked first (PostgreSQL locks in the
+# order the clauses name them; every command locks an instance before its task rows, so none can hold a task row
+# while it waits for the instance), then the task row. Under READ COMMITTED a row locked after a wait is
+# returned as the last holder committed it; a claim changes only the task row, so the task row is locked too (a
+# KEY SHARE lock would not do: it does not follow an update that kept the key). Everything else is read as the
+# statement's snapshot, taken before any wait, saw it: the open ids. The instance's revision as that snapshot saw
+# it comes along; when a save committed meanwhile, it differs and a second statement reads again, now that the
+# lock is held (tests/test_lock_read_pg.py).
+_SEEN = cast(Table, Instance.__table__).alias("seen_instance")
+_SEEN_REVISION = select(_SEEN.c.revision).where(_SEEN.c.id == Instance.id).scalar_subquery()
+_ROW_LOCKS = "FOR UPDATE OF wf_instance FOR NO KEY UPDATE OF wf_task"
+_LOCKED_INSTANCE_AND_TASK = _INSTANCE_AND_TASK.suffix_with(_ROW_LOCKS, dialect="postgresql")
+_LOCKED_INSTANCE_TASK_OPEN = _INSTANCE_TASK_OPEN.add_columns(_SEEN_REVISION).suffix_with(_ROW_LOCKS,
+                                                                                          dialect="postgresql")
 
 
 def lock_instance(s: Session, instance_id: str, postgres: bool, skip_locked: bool = False) -> Instance | None:
@@ -53,9 +60,8 @@ def existing_instance(s: Session, instance_id: str, postgres: bool) -> Instance:
 
 def lock_task(s: Session, task_id: str, postgres: bool) -> tuple[HumanTask, Instance]:
     """A task row and its instance, the instance locked first (PostgreSQL) so commands queue per instance;
-    both are then read as the previous lock holder left them."""
-    locked = s.execute(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id}).first() if postgres else True
-    row = s.execute(_INSTANCE_AND_TASK, {"task_id": task_id}).first() if locked else None
+    both are read as the previous lock holder left them."""
+    row = s.execute(_LOCKED_INSTANCE_AND_TASK if postgres else _INSTANCE_AND_TASK, {"task_id": task_id}).first()
     inst, ht = row if row is not None else (None, None)
     if inst is None or ht is None:
         raise NotFound("任务不存在")
@@ -63,11 +69,12 @@ def lock_task(s: Session, task_id: str, postgres: bool) -> tuple[HumanTask, Inst
 
 
 def lock_task_open(s: Session, task_id: str, postgres: bool) -> tuple[HumanTask, Instance, set[str]]:
-    """``lock_task`` plus the ids of the instance's open tasks (READY rows), read in the same statement as the
-    task: one statement on SQLite, the lock and one read on PostgreSQL."""
-    locked = s.execute(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id}).first() if postgres else True
-    row = s.execute(_INSTANCE_TASK_OPEN, {"task_id": task_id}).first() if locked else None
-    inst, ht, ids = row if row is not None else (None, None, None)
+    """``lock_task`` plus the ids of the instance's open tasks (READY rows), read in the same statement: one
+    statement on both databases, and on PostgreSQL a second one when a save committed while it waited."""
+    row = s.execute(_LOCKED_INSTANCE_TASK_OPEN if postgres else _INSTANCE_TASK_OPEN, {"task_id": task_id}).first()
+    if postgres and row is not None and row[0].revision != row[3]:
+        row = s.execute(_INSTANCE_TASK_OPEN, {"task_id": task_id}).first()
+    inst, ht, ids = row[:3] if row is not None else (None, None, None)
     if inst is None or ht is None:
         raise NotFound("任务不存在")
     return ht, inst, set(ids.split(",")) if ids else set()
