@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.run import pg_schema, prepare, run_lifecycle, run_three_task
     from bench.world import PASSWORD, pg_unreachable, postgres_url
     from meeting.passwords import hash_password
+    from meeting.runtime import build_service
 
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
     parser.add_argument("what", nargs="?", default="three_task", choices=("three_task", "lifecycle"))
@@ -53,16 +54,17 @@ def main(argv: list[str] | None = None) -> int:
             ctx, url = None, f"sqlite:///{tmp}/profile.db"
         try:
             db = prepare(url, hash_password(PASSWORD))
-            run_three_task(db, 20, 0)
+            service = build_service(db)
+            run_three_task(db, 20, 0, service)
             counts = count_statements(db)
-            run_three_task(db, 10, 0)
+            run_three_task(db, 10, 0, service)
             total = sum(counts.values())
             print(f"SQL statements per instance (start + 3 completions): {total / 10:.1f}")
             for stmt, n in counts.most_common(40):
                 print(f"  {n / 10:5.1f}  {stmt}")
             profiler = Profiler(interval=0.0002)
             with profiler:
-                run_three_task(db, args.n, 0)
+                run_three_task(db, args.n, 0, service)
             print(profiler.output_text(unicode=True, color=False, show_all=False))
             db.dispose()
         finally:
