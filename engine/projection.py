@@ -170,6 +170,9 @@ class Projector:
         if inst in s.new:
             insert_new_instance(s, inst, changes, writes)
         else:
+            # Only what changed: an indexed column (status, next timer) written unchanged still costs its
+            # index pages on SQLite.
+            changes = {key: value for key, value in changes.items() if getattr(inst, key) != value}
             writes.update(_INSTANCES, inst.id, changes)
             for key, value in changes.items():
                 set_committed_value(inst, key, value)
