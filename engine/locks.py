@@ -30,13 +30,15 @@ _INSTANCE_TASK_OPEN = _INSTANCE_AND_TASK.add_columns(_OPEN_IDS)
 # while it waits for the instance), then the task row. Under READ COMMITTED a row locked after a wait is
 # returned as the last holder committed it; a claim changes only the task row, so the task row is locked too (a
 # KEY SHARE lock would not do: it does not follow an update that kept the key). Everything else is read as the
-# statement's snapshot, taken before any wait, saw it: the open ids. The instance's revision as that snapshot saw
-# it comes along; when a save committed meanwhile, it differs and a second statement reads again, now that the
-# lock is held (tests/test_lock_read_pg.py).
+# statement's snapshot, taken before any wait, saw it: the open ids, and the process model joined to the instance
+# (a migration changes the instance's model). Only a save changes either, and every save bumps the instance's
+# revision: the revision as that snapshot saw it comes along, and when it differs from the locked row's, a second
+# statement reads again, now that the lock is held (tests/test_lock_read_pg.py).
 _SEEN = cast(Table, Instance.__table__).alias("seen_instance")
 _SEEN_REVISION = select(_SEEN.c.revision).where(_SEEN.c.id == Instance.id).scalar_subquery()
 _ROW_LOCKS = "FOR UPDATE OF wf_instance FOR NO KEY UPDATE OF wf_task"
-_LOCKED_INSTANCE_AND_TASK = _INSTANCE_AND_TASK.suffix_with(_ROW_LOCKS, dialect="postgresql")
+_LOCKED_INSTANCE_AND_TASK = _INSTANCE_AND_TASK.add_columns(_SEEN_REVISION).suffix_with(_ROW_LOCKS,
+                                                                                        dialect="postgresql")
 _LOCKED_INSTANCE_TASK_OPEN = _INSTANCE_TASK_OPEN.add_columns(_SEEN_REVISION).suffix_with(_ROW_LOCKS,
                                                                                           dialect="postgresql")
 
@@ -60,9 +62,12 @@ def existing_instance(s: Session, instance_id: str, postgres: bool) -> Instance:
 
 def lock_task(s: Session, task_id: str, postgres: bool) -> tuple[HumanTask, Instance]:
     """A task row and its instance, the instance locked first (PostgreSQL) so commands queue per instance;
-    both are read as the previous lock holder left them."""
+    both are read as the previous lock holder left them: one statement, and on PostgreSQL a second one when a
+    save committed while it waited."""
     row = s.execute(_LOCKED_INSTANCE_AND_TASK if postgres else _INSTANCE_AND_TASK, {"task_id": task_id}).first()
-    inst, ht = row if row is not None else (None, None)
+    if postgres and row is not None and row[0].revision != row[2]:
+        row = s.execute(_INSTANCE_AND_TASK, {"task_id": task_id}).first()
+    inst, ht = row[:2] if row is not None else (None, None)
     if inst is None or ht is None:
         raise NotFound("任务不存在")
     return ht, inst

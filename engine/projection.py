@@ -160,6 +160,8 @@ class Projector:
         now = self.now()
         if not status:
             status = ("completed" if wf.success else "cancelled") if wf.is_completed() else inst.status
+        # Every save bumps the revision: a command that waited for the instance's lock relies on it to notice
+        # (engine/locks.py).
         changes: dict[str, Any] = {"state": self.runner.dumps(wf), "updated_at": now,
                                    "revision": inst.revision + 1, "status": status}
         if status in ("completed", "cancelled") and inst.ended_at is None:

@@ -188,3 +188,24 @@ def test_the_instance_is_locked_before_the_task(pg: tuple[Database, WorkflowServ
         holder.commit()
     thread.join(10)
     assert outcome == {"value": 60}
+
+
+def test_a_migration_committed_while_waiting_gives_the_new_model(pg: tuple[Database, WorkflowService]) -> None:
+    """The process model comes joined to the instance, read as the snapshot saw it: a migration to another
+    version (which bumps the revision) while a claim waits must not leave the claim without its model."""
+    db, service = pg
+    started = service.start("two_replies", OFFICE)
+    task_a = tasks_by_bpmn_id(service, started.instance_id)["a"]
+    service.deploy([SourceFile("two.bpmn", PARALLEL.replace("甲单位答复".encode(), "甲单位书面答复".encode()))])
+    with db.engine.connect() as probe:
+        newer = probe.execute(text("SELECT max(id) FROM wf_model")).scalar_one()
+    with db.engine.connect() as holder:
+        holder.execute(text("SELECT id FROM wf_instance WHERE id = :i FOR UPDATE"), {"i": started.instance_id})
+        holder.execute(text("UPDATE wf_instance SET model_id = :m, revision = revision + 1 WHERE id = :i"),
+                       {"m": newer, "i": started.instance_id})
+        thread, outcome = in_thread(read_in_transaction(
+            db, lambda s: (lambda r: (r[1].model_id, r[1].model and r[1].model.id))(lock_task(s, task_a, True))))
+        waiting_for_a_lock(db)
+        holder.commit()
+    thread.join(10)
+    assert outcome == {"value": (newer, newer)}
