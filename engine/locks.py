@@ -3,7 +3,7 @@ transaction's ``BEGIN IMMEDIATE`` already excludes other writers."""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
@@ -60,26 +60,26 @@ def existing_instance(s: Session, instance_id: str, postgres: bool) -> Instance:
     return inst
 
 
+def _locked_read(s: Session, task_id: str, postgres: bool, read: Any, locked: Any) -> Any:
+    """``read``'s row on SQLite (its ``BEGIN IMMEDIATE`` already excludes other writers); on PostgreSQL
+    ``locked``'s, and ``read``'s again when a save committed while it waited (its last column: the revision as
+    its snapshot saw it)."""
+    row = s.execute(locked if postgres else read, {"task_id": task_id}).first()
+    if postgres and row is not None and row[0].revision != row[-1]:
+        row = s.execute(read, {"task_id": task_id}).first()
+    if row is None:
+        raise NotFound("任务不存在")
+    return row
+
+
 def lock_task(s: Session, task_id: str, postgres: bool) -> tuple[HumanTask, Instance]:
     """A task row and its instance, the instance locked first (PostgreSQL) so commands queue per instance;
-    both are read as the previous lock holder left them: one statement, and on PostgreSQL a second one when a
-    save committed while it waited."""
-    row = s.execute(_LOCKED_INSTANCE_AND_TASK if postgres else _INSTANCE_AND_TASK, {"task_id": task_id}).first()
-    if postgres and row is not None and row[0].revision != row[2]:
-        row = s.execute(_INSTANCE_AND_TASK, {"task_id": task_id}).first()
-    inst, ht = row[:2] if row is not None else (None, None)
-    if inst is None or ht is None:
-        raise NotFound("任务不存在")
+    both are read as the previous lock holder left them."""
+    inst, ht = _locked_read(s, task_id, postgres, _INSTANCE_AND_TASK, _LOCKED_INSTANCE_AND_TASK)[:2]
     return ht, inst
 
 
 def lock_task_open(s: Session, task_id: str, postgres: bool) -> tuple[HumanTask, Instance, set[str]]:
-    """``lock_task`` plus the ids of the instance's open tasks (READY rows), read in the same statement: one
-    statement on both databases, and on PostgreSQL a second one when a save committed while it waited."""
-    row = s.execute(_LOCKED_INSTANCE_TASK_OPEN if postgres else _INSTANCE_TASK_OPEN, {"task_id": task_id}).first()
-    if postgres and row is not None and row[0].revision != row[3]:
-        row = s.execute(_INSTANCE_TASK_OPEN, {"task_id": task_id}).first()
-    inst, ht, ids = row[:3] if row is not None else (None, None, None)
-    if inst is None or ht is None:
-        raise NotFound("任务不存在")
+    """``lock_task`` plus the ids of the instance's open tasks (READY rows), read in the same statement."""
+    inst, ht, ids = _locked_read(s, task_id, postgres, _INSTANCE_TASK_OPEN, _LOCKED_INSTANCE_TASK_OPEN)[:3]
     return ht, inst, set(ids.split(",")) if ids else set()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import event, text
@@ -130,23 +130,33 @@ def test_a_claim_committed_while_waiting_is_what_the_read_returns(pg: tuple[Data
     assert outcome == {"value": "office2"}
 
 
+def complete_while(db: Database, service: WorkflowService, task_id: str, work: Callable[[], Any]) -> dict[str, Any]:
+    """Completes ``task_id``; while that command holds the instance's lock, starts ``work`` in a thread and lets
+    the command commit once ``work`` waits for the lock. Returns ``work``'s outcome."""
+    seen: dict[str, Any] = {}
+
+    def hold_then_finish(s: Session, ht: Any) -> dict[str, Any]:
+        seen["thread"], seen["outcome"] = in_thread(work)
+        waiting_for_a_lock(db)
+        return {}
+
+    service.complete(task_id, OFFICE, {}, prepare=hold_then_finish)
+    seen["thread"].join(10)
+    return cast(dict[str, Any], seen["outcome"])
+
+
 def test_open_tasks_a_completion_changed_while_waiting_are_read_again(pg: tuple[Database, WorkflowService]) -> None:
     """Completing b while a's command waits: a's command sees b closed and the instance's new revision."""
     db, service = pg
     started = service.start("two_replies", OFFICE)
     ids = tasks_by_bpmn_id(service, started.instance_id)
-    seen: dict[str, Any] = {}
 
-    def hold_then_finish(s: Session, ht: Any) -> dict[str, Any]:
-        thread, outcome = in_thread(read_in_transaction(
-            db, lambda s2: (lambda r: (r[1].revision, r[2]))(lock_task_open(s2, ids["a"], True))))
-        seen.update(thread=thread, outcome=outcome)
-        waiting_for_a_lock(db)
-        return {}
+    def revision_and_open_ids(s: Session) -> tuple[int, set[str]]:
+        _, inst, open_ids = lock_task_open(s, ids["a"], True)
+        return inst.revision, open_ids
 
-    service.complete(ids["b"], OFFICE, {}, prepare=hold_then_finish)
-    seen["thread"].join(10)
-    revision, open_ids = seen["outcome"]["value"]
+    outcome = complete_while(db, service, ids["b"], read_in_transaction(db, revision_and_open_ids))
+    revision, open_ids = outcome["value"]
     with db.sessions() as s:
         assert revision == s.execute(text("SELECT revision FROM wf_instance")).scalar_one()
     assert open_ids == {ids["a"]}
@@ -156,18 +166,8 @@ def test_a_second_submission_that_waited_finds_the_task_done(pg: tuple[Database,
     db, service = pg
     started = service.start("two_replies", OFFICE)
     task_a = tasks_by_bpmn_id(service, started.instance_id)["a"]
-    seen: dict[str, Any] = {}
-
-    def hold_then_finish(s: Session, ht: Any) -> dict[str, Any]:
-        thread, outcome = in_thread(lambda: service.complete(task_a, OTHER, {}))
-        seen.update(thread=thread, outcome=outcome)
-        waiting_for_a_lock(db)
-        return {}
-
-    service.complete(task_a, OFFICE, {}, prepare=hold_then_finish)
-    seen["thread"].join(10)
-    error = seen["outcome"].get("error")
-    assert isinstance(error, TaskAlreadyDone), seen["outcome"]
+    outcome = complete_while(db, service, task_a, lambda: service.complete(task_a, OTHER, {}))
+    assert isinstance(outcome.get("error"), TaskAlreadyDone), outcome
     assert tasks_by_bpmn_id(service, started.instance_id).keys() == {"b"}
 
 
@@ -203,8 +203,11 @@ def test_a_migration_committed_while_waiting_gives_the_new_model(pg: tuple[Datab
         holder.execute(text("SELECT id FROM wf_instance WHERE id = :i FOR UPDATE"), {"i": started.instance_id})
         holder.execute(text("UPDATE wf_instance SET model_id = :m, revision = revision + 1 WHERE id = :i"),
                        {"m": newer, "i": started.instance_id})
-        thread, outcome = in_thread(read_in_transaction(
-            db, lambda s: (lambda r: (r[1].model_id, r[1].model and r[1].model.id))(lock_task(s, task_a, True))))
+        def model_ids(s: Session) -> tuple[int, int | None]:
+            _, inst = lock_task(s, task_a, True)
+            return inst.model_id, inst.model.id if inst.model is not None else None
+
+        thread, outcome = in_thread(read_in_transaction(db, model_ids))
         waiting_for_a_lock(db)
         holder.commit()
     thread.join(10)
