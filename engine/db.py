@@ -71,6 +71,10 @@ def make_engine(url: str, echo: bool = False, read_only: bool = False,
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            if not read_only:
+                # A save's writes go as one INSERT into a TEMP view (engine/writes.py), which opens a write
+                # transaction on the connection's temp database too: kept in memory, it costs no temp file.
+                cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
 
         @event.listens_for(engine, "begin")

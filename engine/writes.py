@@ -9,21 +9,24 @@ built once per shape and prepared by the server. PostgreSQL runs the parts toget
 once the statement is done, so a new instance and its tasks may arrive in one statement; the parts never touch
 the same row twice, which one statement may not do.
 
-On SQLite a part's statement is compiled once per shape into its SQL text and the columns' own bind processors
-(the same SQLAlchemy would apply), then sent through ``exec_driver_sql``: SQLAlchemy's per-execution work for a
-compiled statement took about three times as long as SQLite took to run it. A part whose table fills a column
-the rows leave out (a Python-side default) goes through SQLAlchemy as before.
+On SQLite several parts go as one statement as well, an INSERT into a view whose trigger writes them (see
+``SqliteBatch`` below). A part on its own is compiled once per shape into its SQL text and the columns' own bind
+processors (the same SQLAlchemy would apply), then sent through ``exec_driver_sql``: SQLAlchemy's per-execution
+work for a compiled statement took about three times as long as SQLite took to run it. A part whose table fills
+a column the rows leave out with anything but a constant (a Python-side default) goes through SQLAlchemy.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, update
+from sqlalchemy.exc import OperationalError
 
 from engine.db import upsert
 
@@ -78,7 +81,7 @@ class Writes:
     def execute(self, conn: Connection) -> None:
         if conn.dialect.name == "postgresql" and len(self.parts) > 1:
             conn.exec_driver_sql(*self._combined(conn))
-        else:
+        elif not (conn.dialect.name == "sqlite" and len(self.parts) > 1 and _sqlite_batch(conn, self.parts)):
             for kind, table, args, conflict in self.parts:
                 if kind == "insert":
                     stmt = _driver(conn, ("insert", table, tuple(args[0]), conflict))
@@ -180,3 +183,131 @@ def _statement(shape: tuple[Any, ...], quote: Any) -> str:
     if not withs:
         return last
     return "WITH " + ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(withs)) + " " + last
+
+
+# SQLite: one statement for a save's writes too. SQLite has no data-modifying WITH; its equivalent is an INSERT
+# into a view whose INSTEAD OF trigger runs the parts in order. Each shape of writes (tables, columns, number of
+# rows) gets a TEMP view and trigger on each connection that sends it: TEMP objects belong to one connection and
+# need no migration. Every value is a column of the view, already through its column's bind processor, so
+# the rows reach the tables as the parts' own statements would store them. SQLite takes about as long to run
+# the trigger as to run those statements; what goes is SQLAlchemy's work per statement.
+_BATCHES: dict[tuple[Any, ...], SqliteBatch | None] = {}
+BATCH_VIEWS = "wf_batch_views"  # connection info key: the batch views created on that DBAPI connection
+MAX_BATCH_VALUES = 2000  # SQLite's limit of columns in a view; a save with more values goes part by part
+Part = tuple[str, Table, Any, Conflict | None]  # (kind, table, rows or (id, changes), conflict)
+Shape = tuple[str, Table, tuple[str, ...], Conflict | None, int]  # (kind, table, columns, conflict, rows)
+
+
+@dataclass(frozen=True)
+class BatchPart:
+    """A part's values in the view's order: per row, its columns through their bind processors and then
+    the constant defaults of the columns the rows leave out (an update: its changed columns, then the id)."""
+
+    kind: str
+    columns: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    defaults: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class SqliteBatch:
+    view: str
+    ddl: tuple[str, ...]
+    sql: str
+    parts: tuple[BatchPart, ...]
+
+    def run(self, conn: Connection, parts: list[Part]) -> None:
+        values: list[Any] = []
+        for enc, (_kind, _table, args, _conflict) in zip(self.parts, parts, strict=True):
+            for row in args if enc.kind == "insert" else [{**args[1], "id": args[0]}]:
+                values += [row[name] if process is None else process(row[name]) for name, process in enc.columns]
+                values += enc.defaults
+        created: set[str] = conn.connection.info.setdefault(BATCH_VIEWS, set())
+        if self.view not in created:
+            self.create(conn, created)
+        try:
+            conn.exec_driver_sql(self.sql, tuple(values))
+        except OperationalError as exc:
+            # A transaction that created the view and then rolled back took it along (TEMP objects are
+            # transactional too); the failed statement changed nothing.
+            if f"no such table: temp.{self.view}" not in str(exc.orig):
+                raise
+            self.create(conn, created)
+            conn.exec_driver_sql(self.sql, tuple(values))
+
+    def create(self, conn: Connection, created: set[str]) -> None:
+        for ddl in self.ddl:
+            conn.exec_driver_sql(ddl)
+        created.add(self.view)
+
+
+def _sqlite_batch(conn: Connection, parts: list[Part]) -> bool:
+    """Send ``parts`` as one statement on SQLite; False when they have to go one by one."""
+    shape: list[Shape] = []
+    for kind, table, args, conflict in parts:
+        if kind == "update":
+            shape.append((kind, table, tuple(sorted(args[1])), conflict, 1))
+        elif all(row.keys() == args[0].keys() for row in args):
+            shape.append((kind, table, tuple(args[0]), conflict, len(args)))
+        else:
+            return False
+    key = tuple((kind, table.name, names, conflict, rows) for kind, table, names, conflict, rows in shape)
+    if key not in _BATCHES:
+        _BATCHES[key] = _batch(conn.dialect, shape, key)
+    batch = _BATCHES[key]
+    if batch is None:
+        return False
+    batch.run(conn, parts)
+    return True
+
+
+def _batch(dialect: Any, shape: list[Shape], key: tuple[Any, ...]) -> SqliteBatch | None:
+    """The view, its trigger and the INSERT for one shape of writes; None where it cannot go this way: a
+    column left out whose default is not a constant, an update that leaves out a column with an ``onupdate``,
+    too many values, a driver without positional parameters."""
+    if dialect.name != "sqlite" or not dialect.positional:
+        return None
+    quote = dialect.identifier_preparer.quote
+    view = "wf_batch_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+
+    def processor(table: Table, name: str) -> Callable[[Any], Any] | None:
+        return cast(Callable[[Any], Any] | None, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+
+    encodings: list[BatchPart] = []
+    view_columns: list[str] = []
+    body: list[str] = []
+    for i, (kind, table, names, conflict, n_rows) in enumerate(shape):
+        if kind == "update":
+            if any(c.onupdate is not None and c.name not in names for c in table.c):
+                return None
+            encodings.append(BatchPart(kind, tuple((n, processor(table, n)) for n in (*names, "id"))))
+            cols = [f"p{i}_{j}" for j in range(len(names) + 1)]
+            view_columns += cols
+            sets = ", ".join(f"{quote(n)} = NEW.{c}" for n, c in zip(names, cols[:-1], strict=True))
+            body.append(f"UPDATE {quote(table.name)} SET {sets} WHERE id = NEW.{cols[-1]};")
+            continue
+        left_out = [c for c in table.c if c.name not in names and c.default is not None]
+        defaults = []
+        for c in left_out:
+            if not getattr(c.default, "is_scalar", False):
+                return None
+            process = processor(table, c.name)
+            value = getattr(c.default, "arg", None)
+            defaults.append(value if process is None else process(value))
+        encodings.append(BatchPart(kind, tuple((n, processor(table, n)) for n in names), tuple(defaults)))
+        columns = ", ".join(quote(c) for c in (*names, *(c.name for c in left_out)))
+        on_conflict = ""
+        if conflict is not None:
+            keys, updated = conflict
+            on_conflict = (f" ON CONFLICT ({', '.join(quote(c) for c in keys)}) DO UPDATE SET "
+                           + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in updated))
+        for r in range(n_rows):  # a statement per row, in the order given
+            cols = [f"p{i}_{r}_{j}" for j in range(len(names) + len(left_out))]
+            view_columns += cols
+            body.append(f"INSERT INTO {quote(table.name)} ({columns}) "
+                        f"VALUES ({', '.join(f'NEW.{c}' for c in cols)}){on_conflict};")
+    if len(view_columns) > MAX_BATCH_VALUES:
+        return None
+    ddl = (f"CREATE TEMP VIEW IF NOT EXISTS {view} AS SELECT " + ", ".join(f"NULL AS {c}" for c in view_columns),
+           f"CREATE TEMP TRIGGER IF NOT EXISTS {view}_write INSTEAD OF INSERT ON {view} BEGIN {' '.join(body)} END")
+    sql = f"INSERT INTO temp.{view} ({', '.join(view_columns)}) VALUES ({', '.join('?' for _ in view_columns)})"
+    return SqliteBatch(view, ddl, sql, tuple(encodings))

@@ -1,5 +1,6 @@
-"""A save's writes on SQLite go to the driver as compiled SQL with the columns' own bind processors
-(engine/writes.py): what they store is byte for byte what SQLAlchemy's own INSERT / UPDATE stores."""
+"""A save's writes on SQLite go to the driver as compiled SQL with the columns' own bind processors, several
+parts as one INSERT into a TEMP view whose trigger writes them (engine/writes.py): what they store is byte for
+byte what SQLAlchemy's own INSERT / UPDATE stores."""
 
 from __future__ import annotations
 
@@ -12,14 +13,17 @@ import pytest
 from chaos.harness import private_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, event, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from bench.world import pg_unreachable, postgres_url
 from engine.db import Base, Database
-from engine.models import ActivityTokens, AuditEvent, Instance, ProcessModel, ProcessSpec
-from engine.writes import Writes, _driver, _insert, update_by_id
+from engine.models import ActivityTokens, AuditEvent, HumanTask, Instance, ProcessModel, ProcessSpec
+from engine.writes import BATCH_VIEWS, Writes, _driver, _insert, update_by_id
+from meeting.models import Notification
 
 AUDIT = cast(Table, AuditEvent.__table__)
+NOTIFICATIONS = cast(Table, Notification.__table__)
 ACTIVITY = cast(Table, ActivityTokens.__table__)
 INSTANCES = cast(Table, Instance.__table__)
 AT = datetime(2026, 12, 7, 8, 30, 15, 123456, tzinfo=UTC)
@@ -144,3 +148,113 @@ def test_a_process_serving_both_databases_keeps_their_statements_apart(tmp_path:
                     assert conn.execute(select(AUDIT.c.data)).scalar_one() == {"单位": "区民政局"}
         finally:
             pg.dispose()
+
+
+def _statements(db: Database) -> list[str]:
+    sent: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: sent.append(sql))
+    return sent
+
+
+def _note(group: str) -> dict[str, Any]:
+    # email_attempts (a constant default) left out, as meeting/notify.py leaves it out
+    return {"recipient_group": group, "kind": "task", "title": "新任务：审核议题", "body": "", "link": "/tasks/t1",
+            "created_at": AT, "emailed_at": None}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(audit_rows, min_size=1, max_size=3), state=st.text(max_size=40), ended=st.none() | instants,
+       groups=st.lists(st.sampled_from(["unit:mz", "unit:cz", "office"]), min_size=1, max_size=3))
+def test_a_save_of_several_parts_is_one_statement_storing_what_sqlalchemy_stores(
+        tmp_path_factory: Any, rows: list[dict[str, Any]], state: str, ended: datetime | None,
+        groups: list[str]) -> None:
+    dbs = _databases(tmp_path_factory.mktemp("w"))
+    changes = {"state": state, "ended_at": ended, "revision": 2, "updated_at": AT}
+    activity = [{"instance_id": "i1", "process_key": "p", "bpmn_id": b, "model_id": 1, "active": 1, "completed": 0,
+                 "failed": 0} for b in ("a", "b")]
+    conflict = (("instance_id", "process_key", "bpmn_id"), ("active", "completed"))
+    notes = [_note(g) for g in groups]
+    sent = _statements(dbs[0])
+
+    def driver(conn: Connection) -> None:
+        writes = Writes()
+        writes.update(INSTANCES, "i1", changes)
+        writes.insert(ACTIVITY, activity, conflict)
+        writes.insert(AUDIT, rows)
+        writes.insert(NOTIFICATIONS, notes)
+        sent.clear()
+        writes.execute(conn)
+
+    def sqlalchemy(conn: Connection) -> None:
+        conn.execute(update_by_id(INSTANCES, tuple(sorted(changes))), {**changes, "pk_": "i1"})
+        conn.execute(_insert(ACTIVITY, "sqlite", conflict), activity)
+        conn.execute(insert(AUDIT), rows)
+        conn.execute(insert(NOTIFICATIONS), notes)
+
+    _both(dbs, driver, sqlalchemy)
+    assert [sql.split(" (")[0] for sql in sent if not sql.startswith("CREATE")] == [sent[-1].split(" (")[0]]
+    assert sent[-1].startswith("INSERT INTO temp.wf_batch_")
+    for table in ("wf_instance", "wf_activity", "wf_audit", "notifications"):
+        assert _stored(dbs[0], table) == _stored(dbs[1], table), table
+    assert len(_stored(dbs[0], "notifications")) == len(groups)
+    assert {row[8] for row in _stored(dbs[0], "notifications")} == {0}  # email_attempts: the default
+
+
+def _two_audit_rows(conn: Connection, actor: str) -> None:
+    writes = Writes()
+    writes.insert(AUDIT, [{"at": AT, "actor": actor, "action": "start", "instance_id": None, "task_id": None,
+                           "task_name": None, "process_key": "p", "data": {}, "comment": None}])
+    writes.update(INSTANCES, "i1", {"revision": 7})
+    writes.execute(conn)
+
+
+def test_a_rolled_back_transaction_takes_the_view_along_and_the_next_save_makes_it_again(tmp_path: Path) -> None:
+    db, _ = _databases(tmp_path)
+    with db.engine.connect() as conn:
+        _two_audit_rows(conn, "first")
+        assert conn.connection.info[BATCH_VIEWS]  # made in this transaction...
+        conn.rollback()  # ...and gone with it
+        _two_audit_rows(conn, "second")
+        conn.commit()
+    assert [row[2] for row in _stored(db, "wf_audit")] == ["second"]
+    assert _stored(db, "wf_instance")[0][12] == 7
+
+
+def test_a_part_that_fails_undoes_the_whole_statement(tmp_path: Path) -> None:
+    db, _ = _databases(tmp_path)
+    with db.engine.connect() as conn:
+        _two_audit_rows(conn, "made the view")
+        conn.commit()
+        writes = Writes()
+        writes.insert(AUDIT, [{"at": AT, "actor": "lost", "action": "start", "instance_id": None, "task_id": None,
+                               "task_name": None, "process_key": "p", "data": {}, "comment": None}])
+        writes.insert(ACTIVITY, [{"instance_id": "no such instance", "process_key": "p", "bpmn_id": "a",
+                                  "model_id": 1, "active": 1, "completed": 0, "failed": 0}])
+        with pytest.raises(IntegrityError):
+            writes.execute(conn)
+        conn.commit()  # what the statement wrote before the failing part is not there
+    assert [row[2] for row in _stored(db, "wf_audit")] == ["made the view"]
+
+
+def test_a_completion_on_sqlite_is_its_read_and_one_write(tmp_path: Path) -> None:
+    from bench.run import prepare, run_three_task
+    from bench.world import PASSWORD
+    from meeting.passwords import hash_password
+    from meeting.runtime import build_service
+
+    db = prepare(f"sqlite:///{tmp_path}/three.db", hash_password(PASSWORD))
+    service = build_service(db)
+    run_three_task(db, 0, 2, service)  # the views exist on the connection now
+
+    def counts() -> tuple[int, ...]:
+        with db.sessions() as s:
+            return tuple(s.scalar(select(func.count()).select_from(table).where(*where)) or 0 for table, where in (
+                (AUDIT, ()), (NOTIFICATIONS, ()), (HumanTask.__table__, (HumanTask.state == "COMPLETED",))))
+
+    before = counts()
+    sent = _statements(db)
+    run_three_task(db, 1, 0, service)
+    writes = [sql for sql in sent if not sql.startswith("SELECT")]
+    assert len(writes) == 4 and all(sql.startswith("INSERT INTO temp.wf_batch_") for sql in writes), writes
+    # start + three completions audited, a notice for each of the three tasks, the three tasks done
+    assert [after - b for after, b in zip(counts(), before, strict=True)] == [4, 3, 3]
