@@ -1,0 +1,116 @@
+"""On SQLite a task command's read of its instance and task goes straight to the driver, and the row becomes
+loaded objects without the ORM's per-query set-up (engine/locks.py): they must be what the ORM query gives — the
+same values, the process model's light columns with the rest loaded on demand, changes to them written on
+commit — and the ORM query must still be used where the session already holds the instance or the task."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+
+from engine.actions import ActionRegistry
+from engine.clock import ManualClock
+from engine.db import Database
+from engine.locks import _DRIVER_READS, _INSTANCE_TASK_OPEN, lock_task, lock_task_open
+from engine.models import HumanTask, Instance, ProcessModel
+from engine.service import Actor, WorkflowService
+from tests.test_lock_read_pg import PARALLEL, tasks_by_bpmn_id
+
+OFFICE = Actor("office", frozenset({"office"}))
+DONE_AT = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+def sqlite(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[Database, WorkflowService]]:
+    from engine.loader import SourceFile
+
+    db = Database(f"sqlite:///{tmp_path}/lock.db")
+    db.create_all()
+    service = WorkflowService(db, ActionRegistry(), clock)
+    service.deploy([SourceFile("two.bpmn", PARALLEL)])
+    try:
+        yield db, service
+    finally:
+        db.dispose()
+
+
+def _columns(obj: Any) -> dict[str, Any]:
+    return {attr.key: getattr(obj, attr.key) for attr in inspect(type(obj)).column_attrs}
+
+
+def _orm_read(s: Session, task_id: str) -> tuple[Any, ...]:
+    inst, ht, ids = s.execute(_INSTANCE_TASK_OPEN, {"task_id": task_id}).one()
+    return inst, ht, ids
+
+
+def test_the_driver_read_gives_what_the_orm_query_gives(sqlite: tuple[Database, WorkflowService]) -> None:
+    db, service = sqlite
+    started = service.start("two_replies", OFFICE, business_key="BK-1")
+    tasks = tasks_by_bpmn_id(service, started.instance_id)
+    with db.transaction() as s:  # values of every kind in the task row: JSON, dates, None, Chinese text
+        ht = s.get(HumanTask, tasks["a"])
+        assert ht is not None
+        ht.assignee, ht.claimed_at, ht.due_at = "office", DONE_AT, DONE_AT + timedelta(days=3)
+        ht.context, ht.documentation = {"topic_id": 7, "说明": "“引号”"}, None
+    sent: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: sent.append(sql))
+    with db.transaction() as s:
+        ht, inst, open_ids = lock_task_open(s, tasks["a"], postgres=False)
+        assert sent == [_driver_sql()]
+        assert not inspect(inst).expired_attributes and inspect(inst).persistent
+        assert inspect(ht).persistent and not s.dirty
+        model_light = {k: getattr(inst.model, k) for k in ("id", "key", "version", "name", "spec_sha", "called")}
+        assert "xml" in inspect(inst.model).unloaded  # the diagram loads only when read...
+        assert inst.model.xml.startswith("<?xml")  # ...and then it does
+        driver = (_columns(inst), _columns(ht), open_ids, model_light)
+    with db.sessions() as s:
+        inst, ht, ids = _orm_read(s, tasks["a"])
+        orm = (_columns(inst), _columns(ht), set(ids.split(",")),
+               {k: getattr(inst.model, k) for k in ("id", "key", "version", "name", "spec_sha", "called")})
+    assert driver == orm
+    assert driver[1]["claimed_at"] == DONE_AT and driver[1]["context"] == {"topic_id": 7, "说明": "“引号”"}
+    assert driver[2] == set(tasks.values())
+
+
+def test_a_change_to_a_task_read_by_the_driver_is_written_on_commit(sqlite: tuple[Database, WorkflowService]) -> None:
+    db, service = sqlite
+    task_id = tasks_by_bpmn_id(service, service.start("two_replies", OFFICE).instance_id)["a"]
+    service.claim(task_id, OFFICE)  # claim changes the loaded task object and lets the commit write it
+    with db.sessions() as s:
+        assert s.scalar(select(HumanTask.assignee).where(HumanTask.id == task_id)) == "office"
+
+
+def test_the_read_is_one_statement_and_nothing_is_loaded_later(sqlite: tuple[Database, WorkflowService]) -> None:
+    db, service = sqlite
+    first, second = (tasks_by_bpmn_id(service, service.start("two_replies", OFFICE).instance_id) for _ in "12")
+    service.complete(first["a"], OFFICE, {})  # the batch view for this shape of writes exists now
+    sent: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: sent.append(sql))
+    service.complete(second["a"], OFFICE, {})
+    assert [sql.split()[0] for sql in sent] == ["SELECT", "INSERT"], sent
+    assert sent[0] == _driver_sql()  # the driver's read, not the ORM query
+
+
+def _driver_sql() -> str:
+    compiled = _DRIVER_READS[_INSTANCE_TASK_OPEN].compiled
+    assert compiled is not None
+    return compiled[0]
+
+
+def test_a_session_already_holding_the_instance_gets_the_same_object_through_the_orm_query(
+        sqlite: tuple[Database, WorkflowService]) -> None:
+    db, service = sqlite
+    tasks = tasks_by_bpmn_id(service, service.start("two_replies", OFFICE).instance_id)
+    with db.transaction() as s:
+        first, inst = lock_task(s, tasks["a"], postgres=False)
+        inst.title = "changed in this session, not flushed"
+        second, same = lock_task(s, tasks["b"], postgres=False)  # the same instance: no second object for it
+        assert same is inst and second is not first
+        assert s.get(Instance, inst.id) is inst and isinstance(inst.model, ProcessModel)
+        s.rollback()
