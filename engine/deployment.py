@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, defer
@@ -19,6 +20,7 @@ from engine.access import Actor
 from engine.actions import ActionRegistry
 from engine.budgets import DEFAULT, Budgets
 from engine.db import Database
+from engine.driver_rows import DriverQuery
 from engine.errors import Conflict, Forbidden, FormError, NotFound, Problem
 from engine.forms import FieldTypes
 from engine.loader import LoadedProcess, SourceFile, load
@@ -29,6 +31,13 @@ from engine.schedule import sync_timer_starts
 _LATEST_MODEL = (select(ProcessModel).options(defer(ProcessModel.xml))  # the diagram loads when read
                  .where(ProcessModel.key == bindparam("key"), ProcessModel.status == PUBLISHED)
                  .order_by(ProcessModel.version.desc()).limit(1))
+_MODEL_COLUMNS = tuple(c.name for c in ProcessModel.__table__.c if c.name != "xml")
+# SQLite: the same read straight through the driver (engine/driver_rows.py); every start makes it.
+_LATEST_MODEL_ROW = DriverQuery(
+    lambda: select(*(ProcessModel.__table__.c[name] for name in _MODEL_COLUMNS))
+    .where(ProcessModel.key == bindparam("key"), ProcessModel.status == PUBLISHED)
+    .order_by(ProcessModel.version.desc()).limit(1),
+    ((ProcessModel, _MODEL_COLUMNS),))
 
 
 @dataclass
@@ -69,11 +78,18 @@ def latest_models(s: Session) -> list[ProcessModel]:
 
 def published_model(s: Session, key: str) -> ProcessModel | None:
     """The newest published version of ``key`` (None when none is)."""
-    return s.scalars(_LATEST_MODEL, {"key": key}).first()
+    if s.get_bind().dialect.name != "sqlite":
+        return s.scalars(_LATEST_MODEL, {"key": key}).first()
+    found = _LATEST_MODEL_ROW.first(s, {"key": key})
+    if found is None:
+        return None
+    (entity,), values = found
+    held = s.identity_map.get(entity.identity(values))
+    return cast(ProcessModel, held if held is not None else entity.load(s, values))
 
 
 def latest_model(s: Session, key: str) -> ProcessModel:
-    model = s.scalars(_LATEST_MODEL, {"key": key}).first()
+    model = published_model(s, key)
     if model is None:
         raise NotFound(f"流程“{key}”尚未部署")
     return model

@@ -4,13 +4,13 @@ transaction's ``BEGIN IMMEDIATE`` already excludes other writers."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, inspect, literal_column, select
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_dict, set_committed_value
+from sqlalchemy import Table, bindparam, func, literal_column, select
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from engine.driver_rows import DriverQuery, split
 from engine.errors import NotFound
 from engine.models import HumanTask, Instance, ProcessModel
 
@@ -68,7 +68,7 @@ def _locked_read(s: Session, task_id: str, postgres: bool, read: Any, locked: An
     ``locked``'s, and ``read``'s again when a save committed while it waited (its last column: the revision as
     its snapshot saw it)."""
     if not postgres:
-        found = _DRIVER_READS[read].run(s, task_id)
+        found = _driver_read(s, task_id, read)
         if found is not None:
             return found
     row = s.execute(locked if postgres else read, {"task_id": task_id}).first()
@@ -92,84 +92,44 @@ def lock_task_open(s: Session, task_id: str, postgres: bool) -> tuple[HumanTask,
     return ht, inst, set(ids.split(",")) if ids else set()
 
 
-# SQLite: the read goes straight to the driver and its row becomes loaded objects here. The ORM sets up its
-# loaders again on every execution of a query for entities, which took longer than SQLite took to run it; the
-# objects made here are what that query would have put in the session (the instance with its model's light
-# columns, the task), the other attributes expired as ``MODEL_LIGHT`` leaves them.
-@dataclass(frozen=True)
-class _Entity:
-    cls: type
-    attrs: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
-
-    def load(self, s: Session, values: Any) -> Any:
-        obj: Any = inspect(self.cls).class_manager.new_instance()
-        instance_dict(obj).update(
-            (attr, value if process is None or value is None else process(value))
-            for attr, process, value in zip(self.attrs, self.processors, values, strict=True))
-        make_transient_to_detached(obj)
-        s.add(obj)
-        return obj
+# SQLite: the read goes straight to the driver and its row becomes the objects the ORM query would have put in
+# the session (engine/driver_rows.py): the instance with its model's light columns (the rest loaded on first
+# use, as ``MODEL_LIGHT`` leaves it), the task.
+_MODEL_LIGHT_COLUMNS = ("id", "key", "version", "name", "spec_sha", "called")
 
 
-@dataclass
-class _DriverRead:
-    """The read of a task, its instance and (``open_ids``) the instance's open task ids, compiled once for
-    SQLite."""
-
-    open_ids: bool
-    compiled: tuple[str, tuple[str, ...], dict[str, Any], tuple[_Entity, ...]] | None = None
-
-    def run(self, s: Session, task_id: str) -> tuple[Any, ...] | None:
-        """The row as the ORM query gives it; None when the session already holds the instance or the task
-        (the ORM query refreshes those in place)."""
-        conn = s.connection()
-        if self.compiled is None:
-            self.compiled = self._compile(conn.dialect)
-        sql, names, params, entities = self.compiled
-        row = conn.exec_driver_sql(sql, tuple(task_id if n == "task_id" else params[n] for n in names)).first()
-        if row is None:
-            return None
-        instance_entity, task_entity, model_entity = entities
-        n_inst, n_task, n_model = (len(e.attrs) for e in entities)
-        keys = (inspect(Instance).identity_key_from_primary_key((row[0],)),
-                inspect(HumanTask).identity_key_from_primary_key((row[n_inst],)))
-        if any(key in s.identity_map for key in keys):
-            return None
-        inst = instance_entity.load(s, row[:n_inst])
-        ht = task_entity.load(s, row[n_inst:n_inst + n_task])
-        model_values = row[n_inst + n_task:n_inst + n_task + n_model]
-        model = None
-        if model_values[0] is not None:
-            model_key = inspect(ProcessModel).identity_key_from_primary_key((model_values[0],))
-            model = s.identity_map.get(model_key) or model_entity.load(s, model_values)
-        set_committed_value(inst, "model", model)
-        return (inst, ht, *row[n_inst + n_task + n_model:])
-
-    def _compile(self, dialect: Any) -> tuple[str, tuple[str, ...], dict[str, Any], tuple[_Entity, ...]]:
+def _driver_statement(open_ids: bool) -> Callable[[], Any]:
+    def statement() -> Any:
+        instances, tasks = cast(Table, Instance.__table__), cast(Table, HumanTask.__table__)
         models = cast(Table, ProcessModel.__table__)
-        light = [models.c[name] for name in ("id", "key", "version", "name", "spec_sha", "called")]
-        entities = tuple(_entity(cls, columns, dialect) for cls, columns in (
-            (Instance, list(_INSTANCES.c)), (HumanTask, list(_TASKS.c)), (ProcessModel, light)))
-        extra = []
-        if self.open_ids:
-            extra.append(select(func.group_concat(_OPEN.c.id, literal_column("','")))
-                         .where(_OPEN.c.instance_id == _TASKS.c.instance_id, _OPEN.c.state == "READY")
-                         .scalar_subquery())
-        stmt = (select(*_INSTANCES.c, *_TASKS.c, *light, *extra)
-                .select_from(_INSTANCES.join(_TASKS, _TASKS.c.instance_id == _INSTANCES.c.id)
-                             .outerjoin(models, models.c.id == _INSTANCES.c.model_id))
-                .where(_TASKS.c.id == bindparam("task_id")))
-        compiled = stmt.compile(dialect=dialect)
-        return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params), entities
+        extra = [select(func.group_concat(_OPEN.c.id, literal_column("','")))
+                 .where(_OPEN.c.instance_id == tasks.c.instance_id, _OPEN.c.state == "READY")
+                 .scalar_subquery()] if open_ids else []
+        return (select(*instances.c, *tasks.c, *(models.c[name] for name in _MODEL_LIGHT_COLUMNS), *extra)
+                .select_from(instances.join(tasks, tasks.c.instance_id == instances.c.id)
+                             .outerjoin(models, models.c.id == instances.c.model_id))
+                .where(tasks.c.id == bindparam("task_id")))
+    return statement
 
 
-def _entity(cls: type, columns: list[Any], dialect: Any) -> _Entity:
-    mapper: Any = inspect(cls)
-    return _Entity(cls, tuple(mapper.get_property_by_column(c).key for c in columns),
-                   tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns))
+_ENTITIES = ((Instance, None), (HumanTask, None), (ProcessModel, _MODEL_LIGHT_COLUMNS))
+_DRIVER_READS = {_INSTANCE_AND_TASK: DriverQuery(_driver_statement(False), _ENTITIES),
+                 _INSTANCE_TASK_OPEN: DriverQuery(_driver_statement(True), _ENTITIES)}
 
 
-_INSTANCES = cast(Table, Instance.__table__)
-_TASKS = cast(Table, HumanTask.__table__)
-_DRIVER_READS = {_INSTANCE_AND_TASK: _DriverRead(False), _INSTANCE_TASK_OPEN: _DriverRead(True)}
+def _driver_read(s: Session, task_id: str, read: Any) -> tuple[Any, ...] | None:
+    """``read``'s row as the ORM query gives it; None when there is none, or when the session already holds
+    the instance or the task (the ORM query refreshes those in place)."""
+    found = _DRIVER_READS[read].first(s, {"task_id": task_id})
+    if found is None:
+        return None
+    entities, row = found
+    (inst_values, task_values, model_values), extra = split(entities, row)
+    if any(e.identity(v) in s.identity_map for e, v in zip(entities, (inst_values, task_values), strict=False)):
+        return None
+    inst, ht = entities[0].load(s, inst_values), entities[1].load(s, task_values)
+    model = None
+    if model_values[0] is not None:
+        model = s.identity_map.get(entities[2].identity(model_values)) or entities[2].load(s, model_values)
+    set_committed_value(inst, "model", model)
+    return (inst, ht, *extra)

@@ -1,7 +1,8 @@
-"""On SQLite a task command's read of its instance and task goes straight to the driver, and the row becomes
-loaded objects without the ORM's per-query set-up (engine/locks.py): they must be what the ORM query gives — the
-same values, the process model's light columns with the rest loaded on demand, changes to them written on
-commit — and the ORM query must still be used where the session already holds the instance or the task."""
+"""On SQLite a task command's read of its instance and task, and a start's read of the newest published
+version, go straight to the driver, and the row becomes loaded objects without the ORM's per-query set-up
+(engine/driver_rows.py, engine/locks.py, engine/deployment.py): they must be what the ORM query gives — the
+same values, the columns left out loaded on demand, changes written on commit — and the ORM query must still be
+used where the session already holds the instance or the task."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from sqlalchemy.orm import Session
 from engine.actions import ActionRegistry
 from engine.clock import ManualClock
 from engine.db import Database
+from engine.deployment import _LATEST_MODEL, published_model
 from engine.locks import _DRIVER_READS, _INSTANCE_TASK_OPEN, lock_task, lock_task_open
-from engine.models import HumanTask, Instance, ProcessModel
+from engine.models import PUBLISHED, HumanTask, Instance, ProcessModel
 from engine.service import Actor, WorkflowService
 from tests.test_lock_read_pg import PARALLEL, tasks_by_bpmn_id
 
@@ -62,7 +64,7 @@ def test_the_driver_read_gives_what_the_orm_query_gives(sqlite: tuple[Database, 
     event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: sent.append(sql))
     with db.transaction() as s:
         ht, inst, open_ids = lock_task_open(s, tasks["a"], postgres=False)
-        assert sent == [_driver_sql()]
+        assert sent == [_driver_sql()]  # the driver's read, not the ORM query
         assert not inspect(inst).expired_attributes and inspect(inst).persistent
         assert inspect(ht).persistent and not s.dirty
         model_light = {k: getattr(inst.model, k) for k in ("id", "key", "version", "name", "spec_sha", "called")}
@@ -98,9 +100,9 @@ def test_the_read_is_one_statement_and_nothing_is_loaded_later(sqlite: tuple[Dat
 
 
 def _driver_sql() -> str:
-    compiled = _DRIVER_READS[_INSTANCE_TASK_OPEN].compiled
-    assert compiled is not None
-    return compiled[0]
+    sql = _DRIVER_READS[_INSTANCE_TASK_OPEN].sql("sqlite")
+    assert sql is not None
+    return sql
 
 
 def test_a_session_already_holding_the_instance_gets_the_same_object_through_the_orm_query(
@@ -114,3 +116,22 @@ def test_a_session_already_holding_the_instance_gets_the_same_object_through_the
         assert same is inst and second is not first
         assert s.get(Instance, inst.id) is inst and isinstance(inst.model, ProcessModel)
         s.rollback()
+
+
+def test_the_newest_published_version_read_by_the_driver_is_the_orm_querys(
+        sqlite: tuple[Database, WorkflowService]) -> None:
+    from engine.loader import SourceFile
+
+    db, service = sqlite
+    newer = PARALLEL.replace(b'name="two_replies"', b'name="two_replies v2"')
+    service.deploy([SourceFile("two.bpmn", newer)])  # version 2, published
+    service.deploy([SourceFile("two.bpmn", newer.replace(b" v2", b" v3"))], pending=True)  # 3 waits: not run
+    with db.sessions() as s:
+        model = published_model(s, "two_replies")
+        assert model is not None and model.version == 2 and model.status == PUBLISHED
+        assert "xml" in inspect(model).unloaded and b"v2" in model.xml.encode()
+        assert published_model(s, "two_replies") is model  # the session's own object, not a second one
+        assert published_model(s, "no_such_process") is None
+        driver = _columns(model)
+    with db.sessions() as s:
+        assert driver == _columns(s.scalars(_LATEST_MODEL, {"key": "two_replies"}).one())

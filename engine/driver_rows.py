@@ -1,0 +1,88 @@
+"""Rows read straight through the driver, made into loaded ORM objects: the SQLite hot path's reads.
+
+SQLAlchemy's ORM sets up its loaders again on every execution of a query for entities (the result's row
+processors), which took longer than SQLite took to run the query. A ``DriverQuery`` is compiled once per
+dialect and its row is turned into the objects the ORM query would have put in the session: the columns read
+are loaded, every other attribute is expired (loaded on first use, as ``load_only`` leaves it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A mapped class's columns in a driver row, with their result processors."""
+
+    cls: type
+    attrs: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    def identity(self, values: Sequence[Any]) -> Any:
+        mapper: Any = inspect(self.cls)
+        return mapper.identity_key_from_primary_key(tuple(values[self.attrs.index(p.key)]
+                                                          for p in mapper.primary_key))
+
+    def load(self, s: Session, values: Sequence[Any]) -> Any:
+        """The object of ``values``, in ``s`` as a loaded row (the session must not hold it yet)."""
+        obj: Any = inspect(self.cls).class_manager.new_instance()
+        instance_dict(obj).update(
+            (attr, value if process is None or value is None else process(value))
+            for attr, process, value in zip(self.attrs, self.processors, values, strict=True))
+        make_transient_to_detached(obj)
+        s.add(obj)
+        return obj
+
+
+@dataclass
+class DriverQuery:
+    """``statement`` selects the columns of ``entities``, each class's in table order, then any plain columns;
+    compiled once per dialect, for drivers with positional parameters (SQLite)."""
+
+    statement: Callable[[], Select[Any]]
+    entities: tuple[tuple[type, tuple[str, ...] | None], ...]  # (class, column names or None for all)
+    _compiled: dict[str, tuple[str, tuple[str, ...], dict[str, Any], tuple[Entity, ...]]] = field(
+        default_factory=dict)
+
+    def first(self, s: Session, params: dict[str, Any]) -> tuple[list[Entity], Sequence[Any]] | None:
+        """The entities and the first row (None when there is none)."""
+        conn = s.connection()
+        compiled = self._compiled.get(conn.dialect.name)
+        if compiled is None:
+            compiled = self._compiled[conn.dialect.name] = self._compile(conn.dialect)
+        sql, names, defaults, entities = compiled
+        row = conn.exec_driver_sql(sql, tuple(params[n] if n in params else defaults[n] for n in names)).first()
+        return None if row is None else (list(entities), row)
+
+    def sql(self, dialect_name: str) -> str | None:
+        """The SQL text sent to ``dialect_name``'s driver, once compiled."""
+        compiled = self._compiled.get(dialect_name)
+        return None if compiled is None else compiled[0]
+
+    def _compile(self, dialect: Any) -> tuple[str, tuple[str, ...], dict[str, Any], tuple[Entity, ...]]:
+        if not dialect.positional:
+            raise ValueError(f"{dialect.name}: a driver query needs positional parameters")
+        entities = []
+        for cls, names in self.entities:
+            mapper: Any = inspect(cls)
+            columns = [c for c in mapper.local_table.c if names is None or c.name in names]
+            entities.append(Entity(cls, tuple(mapper.get_property_by_column(c).key for c in columns),
+                                   tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
+                                         for c in columns)))
+        compiled = self.statement().compile(dialect=dialect)
+        return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params), tuple(entities)
+
+
+def split(entities: list[Entity], row: Sequence[Any]) -> tuple[list[Sequence[Any]], Sequence[Any]]:
+    """Each entity's values from ``row``, and the plain columns after them."""
+    parts, start = [], 0
+    for entity in entities:
+        parts.append(row[start:start + len(entity.attrs)])
+        start += len(entity.attrs)
+    return parts, row[start:]
