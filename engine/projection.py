@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import activity, expressions
 from engine.access import Actor
+from engine.driver_rows import transient
 from engine.errors import EngineError
 from engine.forms import FormSpec
 from engine.models import AuditEvent, AwaitedMessage, HumanTask, Instance, TaskCandidate
@@ -250,14 +251,14 @@ class Projector:
                    if (k.endswith("_id") or k in self.context_keys)
                    and isinstance(v, int | str) and not isinstance(v, bool)}
         groups, users = assignment["groups"], assignment["users"]
-        ht = HumanTask(
+        ht: HumanTask = transient(HumanTask, dict(
             id=str(task.id), instance_id=inst.id, process_key=inst.process_key, bpmn_id=spec.bpmn_id,
             name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane, state=READY, assignee=assignment["assignee"],
             candidate_groups=groups, candidate_users=users, due_at=assignment["due"],
             follow_up_at=assignment["follow"], priority=assignment["priority"], context=context,
             form=FormSpec.from_task_spec(spec).as_list(), documentation=spec.documentation,
             business_key=inst.business_key, created_at=now,
-        )
+        ))
         return ht
 
     def audit(self, s: Session, action: str, *, actor: Actor | None = None, instance: Instance | None = None,
