@@ -3,7 +3,9 @@
 SQLAlchemy's ORM sets up its loaders again on every execution of a query for entities (the result's row
 processors), which took longer than SQLite took to run the query. A ``DriverQuery`` is compiled once per
 dialect and its row is turned into the objects the ORM query would have put in the session: the columns read
-are loaded, every other attribute is expired (loaded on first use, as ``load_only`` leaves it)."""
+are loaded, every other attribute is expired (the first one touched loads all of them in one query, where
+``load_only`` would load just that one: read the columns a hot path needs). Like the ORM query, it first
+flushes what the session has pending (unless autoflush is off)."""
 
 from __future__ import annotations
 
@@ -52,6 +54,8 @@ class DriverQuery:
 
     def first(self, s: Session, params: dict[str, Any]) -> tuple[list[Entity], Sequence[Any]] | None:
         """The entities and the first row (None when there is none)."""
+        if s.autoflush:
+            s.flush()
         conn = s.connection()
         compiled = self._compiled.get(conn.dialect.name)
         if compiled is None:

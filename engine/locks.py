@@ -93,8 +93,8 @@ def lock_task_open(s: Session, task_id: str, postgres: bool) -> tuple[HumanTask,
 
 
 # SQLite: the read goes straight to the driver and its row becomes the objects the ORM query would have put in
-# the session (engine/driver_rows.py): the instance with its model's light columns (the rest loaded on first
-# use, as ``MODEL_LIGHT`` leaves it), the task.
+# the session (engine/driver_rows.py): the instance with its model's light columns (the rest load when one of
+# them is first touched, which no command does), the task.
 _MODEL_LIGHT_COLUMNS = ("id", "key", "version", "name", "spec_sha", "called")
 
 

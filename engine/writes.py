@@ -193,7 +193,11 @@ def _statement(shape: tuple[Any, ...], quote: Any) -> str:
 # the trigger as to run those statements; what goes is SQLAlchemy's work per statement.
 _BATCHES: dict[tuple[Any, ...], SqliteBatch | None] = {}
 BATCH_VIEWS = "wf_batch_views"  # connection info key: the batch views created on that DBAPI connection
-MAX_BATCH_VALUES = 2000  # SQLite's limit of columns in a view; a save with more values goes part by part
+# Bounds on what the views cost each writer connection (a view and its trigger per shape, never dropped): a
+# save with more values than this, or of a new shape once this many are known, goes part by part. The shapes
+# commands repeat (a completion, a start of each process) are learnt first.
+MAX_BATCH_VALUES = 1000
+MAX_BATCH_SHAPES = 64
 Part = tuple[str, Table, Any, Conflict | None]  # (kind, table, rows or (id, changes), conflict)
 Shape = tuple[str, Table, tuple[str, ...], Conflict | None, int]  # (kind, table, columns, conflict, rows)
 
@@ -252,6 +256,8 @@ def _sqlite_batch(conn: Connection, parts: list[Part]) -> bool:
             return False
     key = tuple((kind, table.name, names, conflict, rows) for kind, table, names, conflict, rows in shape)
     if key not in _BATCHES:
+        if len(_BATCHES) >= MAX_BATCH_SHAPES:
+            return False
         _BATCHES[key] = _batch(conn.dialect, shape, key)
     batch = _BATCHES[key]
     if batch is None:

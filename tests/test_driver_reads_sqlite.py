@@ -135,3 +135,15 @@ def test_the_newest_published_version_read_by_the_driver_is_the_orm_querys(
         driver = _columns(model)
     with db.sessions() as s:
         assert driver == _columns(s.scalars(_LATEST_MODEL, {"key": "two_replies"}).one())
+
+
+def test_a_driver_read_first_flushes_what_the_session_has_pending(sqlite: tuple[Database, WorkflowService]) -> None:
+    db, _ = sqlite
+    with db.transaction() as s:
+        current = published_model(s, "two_replies")
+        assert current is not None
+        s.add(ProcessModel(key="two_replies", version=current.version + 1, name="v2", file_name="two.bpmn",
+                           xml=current.xml, source_sha="x", spec_sha=current.spec_sha, deployed_at=DONE_AT))
+        newest = published_model(s, "two_replies")  # the ORM query would see the pending row: so must this
+        assert newest is not None and newest.version == current.version + 1
+        s.rollback()

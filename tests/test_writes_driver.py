@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table, event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bench.world import pg_unreachable, postgres_url
+from engine import writes as writes_module
 from engine.db import Base, Database
 from engine.models import ActivityTokens, AuditEvent, HumanTask, Instance, ProcessModel, ProcessSpec
 from engine.writes import BATCH_VIEWS, Writes, _driver, _insert, update_by_id
@@ -258,3 +259,17 @@ def test_a_completion_on_sqlite_is_its_read_and_one_write(tmp_path: Path) -> Non
     assert len(writes) == 4 and all(sql.startswith("INSERT INTO temp.wf_batch_") for sql in writes), writes
     # start + three completions audited, a notice for each of the three tasks, the three tasks done
     assert [after - b for after, b in zip(counts(), before, strict=True)] == [4, 3, 3]
+
+
+def test_past_the_number_of_shapes_a_new_shape_goes_part_by_part(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    db, _ = _databases(tmp_path)
+    monkeypatch.setattr(writes_module, "MAX_BATCH_SHAPES", len(writes_module._BATCHES))
+    sent = _statements(db)
+    with db.engine.begin() as conn:
+        writes = Writes()
+        writes.insert(NOTIFICATIONS, [_note(f"unit:{i}") for i in range(7)])  # a shape no other test makes
+        writes.update(INSTANCES, "i1", {"revision": 5, "title": "新标题"})
+        writes.execute(conn)
+    assert not any("wf_batch_" in sql for sql in sent) and len(sent) == 2
+    assert len(_stored(db, "notifications")) == 7 and _stored(db, "wf_instance")[0][12] == 5
