@@ -48,7 +48,7 @@ _INSTANCE_COLUMNS = tuple(c.key for c in _INSTANCES.columns)
 _CANDIDATES = cast(Table, TaskCandidate.__table__)
 _AUDIT = cast(Table, AuditEvent.__table__)
 _INSERT_AUDIT = insert(_AUDIT)
-# New task rows and the ones a command closes go in one upsert per table: what closing changes on a row.
+# New task rows go in as an upsert: a row somehow there already is brought in step instead of failing the command.
 TASK_UPSERT = (("id",), ("state", "assignee", "completed_by", "completed_at", "claimed_at"))
 CANDIDATE_UPSERT = (("task_id", "kind", "ref"), ("state",))
 
@@ -127,9 +127,8 @@ class Projector:
     """Saves a command's outcome: state, status, timers, tasks, awaited messages, activity counts, audit.
 
     A command that read the instance with ``restore`` and its open task ids with the lock (``save``'s
-    ``open_ids``) has its projections written as diffs: the task rows it closes and the ones it creates in one
-    statement, their candidate rows in another, only the activity rows that change in a third; nothing is
-    read back."""
+    ``open_ids``) has its projections written as diffs: the columns that change on the task rows it closes, the
+    rows it creates, their candidate rows, only the activity rows that change; nothing is read back."""
 
     def __init__(self, runner: Runner, now: Callable[[], datetime], context_keys: Iterable[str] = (),
                  on_task_created: TaskCreated | None = None) -> None:
@@ -235,9 +234,9 @@ class Projector:
             s.execute(update(TaskCandidate).where(TaskCandidate.task_id.in_(gone)).values(state=CANCELLED)
                       .execution_options(synchronize_session=False))
         created = [self.project(inst, task, now) for tid, task in live.items() if tid not in open_ids]
-        rows = [{**{k: getattr(ht, k) for k in _TASK_COLUMNS}, **changes} for ht, changes in closing]
-        rows += [{k: getattr(ht, k) for k in _TASK_COLUMNS} for ht in created]
-        writes.insert(_TASKS, rows, TASK_UPSERT)  # the closed rows and the new ones
+        for ht, changes in closing:  # only the columns that change: the rest (its form, say) is not sent again
+            writes.update(_TASKS, ht.id, changes)
+        writes.insert(_TASKS, [{k: getattr(ht, k) for k in _TASK_COLUMNS} for ht in created], TASK_UPSERT)
         writes.insert(_CANDIDATES, [c for ht, changes in closing for c in candidate_rows(ht, changes["state"])]
                       + [c for ht in created for c in candidate_rows(ht, READY)], CANDIDATE_UPSERT)
         return list(live), created
