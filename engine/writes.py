@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -191,13 +193,15 @@ def _statement(shape: tuple[Any, ...], quote: Any) -> str:
 # need no migration. Every value is a column of the view, already through its column's bind processor, so
 # the rows reach the tables as the parts' own statements would store them. SQLite takes about as long to run
 # the trigger as to run those statements; what goes is SQLAlchemy's work per statement.
-_BATCHES: dict[tuple[Any, ...], SqliteBatch | None] = {}
-BATCH_VIEWS = "wf_batch_views"  # connection info key: the batch views created on that DBAPI connection
-# Bounds on what the views cost each writer connection (a view and its trigger per shape, never dropped): a
-# save with more values than this, or of a new shape once this many are known, goes part by part. The shapes
-# commands repeat (a completion, a start of each process) are learnt first.
+_BATCHES: OrderedDict[tuple[Any, ...], SqliteBatch | None] = OrderedDict()  # shape -> batch, least recent first
+_BATCHES_LOCK = threading.Lock()
+BATCH_VIEWS = "wf_batch_views"  # connection info key: the batch views on that DBAPI connection, least recent first
+# Bounds on what the shapes cost: the compiled batches this process keeps, the views (each with its trigger and
+# the prepared statement that uses it) each writer connection keeps — past them the least recently used goes;
+# a save with more values than this goes part by part.
+MAX_BATCH_SHAPES = 256
+MAX_VIEWS_PER_CONNECTION = 32
 MAX_BATCH_VALUES = 1000
-MAX_BATCH_SHAPES = 64
 Part = tuple[str, Table, Any, Conflict | None]  # (kind, table, rows or (id, changes), conflict)
 Shape = tuple[str, Table, tuple[str, ...], Conflict | None, int]  # (kind, table, columns, conflict, rows)
 
@@ -225,9 +229,11 @@ class SqliteBatch:
             for row in args if enc.kind == "insert" else [{**args[1], "id": args[0]}]:
                 values += [row[name] if process is None else process(row[name]) for name, process in enc.columns]
                 values += enc.defaults
-        created: set[str] = conn.connection.info.setdefault(BATCH_VIEWS, set())
-        if self.view not in created:
-            self.create(conn, created)
+        views: OrderedDict[str, None] = conn.connection.info.setdefault(BATCH_VIEWS, OrderedDict())
+        if self.view in views:
+            views.move_to_end(self.view)
+        else:
+            self.create(conn, views)
         try:
             conn.exec_driver_sql(self.sql, tuple(values))
         except OperationalError as exc:
@@ -235,13 +241,16 @@ class SqliteBatch:
             # transactional too); the failed statement changed nothing.
             if f"no such table: temp.{self.view}" not in str(exc.orig):
                 raise
-            self.create(conn, created)
+            self.create(conn, views)
             conn.exec_driver_sql(self.sql, tuple(values))
 
-    def create(self, conn: Connection, created: set[str]) -> None:
+    def create(self, conn: Connection, views: OrderedDict[str, None]) -> None:
+        while len(views) >= MAX_VIEWS_PER_CONNECTION:
+            old, _ = views.popitem(last=False)
+            conn.exec_driver_sql(f"DROP VIEW IF EXISTS temp.{old}")  # its trigger goes with it
         for ddl in self.ddl:
             conn.exec_driver_sql(ddl)
-        created.add(self.view)
+        views[self.view] = None
 
 
 def _sqlite_batch(conn: Connection, parts: list[Part]) -> bool:
@@ -255,11 +264,17 @@ def _sqlite_batch(conn: Connection, parts: list[Part]) -> bool:
         else:
             return False
     key = tuple((kind, table.name, names, conflict, rows) for kind, table, names, conflict, rows in shape)
-    if key not in _BATCHES:
-        if len(_BATCHES) >= MAX_BATCH_SHAPES:
-            return False
-        _BATCHES[key] = _batch(conn.dialect, shape, key)
-    batch = _BATCHES[key]
+    with _BATCHES_LOCK:  # the web server's threads share the shapes
+        known = key in _BATCHES
+        if known:
+            _BATCHES.move_to_end(key)
+            batch = _BATCHES[key]
+    if not known:
+        batch = _batch(conn.dialect, shape, key)
+        with _BATCHES_LOCK:
+            _BATCHES[key] = batch
+            while len(_BATCHES) > MAX_BATCH_SHAPES:
+                _BATCHES.popitem(last=False)
     if batch is None:
         return False
     batch.run(conn, parts)

@@ -261,15 +261,28 @@ def test_a_completion_on_sqlite_is_its_read_and_one_write(tmp_path: Path) -> Non
     assert [after - b for after, b in zip(counts(), before, strict=True)] == [4, 3, 3]
 
 
-def test_past_the_number_of_shapes_a_new_shape_goes_part_by_part(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def _views(conn: Connection) -> set[str]:
+    return {name for (name,) in conn.exec_driver_sql("SELECT name FROM sqlite_temp_master WHERE type = 'view'")}
+
+
+def test_past_the_views_a_connection_keeps_the_least_recently_used_goes(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     db, _ = _databases(tmp_path)
-    monkeypatch.setattr(writes_module, "MAX_BATCH_SHAPES", len(writes_module._BATCHES))
-    sent = _statements(db)
-    with db.engine.begin() as conn:
+    monkeypatch.setattr(writes_module, "MAX_VIEWS_PER_CONNECTION", 2)
+
+    def save(conn: Connection, groups: int) -> None:  # a shape per number of notifications
         writes = Writes()
-        writes.insert(NOTIFICATIONS, [_note(f"unit:{i}") for i in range(7)])  # a shape no other test makes
-        writes.update(INSTANCES, "i1", {"revision": 5, "title": "新标题"})
+        writes.insert(NOTIFICATIONS, [_note(f"unit:{i}") for i in range(groups)])
+        writes.update(INSTANCES, "i1", {"revision": groups})
         writes.execute(conn)
-    assert not any("wf_batch_" in sql for sql in sent) and len(sent) == 2
-    assert len(_stored(db, "notifications")) == 7 and _stored(db, "wf_instance")[0][12] == 5
+
+    with db.engine.begin() as conn:
+        made = {}
+        for groups in (1, 2, 1, 3):  # 1 used again after 2: 2 is the least recently used when 3 comes
+            save(conn, groups)
+            made[groups] = next(reversed(conn.connection.info[BATCH_VIEWS]))
+        assert list(conn.connection.info[BATCH_VIEWS]) == [made[1], made[3]] and _views(conn) == {made[1], made[3]}
+        save(conn, 2)  # made again, in place of 1 now
+        assert _views(conn) == {made[3], made[2]}
+    assert len(_stored(db, "notifications")) == 1 + 2 + 1 + 3 + 2
+    assert _stored(db, "wf_instance")[0][12] == 2
