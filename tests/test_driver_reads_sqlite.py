@@ -15,14 +15,13 @@ import pytest
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from engine.actions import ActionRegistry
 from engine.clock import ManualClock
 from engine.db import Database
 from engine.deployment import _LATEST_MODEL, published_model
 from engine.locks import _DRIVER_READS, _INSTANCE_TASK_OPEN, lock_task, lock_task_open
 from engine.models import PUBLISHED, HumanTask, Instance, ProcessModel
 from engine.service import Actor, WorkflowService
-from tests.test_lock_read_pg import PARALLEL, tasks_by_bpmn_id
+from tests.test_lock_read_pg import PARALLEL, tasks_by_bpmn_id, two_replies
 
 OFFICE = Actor("office", frozenset({"office"}))
 DONE_AT = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
@@ -30,16 +29,7 @@ DONE_AT = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
 
 @pytest.fixture
 def sqlite(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[Database, WorkflowService]]:
-    from engine.loader import SourceFile
-
-    db = Database(f"sqlite:///{tmp_path}/lock.db")
-    db.create_all()
-    service = WorkflowService(db, ActionRegistry(), clock)
-    service.deploy([SourceFile("two.bpmn", PARALLEL)])
-    try:
-        yield db, service
-    finally:
-        db.dispose()
+    yield from two_replies(f"sqlite:///{tmp_path}/lock.db", clock)
 
 
 def _columns(obj: Any) -> dict[str, Any]:

@@ -48,7 +48,12 @@ PARALLEL = """<?xml version="1.0" encoding="UTF-8"?>
 
 @pytest.fixture
 def pg(pg_schema_url: str, clock: ManualClock) -> Iterator[tuple[Database, WorkflowService]]:
-    db = Database(pg_schema_url)
+    yield from two_replies(pg_schema_url, clock)
+
+
+def two_replies(url: str, clock: ManualClock) -> Iterator[tuple[Database, WorkflowService]]:
+    """A fresh database at ``url`` with the two-replies process deployed, and its service (disposed after)."""
+    db = Database(url)
     Base.metadata.drop_all(db.engine)
     db.create_all()
     service = WorkflowService(db, ActionRegistry(), clock)
