@@ -83,9 +83,8 @@ def published_model(s: Session, key: str) -> ProcessModel | None:
     found = _LATEST_MODEL_ROW.first(s, {"key": key})
     if found is None:
         return None
-    (entity,), values = found
-    held = s.identity_map.get(entity.identity(values))
-    return cast(ProcessModel, held if held is not None else entity.load(s, values))
+    (entity,), (values,), _ = found
+    return cast(ProcessModel, entity.held_or_load(s, values))
 
 
 def latest_model(s: Session, key: str) -> ProcessModel:

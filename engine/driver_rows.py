@@ -41,6 +41,12 @@ class Entity:
         s.add(obj)
         return obj
 
+    def held_or_load(self, s: Session, values: Sequence[Any]) -> Any:
+        """The session's own object for this row when it holds one (as the ORM query returns it), else
+        ``load``."""
+        held = s.identity_map.get(self.identity(values))
+        return held if held is not None else self.load(s, values)
+
 
 @dataclass
 class DriverQuery:
@@ -52,8 +58,10 @@ class DriverQuery:
     _compiled: dict[str, tuple[str, tuple[str, ...], dict[str, Any], tuple[Entity, ...]]] = field(
         default_factory=dict)
 
-    def first(self, s: Session, params: dict[str, Any]) -> tuple[list[Entity], Sequence[Any]] | None:
-        """The entities and the first row (None when there is none)."""
+    def first(self, s: Session, params: dict[str, Any]
+              ) -> tuple[tuple[Entity, ...], list[Sequence[Any]], Sequence[Any]] | None:
+        """For the first row (None when there is none): the entities, each one's values and the plain columns
+        after them."""
         if s.autoflush:
             s.flush()
         conn = s.connection()
@@ -62,7 +70,14 @@ class DriverQuery:
             compiled = self._compiled[conn.dialect.name] = self._compile(conn.dialect)
         sql, names, defaults, entities = compiled
         row = conn.exec_driver_sql(sql, tuple(params[n] if n in params else defaults[n] for n in names)).first()
-        return None if row is None else (list(entities), row)
+        if row is None:
+            return None
+        parts: list[Sequence[Any]] = []
+        start = 0
+        for entity in entities:
+            parts.append(row[start:start + len(entity.attrs)])
+            start += len(entity.attrs)
+        return entities, parts, row[start:]
 
     def sql(self, dialect_name: str) -> str | None:
         """The SQL text sent to ``dialect_name``'s driver, once compiled."""
@@ -91,11 +106,3 @@ def transient(cls: type, values: dict[str, Any]) -> Any:
     instance_dict(obj).update(values)
     return obj
 
-
-def split(entities: list[Entity], row: Sequence[Any]) -> tuple[list[Sequence[Any]], Sequence[Any]]:
-    """Each entity's values from ``row``, and the plain columns after them."""
-    parts, start = [], 0
-    for entity in entities:
-        parts.append(row[start:start + len(entity.attrs)])
-        start += len(entity.attrs)
-    return parts, row[start:]

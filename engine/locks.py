@@ -10,14 +10,13 @@ from sqlalchemy import Table, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from engine.driver_rows import DriverQuery, split
+from engine.driver_rows import DriverQuery
 from engine.errors import NotFound
 from engine.models import HumanTask, Instance, ProcessModel
 
 # An instance's process model comes with it, without the diagram text and the start-event lists.
-MODEL_LIGHT = joinedload(Instance.model).load_only(
-    ProcessModel.id, ProcessModel.key, ProcessModel.version, ProcessModel.name, ProcessModel.spec_sha,
-    ProcessModel.called)
+_MODEL_LIGHT_COLUMNS = ("id", "key", "version", "name", "spec_sha", "called")
+MODEL_LIGHT = joinedload(Instance.model).load_only(*(getattr(ProcessModel, c) for c in _MODEL_LIGHT_COLUMNS))
 # The instance and the task in one statement.
 _INSTANCE_AND_TASK = (select(Instance, HumanTask).options(MODEL_LIGHT)
                       .join(HumanTask, HumanTask.instance_id == Instance.id)
@@ -67,10 +66,8 @@ def _locked_read(s: Session, task_id: str, postgres: bool, read: Any, locked: An
     """``read``'s row on SQLite (its ``BEGIN IMMEDIATE`` already excludes other writers); on PostgreSQL
     ``locked``'s, and ``read``'s again when a save committed while it waited (its last column: the revision as
     its snapshot saw it)."""
-    if not postgres:
-        found = _driver_read(s, task_id, read)
-        if found is not None:
-            return found
+    if not postgres and (found := _driver_read(s, task_id, read)) is not None:
+        return found
     row = s.execute(locked if postgres else read, {"task_id": task_id}).first()
     if postgres and row is not None and row[0].revision != row[-1]:
         row = s.execute(read, {"task_id": task_id}).first()
@@ -95,7 +92,6 @@ def lock_task_open(s: Session, task_id: str, postgres: bool) -> tuple[HumanTask,
 # SQLite: the read goes straight to the driver and its row becomes the objects the ORM query would have put in
 # the session (engine/driver_rows.py): the instance with its model's light columns (the rest load when one of
 # them is first touched, which no command does), the task.
-_MODEL_LIGHT_COLUMNS = ("id", "key", "version", "name", "spec_sha", "called")
 
 
 def _driver_statement(open_ids: bool) -> Callable[[], Any]:
@@ -118,18 +114,16 @@ _DRIVER_READS = {_INSTANCE_AND_TASK: DriverQuery(_driver_statement(False), _ENTI
 
 
 def _driver_read(s: Session, task_id: str, read: Any) -> tuple[Any, ...] | None:
-    """``read``'s row as the ORM query gives it; None when there is none, or when the session already holds
-    the instance or the task (the ORM query refreshes those in place)."""
+    """``read``'s row as the ORM query gives it; None when the session already holds the instance or the task
+    (the ORM query refreshes those in place)."""
     found = _DRIVER_READS[read].first(s, {"task_id": task_id})
     if found is None:
+        raise NotFound("任务不存在")
+    entities, (inst_values, task_values, model_values), extra = found
+    instance_entity, task_entity, model_entity = entities
+    if any(e.identity(v) in s.identity_map for e, v in ((instance_entity, inst_values), (task_entity, task_values))):
         return None
-    entities, row = found
-    (inst_values, task_values, model_values), extra = split(entities, row)
-    if any(e.identity(v) in s.identity_map for e, v in zip(entities, (inst_values, task_values), strict=False)):
-        return None
-    inst, ht = entities[0].load(s, inst_values), entities[1].load(s, task_values)
-    model = None
-    if model_values[0] is not None:
-        model = s.identity_map.get(entities[2].identity(model_values)) or entities[2].load(s, model_values)
+    inst, ht = instance_entity.load(s, inst_values), task_entity.load(s, task_values)
+    model = model_entity.held_or_load(s, model_values) if model_values[0] is not None else None
     set_committed_value(inst, "model", model)
     return (inst, ht, *extra)

@@ -150,11 +150,9 @@ def _driver(conn: Connection, shape: tuple[str, Table, tuple[str, ...], Conflict
     else:
         stmt = update_by_id(table, names)
     compiled = stmt.compile(dialect=dialect)
-    types = {name: table.c[name].type for name in names}
-    if kind == "update":
-        types["pk_"] = table.c.id.type
     found = _DRIVER[key] = DriverStatement(str(compiled), tuple(
-        (name, types[name].dialect_impl(dialect).bind_processor(dialect)) for name in compiled.positiontup or ()))
+        (name, _bind_processor(table, "id" if name == "pk_" else name, dialect))
+        for name in compiled.positiontup or ()))
     return found
 
 
@@ -165,6 +163,20 @@ def _insert(table: Table, dialect: str, conflict: Conflict | None) -> Any:
     return _INSERTS[key]
 
 
+def _on_conflict(conflict: Conflict | None, quote: Any) -> str:
+    """`` ON CONFLICT (key) DO UPDATE SET c = EXCLUDED.c, …`` (both databases), or nothing."""
+    if conflict is None:
+        return ""
+    key, updated = conflict
+    return (f" ON CONFLICT ({', '.join(quote(c) for c in key)}) DO UPDATE SET "
+            + ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in updated))
+
+
+def _bind_processor(table: Table, name: str, dialect: Any) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value of ``table.name`` before the driver gets it."""
+    return cast(Callable[[Any], Any] | None, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+
+
 def _statement(shape: tuple[Any, ...], quote: Any) -> str:
     parts = []
     for i, (kind, name, columns, conflict) in enumerate(shape):
@@ -173,10 +185,7 @@ def _statement(shape: tuple[Any, ...], quote: Any) -> str:
             cols = ", ".join(quote(c) for c in columns)
             sql = (f"INSERT INTO {table} ({cols}) SELECT {cols} "
                    f"FROM json_populate_recordset(NULL::{table}, %(w{i})s::json)")
-            if conflict is not None:
-                key, updated = conflict
-                sql += (f" ON CONFLICT ({', '.join(quote(c) for c in key)}) DO UPDATE SET "
-                        + ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in updated))
+            sql += _on_conflict(conflict, quote)
         else:
             sets = ", ".join(f"{quote(c)} = %(w{i}_{c})s" for c in columns)
             sql = f"UPDATE {table} SET {sets} WHERE id = %(w{i}_pk)s"
@@ -290,9 +299,6 @@ def _batch(dialect: Any, shape: list[Shape], key: tuple[Any, ...]) -> SqliteBatc
     quote = dialect.identifier_preparer.quote
     view = "wf_batch_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]
 
-    def processor(table: Table, name: str) -> Callable[[Any], Any] | None:
-        return cast(Callable[[Any], Any] | None, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-
     encodings: list[BatchPart] = []
     view_columns: list[str] = []
     body: list[str] = []
@@ -300,7 +306,7 @@ def _batch(dialect: Any, shape: list[Shape], key: tuple[Any, ...]) -> SqliteBatc
         if kind == "update":
             if any(c.onupdate is not None and c.name not in names for c in table.c):
                 return None
-            encodings.append(BatchPart(kind, tuple((n, processor(table, n)) for n in (*names, "id"))))
+            encodings.append(BatchPart(kind, tuple((n, _bind_processor(table, n, dialect)) for n in (*names, "id"))))
             cols = [f"p{i}_{j}" for j in range(len(names) + 1)]
             view_columns += cols
             sets = ", ".join(f"{quote(n)} = NEW.{c}" for n, c in zip(names, cols[:-1], strict=True))
@@ -311,16 +317,12 @@ def _batch(dialect: Any, shape: list[Shape], key: tuple[Any, ...]) -> SqliteBatc
         for c in left_out:
             if not getattr(c.default, "is_scalar", False):
                 return None
-            process = processor(table, c.name)
+            process = _bind_processor(table, c.name, dialect)
             value = getattr(c.default, "arg", None)
             defaults.append(value if process is None else process(value))
-        encodings.append(BatchPart(kind, tuple((n, processor(table, n)) for n in names), tuple(defaults)))
+        encodings.append(BatchPart(kind, tuple((n, _bind_processor(table, n, dialect)) for n in names), tuple(defaults)))
         columns = ", ".join(quote(c) for c in (*names, *(c.name for c in left_out)))
-        on_conflict = ""
-        if conflict is not None:
-            keys, updated = conflict
-            on_conflict = (f" ON CONFLICT ({', '.join(quote(c) for c in keys)}) DO UPDATE SET "
-                           + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in updated))
+        on_conflict = _on_conflict(conflict, quote)
         for r in range(n_rows):  # a statement per row, in the order given
             cols = [f"p{i}_{r}_{j}" for j in range(len(names) + len(left_out))]
             view_columns += cols

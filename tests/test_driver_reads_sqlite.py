@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from engine.clock import ManualClock
 from engine.db import Database
 from engine.deployment import _LATEST_MODEL, published_model
+from engine.errors import NotFound
 from engine.locks import _DRIVER_READS, _INSTANCE_TASK_OPEN, lock_task, lock_task_open
 from engine.models import PUBLISHED, HumanTask, Instance, ProcessModel
 from engine.service import Actor, WorkflowService
@@ -137,3 +138,13 @@ def test_a_driver_read_first_flushes_what_the_session_has_pending(sqlite: tuple[
         newest = published_model(s, "two_replies")  # the ORM query would see the pending row: so must this
         assert newest is not None and newest.version == current.version + 1
         s.rollback()
+
+
+def test_an_unknown_task_is_not_found_after_the_one_read(sqlite: tuple[Database, WorkflowService]) -> None:
+    db, service = sqlite
+    service.start("two_replies", OFFICE)
+    sent: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: sent.append(sql))
+    with pytest.raises(NotFound, match="任务不存在"):
+        service.complete("00000000-0000-0000-0000-000000000000", OFFICE, {})
+    assert sent == [_driver_sql()]  # nothing written, and the ORM query is not sent after it
