@@ -79,6 +79,4 @@ def add_open_instances(db: Database, spec: BulkSpec, start: int, count: int, now
             conn.execute(insert(Instance.__table__), instances)
             conn.execute(insert(HumanTask.__table__), tasks)
             conn.execute(insert(TaskCandidate.__table__), candidates)
-    if db.is_postgres:  # as autovacuum would soon; SQLite runs without statistics, as deployed
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+    db.gather_statistics()

@@ -101,4 +101,4 @@ def _after_bulk(db: Database) -> None:
         for table in ("meetings", "resolution_items"):
             conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                  f"(SELECT coalesce(max(id), 1) FROM {table}))")
-        conn.exec_driver_sql("ANALYZE")
+    db.gather_statistics()

@@ -125,7 +125,5 @@ def prepare_tasks(db: Database, per_client: int) -> dict[str, list[str]]:
     for user in CLIENT_USERS:
         first = service.start("bench_three_task", Actor(user, frozenset({f"unit:{user}"}), user))
         out[user] = [first.ready_tasks[0], *clone_waiting(db, first.instance_id, per_client - 1)]
-    if db.is_postgres:
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+    db.gather_statistics()
     return out

@@ -158,6 +158,19 @@ class Database:
     def create_all(self) -> None:
         Base.metadata.create_all(self.engine)
 
+    def gather_statistics(self) -> None:
+        """PostgreSQL: ``ANALYZE`` this application's tables, as autovacuum would soon after a bulk load. The
+        tables are named: a bare ``ANALYZE`` takes every table of the database, other schemas' too, and can
+        deadlock with a session dropping one of them. SQLite runs without statistics, as deployed."""
+        if not self.is_postgres:
+            return
+        quote = self.engine.dialect.identifier_preparer.quote
+        with self.engine.begin() as conn:
+            names = conn.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").scalars().all()
+            if names:
+                conn.exec_driver_sql("ANALYZE " + ", ".join(quote(n) for n in names))
+
     def dispose(self) -> None:
         self.engine.dispose()
         self.read_engine.dispose()
