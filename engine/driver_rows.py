@@ -13,9 +13,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, inspect
+from sqlalchemy import Connection, Select, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
+
+
+def driver_execute(conn: Connection, sql: str, params: tuple[Any, ...]) -> Any:
+    """Run one statement on ``conn``'s driver cursor and return the cursor, through SQLAlchemy's own path for
+    statements that set up no result (``Connection._cursor_execute``: the cursor events, echo, and errors
+    raised as SQLAlchemy's). ``exec_driver_sql`` builds the result's column metadata from the cursor's
+    description on every execution: 40 µs for the lock read's 40 columns, where SQLite runs it in 4."""
+    cursor = conn.connection.cursor()
+    conn._cursor_execute(cursor, sql, params)
+    return cursor
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,11 @@ class DriverQuery:
         if compiled is None:
             compiled = self._compiled[conn.dialect.name] = self._compile(conn.dialect)
         sql, names, defaults, entities = compiled
-        row = conn.exec_driver_sql(sql, tuple(params[n] if n in params else defaults[n] for n in names)).first()
+        cursor = driver_execute(conn, sql, tuple(params[n] if n in params else defaults[n] for n in names))
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
         if row is None:
             return None
         parts: list[Sequence[Any]] = []

@@ -11,8 +11,9 @@ the same row twice, which one statement may not do.
 
 On SQLite several parts go as one statement as well, an INSERT into a view whose trigger writes them (see
 ``SqliteBatch`` below). A part on its own is compiled once per shape into its SQL text and the columns' own bind
-processors (the same SQLAlchemy would apply), then sent through ``exec_driver_sql``: SQLAlchemy's per-execution
-work for a compiled statement took about three times as long as SQLite took to run it. A part whose table fills
+processors (the same SQLAlchemy would apply), then sent to the driver's cursor (``driver_execute``):
+SQLAlchemy's per-execution work for a compiled statement took about three times as long as SQLite took to run
+it. A part whose table fills
 a column the rows leave out with anything but a constant (a Python-side default) goes through SQLAlchemy.
 """
 
@@ -31,6 +32,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, update
 from sqlalchemy.exc import OperationalError
 
 from engine.db import upsert
+from engine.driver_rows import driver_execute
 
 Conflict = tuple[tuple[str, ...], tuple[str, ...]]  # (key columns, columns a conflicting row updates)
 _UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}  # (table, changed columns) -> UPDATE by primary key
@@ -129,11 +131,14 @@ class DriverStatement:
     def run(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         values = [tuple(row[name] if process is None else process(row[name]) for name, process in self.params)
                   for row in rows]
-        conn.exec_driver_sql(self.sql, values[0] if len(values) == 1 else values)
+        if len(values) == 1:
+            driver_execute(conn, self.sql, values[0]).close()
+        else:
+            conn.exec_driver_sql(self.sql, values)
 
 
 def _driver(conn: Connection, shape: tuple[str, Table, tuple[str, ...], Conflict | None]) -> DriverStatement | None:
-    """The part's statement for ``exec_driver_sql`` (SQLite's positional parameters), compiled once per shape;
+    """The part's statement for the driver (SQLite's positional parameters), compiled once per shape;
     None where SQLAlchemy has to take part: a column left out that has a Python-side default or update, or
     another database."""
     dialect = conn.dialect
@@ -244,14 +249,14 @@ class SqliteBatch:
         else:
             self.create(conn, views)
         try:
-            conn.exec_driver_sql(self.sql, tuple(values))
+            driver_execute(conn, self.sql, tuple(values)).close()
         except OperationalError as exc:
             # A transaction that created the view and then rolled back took it along (TEMP objects are
             # transactional too); the failed statement changed nothing.
             if f"no such table: temp.{self.view}" not in str(exc.orig):
                 raise
             self.create(conn, views)
-            conn.exec_driver_sql(self.sql, tuple(values))
+            driver_execute(conn, self.sql, tuple(values)).close()
 
     def create(self, conn: Connection, views: OrderedDict[str, None]) -> None:
         while len(views) >= MAX_VIEWS_PER_CONNECTION:

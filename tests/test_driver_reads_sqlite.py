@@ -13,11 +13,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, inspect, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from engine.clock import ManualClock
 from engine.db import Database
 from engine.deployment import _LATEST_MODEL, published_model
+from engine.driver_rows import driver_execute
 from engine.errors import NotFound
 from engine.locks import _DRIVER_READS, _INSTANCE_TASK_OPEN, lock_task, lock_task_open
 from engine.models import PUBLISHED, HumanTask, Instance, ProcessModel
@@ -148,3 +150,31 @@ def test_an_unknown_task_is_not_found_after_the_one_read(sqlite: tuple[Database,
     with pytest.raises(NotFound, match="任务不存在"):
         service.complete("00000000-0000-0000-0000-000000000000", OFFICE, {})
     assert sent == [_driver_sql()]  # nothing written, and the ORM query is not sent after it
+
+
+def test_a_driver_statement_fires_the_cursor_events_and_raises_sqlalchemy_errors(tmp_path: Path) -> None:
+    """``driver_execute`` skips SQLAlchemy's result set-up, not what watches and guards a statement: the
+    statement counters and the tests that count statements see it, and a failing statement raises the
+    SQLAlchemy error the callers catch (the batch's retry looks for ``OperationalError``)."""
+    db = Database(f"sqlite:///{tmp_path}/events.db")
+    seen: list[tuple[str, str, Any]] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, params, *_a: seen.append(("before", sql, params)))
+    event.listen(db.engine, "after_cursor_execute", lambda _c, _cur, sql, params, *_a: seen.append(("after", sql, params)))
+    try:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+            seen.clear()
+            driver_execute(conn, "INSERT INTO t (id, name) VALUES (?, ?)", (1, "区民政局")).close()
+            cursor = driver_execute(conn, "SELECT name FROM t WHERE id = ?", (1,))
+            assert cursor.fetchone() == ("区民政局",)
+            cursor.close()
+            assert seen == [("before", "INSERT INTO t (id, name) VALUES (?, ?)", (1, "区民政局")),
+                            ("after", "INSERT INTO t (id, name) VALUES (?, ?)", (1, "区民政局")),
+                            ("before", "SELECT name FROM t WHERE id = ?", (1,)),
+                            ("after", "SELECT name FROM t WHERE id = ?", (1,))]
+            with pytest.raises(IntegrityError):
+                driver_execute(conn, "INSERT INTO t (id, name) VALUES (?, ?)", (2, None))
+            with pytest.raises(OperationalError, match="no such table: missing"):
+                driver_execute(conn, "SELECT * FROM missing", ())
+    finally:
+        db.dispose()
