@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import psycopg
 from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -50,7 +51,14 @@ class Base(DeclarativeBase):
 
 
 def _json_dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """A JSON column's text, compact and UTF-8 as is, by orjson (a tenth of the standard library's time per
+    column). What orjson refuses goes to the standard library's encoder as before: integers beyond 64 bits and
+    keys that are not text are written, dates and datetimes refused (tests/test_state_json.py). The columns hold
+    plain JSON values; a UUID, enum member or dataclass, which the standard library refused, orjson writes."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def make_engine(url: str, echo: bool = False, read_only: bool = False,

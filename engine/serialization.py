@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 
@@ -24,6 +25,9 @@ TASK_DEFAULTS: dict[str, Any] = {"typename": "Task", "children": [], "triggered"
 # keys (a predicted step of a long process: hundreds of bytes each); it is stored as emptied instead.
 EMPTIED = "emptied"
 Tasks = dict[str, dict[str, Any]]
+# orjson hands dates, datetimes and dataclasses to the serializer's encoder as the standard library's encoder
+# does (they come back typed); it writes str, int and dict subclasses as their base types, as that one does too.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def _parts(workflow: dict[str, Any]) -> list[dict[str, Any]]:
@@ -116,6 +120,7 @@ class StateCodec:
 
     def __init__(self, cache_size: int = 64) -> None:
         self.serializer = make_serializer({BpmnWorkflow: SharedSpecWorkflowConverter})
+        self._encoder = self.serializer._encoder_cls()
         self._specs: OrderedDict[str, tuple[Any, dict[str, Any]]] = OrderedDict()
         self._lock = threading.Lock()
         self._cache_size = cache_size
@@ -147,14 +152,24 @@ class StateCodec:
     def dumps(self, workflow: BpmnWorkflow) -> str:
         """``serialize_json`` written compactly: UTF-8 text as is (not ``\\uXXXX``) and no spaces after
         separators, about a third smaller for Chinese data (bench/run.py's state_kib figures); ``loads`` reads
-        both forms."""
+        both forms.
+
+        Written by orjson, a fifteenth of the standard library's time (18 µs for a three-task state), with the
+        serializer's own encoder for what JSON has no type for. What orjson refuses (an integer beyond 64 bits,
+        a key that is not text) goes through the standard library's encoder as before. Two values differ from
+        that encoder's: a UUID or an enum member in the data is written as its text or value (the standard
+        library's wrote a typed UUID and refused the member; no task data holds either), and NaN or infinity
+        as null (the standard library's wrote non-JSON tokens; no form field takes them)."""
         serializer = self.serializer
         serializer.registry._encoder_mode = True
         try:
             dct = serializer.to_dict(workflow)
             _compact(dct)
             dct[serializer.VERSION_KEY] = serializer.VERSION
-            return json.dumps(dct, cls=serializer._encoder_cls, ensure_ascii=False, separators=(",", ":"))
+            try:
+                return orjson.dumps(dct, default=self._encoder.default, option=_ORJSON_OPTIONS).decode()
+            except orjson.JSONEncodeError:
+                return json.dumps(dct, cls=serializer._encoder_cls, ensure_ascii=False, separators=(",", ":"))
         finally:
             serializer.registry._encoder_mode = False
 
