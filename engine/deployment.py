@@ -28,13 +28,14 @@ from engine.models import PENDING, PUBLISHED, REJECTED, ProcessModel, ProcessSpe
 from engine.projection import Projector
 from engine.schedule import sync_timer_starts
 
+# The read as an ORM query: what the driver's read below gives (tests/test_driver_reads_sqlite.py).
 _LATEST_MODEL = (select(ProcessModel).options(defer(ProcessModel.xml))  # the diagram loads when read
                  .where(ProcessModel.key == bindparam("key"), ProcessModel.status == PUBLISHED)
                  .order_by(ProcessModel.version.desc()).limit(1))
 _MODEL_COLUMNS = tuple(c.name for c in ProcessModel.__table__.c if c.name != "xml")
-# SQLite: the same read straight through the driver (engine/driver_rows.py); every start makes it.
+# The same read straight through the driver (engine/driver_rows.py); every start makes it.
 _LATEST_MODEL_ROW = DriverQuery(
-    lambda: select(*(ProcessModel.__table__.c[name] for name in _MODEL_COLUMNS))
+    lambda _dialect: select(*(ProcessModel.__table__.c[name] for name in _MODEL_COLUMNS))
     .where(ProcessModel.key == bindparam("key"), ProcessModel.status == PUBLISHED)
     .order_by(ProcessModel.version.desc()).limit(1),
     ((ProcessModel, _MODEL_COLUMNS),))
@@ -78,8 +79,6 @@ def latest_models(s: Session) -> list[ProcessModel]:
 
 def published_model(s: Session, key: str) -> ProcessModel | None:
     """The newest published version of ``key`` (None when none is)."""
-    if s.get_bind().dialect.name != "sqlite":
-        return s.scalars(_LATEST_MODEL, {"key": key}).first()
     found = _LATEST_MODEL_ROW.first(s, {"key": key})
     if found is None:
         return None

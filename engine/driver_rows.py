@@ -1,4 +1,4 @@
-"""Rows read straight through the driver, made into loaded ORM objects: the SQLite hot path's reads.
+"""Rows read straight through the driver, made into loaded ORM objects: the hot path's reads.
 
 SQLAlchemy's ORM sets up its loaders again on every execution of a query for entities (the result's row
 processors), which took longer than SQLite took to run the query. A ``DriverQuery`` is compiled once per
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
 
 
-def driver_execute(conn: Connection, sql: str, params: tuple[Any, ...]) -> Any:
+def driver_execute(conn: Connection, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> Any:
     """Run one statement on ``conn``'s driver cursor and return the cursor, through SQLAlchemy's own path for
     statements that set up no result (``Connection._cursor_execute``: the cursor events, echo, and errors
     raised as SQLAlchemy's). ``exec_driver_sql`` builds the result's column metadata from the cursor's
@@ -60,12 +60,13 @@ class Entity:
 
 @dataclass
 class DriverQuery:
-    """``statement`` selects the columns of ``entities``, each class's in table order, then any plain columns;
-    compiled once per dialect, for drivers with positional parameters (SQLite)."""
+    """``statement(dialect name)`` selects the columns of ``entities``, each class's in table order, then any
+    plain columns; compiled once per dialect (its parameters positional, as SQLite's driver takes them, or
+    named, as psycopg's)."""
 
-    statement: Callable[[], Select[Any]]
+    statement: Callable[[str], Select[Any]]
     entities: tuple[tuple[type, tuple[str, ...] | None], ...]  # (class, column names or None for all)
-    _compiled: dict[str, tuple[str, tuple[str, ...], dict[str, Any], tuple[Entity, ...]]] = field(
+    _compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any], tuple[Entity, ...]]] = field(
         default_factory=dict)
 
     def first(self, s: Session, params: dict[str, Any]
@@ -79,7 +80,9 @@ class DriverQuery:
         if compiled is None:
             compiled = self._compiled[conn.dialect.name] = self._compile(conn.dialect)
         sql, names, defaults, entities = compiled
-        cursor = driver_execute(conn, sql, tuple(params[n] if n in params else defaults[n] for n in names))
+        values = {**defaults, **params} if names is None else tuple(
+            params[n] if n in params else defaults[n] for n in names)
+        cursor = driver_execute(conn, sql, values)
         try:
             row = cursor.fetchone()
         finally:
@@ -98,9 +101,7 @@ class DriverQuery:
         compiled = self._compiled.get(dialect_name)
         return None if compiled is None else compiled[0]
 
-    def _compile(self, dialect: Any) -> tuple[str, tuple[str, ...], dict[str, Any], tuple[Entity, ...]]:
-        if not dialect.positional:
-            raise ValueError(f"{dialect.name}: a driver query needs positional parameters")
+    def _compile(self, dialect: Any) -> tuple[str, tuple[str, ...] | None, dict[str, Any], tuple[Entity, ...]]:
         entities = []
         for cls, names in self.entities:
             mapper: Any = inspect(cls)
@@ -108,8 +109,12 @@ class DriverQuery:
             entities.append(Entity(cls, tuple(mapper.get_property_by_column(c).key for c in columns),
                                    tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
                                          for c in columns)))
-        compiled = self.statement().compile(dialect=dialect)
-        return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params), tuple(entities)
+        compiled = self.statement(dialect.name).compile(dialect=dialect)
+        sql = str(compiled)
+        if "__[POSTCOMPILE_" in sql:  # a value SQLAlchemy renders into the text per execution: not for the driver
+            raise ValueError(f"a driver query cannot hold a value rendered per execution: {sql}")
+        names = tuple(compiled.positiontup or ()) if dialect.positional else None
+        return sql, names, dict(compiled.params), tuple(entities)
 
 
 def transient(cls: type, values: dict[str, Any]) -> Any:

@@ -66,11 +66,12 @@ def _locked_read(s: Session, task_id: str, postgres: bool, read: Any, locked: An
     """``read``'s row on SQLite (its ``BEGIN IMMEDIATE`` already excludes other writers); on PostgreSQL
     ``locked``'s, and ``read``'s again when a save committed while it waited (its last column: the revision as
     its snapshot saw it)."""
-    if not postgres and (found := _driver_read(s, task_id, read)) is not None:
-        return found
-    row = s.execute(locked if postgres else read, {"task_id": task_id}).first()
+    statement = locked if postgres else read
+    row = _driver_read(s, task_id, statement)
+    if row is None:
+        row = s.execute(statement, {"task_id": task_id}).first()
     if postgres and row is not None and row[0].revision != row[-1]:
-        row = s.execute(read, {"task_id": task_id}).first()
+        row = s.execute(read, {"task_id": task_id}).first()  # the objects are the session's now: refreshed
     if row is None:
         raise NotFound("任务不存在")
     return row
@@ -89,33 +90,42 @@ def lock_task_open(s: Session, task_id: str, postgres: bool) -> tuple[HumanTask,
     return ht, inst, set(ids.split(",")) if ids else set()
 
 
-# SQLite: the read goes straight to the driver and its row becomes the objects the ORM query would have put in
-# the session (engine/driver_rows.py): the instance with its model's light columns (the rest load when one of
-# them is first touched, which no command does), the task.
+# The read goes straight to the driver and its row becomes the objects the ORM query would have put in the
+# session (engine/driver_rows.py): the instance with its model's light columns (the rest load when one of them
+# is first touched, which no command does), the task. The same SQL as the ORM statements, column for column.
 
 
-def _driver_statement(open_ids: bool) -> Callable[[], Any]:
-    def statement() -> Any:
+def _driver_statement(open_ids: bool, locked: bool) -> Callable[[str], Any]:
+    def statement(dialect: str) -> Any:
         instances, tasks = cast(Table, Instance.__table__), cast(Table, HumanTask.__table__)
         models = cast(Table, ProcessModel.__table__)
-        extra = [select(func.group_concat(_OPEN.c.id, literal_column("','")))
+        join = func.string_agg if dialect == "postgresql" else func.group_concat
+        extra = [select(join(_OPEN.c.id, literal_column("','")))
                  .where(_OPEN.c.instance_id == tasks.c.instance_id, _OPEN.c.state == "READY")
                  .scalar_subquery()] if open_ids else []
-        return (select(*instances.c, *tasks.c, *(models.c[name] for name in _MODEL_LIGHT_COLUMNS), *extra)
+        if locked:
+            extra.append(select(_SEEN.c.revision).where(_SEEN.c.id == instances.c.id).scalar_subquery())
+        stmt = (select(*instances.c, *tasks.c, *(models.c[name] for name in _MODEL_LIGHT_COLUMNS), *extra)
                 .select_from(instances.join(tasks, tasks.c.instance_id == instances.c.id)
                              .outerjoin(models, models.c.id == instances.c.model_id))
                 .where(tasks.c.id == bindparam("task_id")))
+        return stmt.suffix_with(_ROW_LOCKS, dialect="postgresql") if locked else stmt
     return statement
 
 
 _ENTITIES = ((Instance, None), (HumanTask, None), (ProcessModel, _MODEL_LIGHT_COLUMNS))
-_DRIVER_READS = {_INSTANCE_AND_TASK: DriverQuery(_driver_statement(False), _ENTITIES),
-                 _INSTANCE_TASK_OPEN: DriverQuery(_driver_statement(True), _ENTITIES)}
+_DRIVER_READS = {_INSTANCE_AND_TASK: DriverQuery(_driver_statement(False, False), _ENTITIES),
+                 _INSTANCE_TASK_OPEN: DriverQuery(_driver_statement(True, False), _ENTITIES),
+                 _LOCKED_INSTANCE_AND_TASK: DriverQuery(_driver_statement(False, True), _ENTITIES),
+                 _LOCKED_INSTANCE_TASK_OPEN: DriverQuery(_driver_statement(True, True), _ENTITIES)}
 
 
 def _driver_read(s: Session, task_id: str, read: Any) -> tuple[Any, ...] | None:
-    """``read``'s row as the ORM query gives it; None when the session already holds the instance or the task
-    (the ORM query refreshes those in place)."""
+    """``read``'s row as the ORM query gives it; None, with nothing sent, when the session already holds
+    objects (a command's session holds none yet; a bulk reassignment's may hold this instance or task, which
+    the ORM query refreshes in place, in the one statement)."""
+    if s.identity_map:
+        return None
     found = _DRIVER_READS[read].first(s, {"task_id": task_id})
     if found is None:
         raise NotFound("任务不存在")

@@ -1,8 +1,8 @@
-"""On SQLite a task command's read of its instance and task, and a start's read of the newest published
-version, go straight to the driver, and the row becomes loaded objects without the ORM's per-query set-up
-(engine/driver_rows.py, engine/locks.py, engine/deployment.py): they must be what the ORM query gives — the
-same values, the columns left out loaded on demand, changes written on commit — and the ORM query must still be
-used where the session already holds the instance or the task."""
+"""A task command's read of its instance and task (on PostgreSQL with its row locks), and a start's read of the
+newest published version, go straight to the driver, and the row becomes loaded objects without the ORM's
+per-query set-up (engine/driver_rows.py, engine/locks.py, engine/deployment.py): on SQLite and PostgreSQL they
+must be what the ORM query gives — the same values, the columns left out loaded on demand, changes written on
+commit — and the ORM query must still be used where the session already holds objects."""
 
 from __future__ import annotations
 
@@ -21,7 +21,13 @@ from engine.db import Database
 from engine.deployment import _LATEST_MODEL, published_model
 from engine.driver_rows import driver_execute
 from engine.errors import NotFound
-from engine.locks import _DRIVER_READS, _INSTANCE_TASK_OPEN, lock_task, lock_task_open
+from engine.locks import (
+    _DRIVER_READS,
+    _INSTANCE_TASK_OPEN,
+    _LOCKED_INSTANCE_TASK_OPEN,
+    lock_task,
+    lock_task_open,
+)
 from engine.models import PUBLISHED, HumanTask, Instance, ProcessModel
 from engine.service import Actor, WorkflowService
 from tests.test_lock_read_pg import PARALLEL, tasks_by_bpmn_id, two_replies
@@ -30,9 +36,11 @@ OFFICE = Actor("office", frozenset({"office"}))
 DONE_AT = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
 
 
-@pytest.fixture
-def sqlite(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[Database, WorkflowService]]:
-    yield from two_replies(f"sqlite:///{tmp_path}/lock.db", clock)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
+            ) -> Iterator[tuple[Database, WorkflowService]]:
+    url = f"sqlite:///{tmp_path}/lock.db" if request.param == "sqlite" else request.getfixturevalue("pg_schema_url")
+    yield from two_replies(url, clock)
 
 
 def _columns(obj: Any) -> dict[str, Any]:
@@ -44,8 +52,9 @@ def _orm_read(s: Session, task_id: str) -> tuple[Any, ...]:
     return inst, ht, ids
 
 
-def test_the_driver_read_gives_what_the_orm_query_gives(sqlite: tuple[Database, WorkflowService]) -> None:
-    db, service = sqlite
+def test_the_driver_read_gives_what_the_orm_query_gives(backend: tuple[Database, WorkflowService]) -> None:
+    db, service = backend
+    postgres = db.is_postgres
     started = service.start("two_replies", OFFICE, business_key="BK-1")
     tasks = tasks_by_bpmn_id(service, started.instance_id)
     with db.transaction() as s:  # values of every kind in the task row: JSON, dates, None, Chinese text
@@ -56,8 +65,8 @@ def test_the_driver_read_gives_what_the_orm_query_gives(sqlite: tuple[Database, 
     sent: list[str] = []
     event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: sent.append(sql))
     with db.transaction() as s:
-        ht, inst, open_ids = lock_task_open(s, tasks["a"], postgres=False)
-        assert sent == [_driver_sql()]  # the driver's read, not the ORM query
+        ht, inst, open_ids = lock_task_open(s, tasks["a"], postgres)
+        assert sent == [_driver_sql(db)]  # the driver's read, not the ORM query
         assert not inspect(inst).expired_attributes and inspect(inst).persistent
         assert inspect(ht).persistent and not s.dirty
         model_light = {k: getattr(inst.model, k) for k in ("id", "key", "version", "name", "spec_sha", "called")}
@@ -73,49 +82,53 @@ def test_the_driver_read_gives_what_the_orm_query_gives(sqlite: tuple[Database, 
     assert driver[2] == set(tasks.values())
 
 
-def test_a_change_to_a_task_read_by_the_driver_is_written_on_commit(sqlite: tuple[Database, WorkflowService]) -> None:
-    db, service = sqlite
+def test_a_change_to_a_task_read_by_the_driver_is_written_on_commit(backend: tuple[Database, WorkflowService]) -> None:
+    db, service = backend
     task_id = tasks_by_bpmn_id(service, service.start("two_replies", OFFICE).instance_id)["a"]
     service.claim(task_id, OFFICE)  # claim changes the loaded task object and lets the commit write it
     with db.sessions() as s:
         assert s.scalar(select(HumanTask.assignee).where(HumanTask.id == task_id)) == "office"
 
 
-def test_the_read_is_one_statement_and_nothing_is_loaded_later(sqlite: tuple[Database, WorkflowService]) -> None:
-    db, service = sqlite
+def test_the_read_is_one_statement_and_nothing_is_loaded_later(backend: tuple[Database, WorkflowService]) -> None:
+    db, service = backend
+    postgres = db.is_postgres
     first, second = (tasks_by_bpmn_id(service, service.start("two_replies", OFFICE).instance_id) for _ in "12")
     service.complete(first["a"], OFFICE, {})  # the batch view for this shape of writes exists now
     sent: list[str] = []
     event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: sent.append(sql))
     service.complete(second["a"], OFFICE, {})
-    assert [sql.split()[0] for sql in sent] == ["SELECT", "INSERT"], sent
-    assert sent[0] == _driver_sql()  # the driver's read, not the ORM query
+    assert len(sent) == 2 and sent[0] == _driver_sql(db), sent  # the driver's read, not the ORM query
+    assert sent[1].split()[0] == ("WITH" if postgres else "INSERT")  # then the save's one statement
 
 
-def _driver_sql() -> str:
-    sql = _DRIVER_READS[_INSTANCE_TASK_OPEN].sql("sqlite")
+def _driver_sql(db: Database) -> str:
+    """The driver's read a completion sends: on PostgreSQL the one with the row locks."""
+    read = _LOCKED_INSTANCE_TASK_OPEN if db.is_postgres else _INSTANCE_TASK_OPEN
+    sql = _DRIVER_READS[read].sql(db.engine.dialect.name)
     assert sql is not None
     return sql
 
 
 def test_a_session_already_holding_the_instance_gets_the_same_object_through_the_orm_query(
-        sqlite: tuple[Database, WorkflowService]) -> None:
-    db, service = sqlite
+        backend: tuple[Database, WorkflowService]) -> None:
+    db, service = backend
+    postgres = db.is_postgres
     tasks = tasks_by_bpmn_id(service, service.start("two_replies", OFFICE).instance_id)
     with db.transaction() as s:
-        first, inst = lock_task(s, tasks["a"], postgres=False)
+        first, inst = lock_task(s, tasks["a"], postgres)
         inst.title = "changed in this session, not flushed"
-        second, same = lock_task(s, tasks["b"], postgres=False)  # the same instance: no second object for it
+        second, same = lock_task(s, tasks["b"], postgres)  # the same instance: no second object for it
         assert same is inst and second is not first
         assert s.get(Instance, inst.id) is inst and isinstance(inst.model, ProcessModel)
         s.rollback()
 
 
 def test_the_newest_published_version_read_by_the_driver_is_the_orm_querys(
-        sqlite: tuple[Database, WorkflowService]) -> None:
+        backend: tuple[Database, WorkflowService]) -> None:
     from engine.loader import SourceFile
 
-    db, service = sqlite
+    db, service = backend
     newer = PARALLEL.replace(b'name="two_replies"', b'name="two_replies v2"')
     service.deploy([SourceFile("two.bpmn", newer)])  # version 2, published
     service.deploy([SourceFile("two.bpmn", newer.replace(b" v2", b" v3"))], pending=True)  # 3 waits: not run
@@ -130,8 +143,8 @@ def test_the_newest_published_version_read_by_the_driver_is_the_orm_querys(
         assert driver == _columns(s.scalars(_LATEST_MODEL, {"key": "two_replies"}).one())
 
 
-def test_a_driver_read_first_flushes_what_the_session_has_pending(sqlite: tuple[Database, WorkflowService]) -> None:
-    db, _ = sqlite
+def test_a_driver_read_first_flushes_what_the_session_has_pending(backend: tuple[Database, WorkflowService]) -> None:
+    db, _ = backend
     with db.transaction() as s:
         current = published_model(s, "two_replies")
         assert current is not None
@@ -142,14 +155,14 @@ def test_a_driver_read_first_flushes_what_the_session_has_pending(sqlite: tuple[
         s.rollback()
 
 
-def test_an_unknown_task_is_not_found_after_the_one_read(sqlite: tuple[Database, WorkflowService]) -> None:
-    db, service = sqlite
+def test_an_unknown_task_is_not_found_after_the_one_read(backend: tuple[Database, WorkflowService]) -> None:
+    db, service = backend
     service.start("two_replies", OFFICE)
     sent: list[str] = []
     event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: sent.append(sql))
     with pytest.raises(NotFound, match="任务不存在"):
         service.complete("00000000-0000-0000-0000-000000000000", OFFICE, {})
-    assert sent == [_driver_sql()]  # nothing written, and the ORM query is not sent after it
+    assert sent == [_driver_sql(db)]  # nothing written, and the ORM query is not sent after it
 
 
 def test_a_driver_statement_fires_the_cursor_events_and_raises_sqlalchemy_errors(tmp_path: Path) -> None:
