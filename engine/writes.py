@@ -84,7 +84,7 @@ class Writes:
 
     def execute(self, conn: Connection) -> None:
         if conn.dialect.name == "postgresql" and len(self.parts) > 1:
-            conn.exec_driver_sql(*self._combined(conn))
+            driver_execute(conn, *self._combined(conn)).close()
         elif not (conn.dialect.name == "sqlite" and len(self.parts) > 1 and _sqlite_batch(conn, self.parts)):
             for kind, table, args, conflict in self.parts:
                 if kind == "insert":
