@@ -13,11 +13,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
 from SpiffWorkflow.util.task import TaskState
 
 from engine.db import _json_dumps
 from engine.models import Instance
-from engine.serialization import StateCodec, _compact
+from engine.serialization import SharedSpecWorkflowConverter, StateCodec, TaskToDict, _compact
+from engine.specs import make_serializer
 from tests.test_state_compaction import meeting_with_replies_open
 
 SCALARS = (st.none() | st.booleans() | st.integers(min_value=-2**80, max_value=2**80)
@@ -27,6 +30,7 @@ SCALARS = (st.none() | st.booleans() | st.integers(min_value=-2**80, max_value=2
 TYPED = (st.dates() | st.datetimes(timezones=st.none() | st.just(UTC))
          | st.timedeltas().map(lambda d: timedelta(days=d.days, seconds=d.seconds))
          | st.decimals(allow_nan=False, allow_infinity=False))
+STOCK = make_serializer({BpmnWorkflow: SharedSpecWorkflowConverter})  # SpiffWorkflow's TaskConverter
 KEYS = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=8)
 
 
@@ -45,8 +49,9 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[StateCodec, str, A
 
 
 def standard_library_text(codec: StateCodec, wf: Any) -> str:
-    """What ``dumps`` wrote before orjson."""
-    serializer = codec.serializer
+    """What ``dumps`` wrote before orjson and engine/serialization.py's TaskToDict: SpiffWorkflow's own task
+    dictionaries, by the standard library's encoder."""
+    serializer = STOCK
     serializer.registry._encoder_mode = True
     try:
         dct = serializer.to_dict(wf)
@@ -93,3 +98,25 @@ def test_a_json_column_refuses_a_date_as_before() -> None:
         with pytest.raises(TypeError):
             _json_dumps(value)
     assert _json_dumps({"单位": "区民政局", "n": 2**70}) == '{"单位":"区民政局","n":1180591620717411303424}'
+
+
+def test_the_task_dictionaries_are_spiffworkflows(stored: tuple[StateCodec, str, Any]) -> None:
+    """TaskToDict gives SpiffWorkflow's own TaskConverter dictionary for every task of a joint meeting with its
+    17 replies open (the root with its data, deltas, children, internal data), in both of the registry's modes."""
+    codec, text, specs = stored
+    wf = codec.loads(text, specs)
+    ours, stock = codec.serializer.registry, STOCK.registry
+    assert type(ours.convert_to_dict["Task"].args[1].__self__) is TaskToDict
+    assert type(stock.convert_to_dict["Task"].args[1].__self__) is TaskConverter
+    tasks = wf.get_tasks()
+    assert len(tasks) > 40 and any(t.internal_data for t in tasks) and any(len(t.children) > 1 for t in tasks)
+    for t in tasks[4:12]:  # keys dropped and changed under the parent's data: deltas with both
+        t.data = {k: ("改" if i % 2 else v) for i, (k, v) in enumerate(list(t.data.items())[1:])}
+    stock_dicts = [stock.convert(t) for t in tasks]
+    assert any(d["delta"] and d["delta"]["deletions"] and d["delta"]["updates"] for d in stock_dicts)
+    for encoder_mode in (False, True):
+        ours._encoder_mode = stock._encoder_mode = encoder_mode
+        try:
+            assert [ours.convert(t) for t in tasks] == [stock.convert(t) for t in tasks]
+        finally:
+            ours._encoder_mode = stock._encoder_mode = False
