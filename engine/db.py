@@ -54,7 +54,8 @@ def _json_dumps(value: Any) -> str:
     """A JSON column's text, compact and UTF-8 as is, by orjson (a tenth of the standard library's time per
     column). What orjson refuses goes to the standard library's encoder as before: integers beyond 64 bits and
     keys that are not text are written, dates and datetimes refused (tests/test_state_json.py). The columns hold
-    plain JSON values; a UUID, enum member or dataclass, which the standard library refused, orjson writes."""
+    plain JSON values; a UUID, enum member or dataclass, which the standard library refused, orjson writes, and
+    NaN or infinity it writes as null."""
     try:
         return orjson.dumps(value, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
     except orjson.JSONEncodeError:
@@ -174,10 +175,10 @@ class Database:
             return
         quote = self.engine.dialect.identifier_preparer.quote
         with self.engine.begin() as conn:
-            names = conn.exec_driver_sql(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").scalars().all()
-            if names:
-                conn.exec_driver_sql("ANALYZE " + ", ".join(quote(n) for n in names))
+            tables = conn.exec_driver_sql(
+                "SELECT schemaname, tablename FROM pg_tables WHERE schemaname = current_schema()").all()
+            if tables:
+                conn.exec_driver_sql("ANALYZE " + ", ".join(f"{quote(s)}.{quote(t)}" for s, t in tables))
 
     def dispose(self) -> None:
         self.engine.dispose()

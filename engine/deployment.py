@@ -28,7 +28,7 @@ from engine.models import PENDING, PUBLISHED, REJECTED, ProcessModel, ProcessSpe
 from engine.projection import Projector
 from engine.schedule import sync_timer_starts
 
-# The read as an ORM query: what the driver's read below gives (tests/test_driver_reads_sqlite.py).
+# The read as an ORM query: what the driver's read below gives (tests/test_driver_reads.py).
 _LATEST_MODEL = (select(ProcessModel).options(defer(ProcessModel.xml))  # the diagram loads when read
                  .where(ProcessModel.key == bindparam("key"), ProcessModel.status == PUBLISHED)
                  .order_by(ProcessModel.version.desc()).limit(1))

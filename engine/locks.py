@@ -92,7 +92,9 @@ def lock_task_open(s: Session, task_id: str, postgres: bool) -> tuple[HumanTask,
 
 # The read goes straight to the driver and its row becomes the objects the ORM query would have put in the
 # session (engine/driver_rows.py): the instance with its model's light columns (the rest load when one of them
-# is first touched, which no command does), the task. The same SQL as the ORM statements, column for column.
+# is first touched, which no command does), the task. The same tables, joins, conditions and row locks as the
+# ORM statements; the open ids are joined with the database's own aggregate and a literal separator (SQLAlchemy's
+# aggregate_strings renders its separator per execution).
 
 
 def _driver_statement(open_ids: bool, locked: bool) -> Callable[[str], Any]:
@@ -121,9 +123,10 @@ _DRIVER_READS = {_INSTANCE_AND_TASK: DriverQuery(_driver_statement(False, False)
 
 
 def _driver_read(s: Session, task_id: str, read: Any) -> tuple[Any, ...] | None:
-    """``read``'s row as the ORM query gives it; None, with nothing sent, when the session already holds
-    objects (a command's session holds none yet; a bulk reassignment's may hold this instance or task, which
-    the ORM query refreshes in place, in the one statement)."""
+    """``read``'s row as the ORM query gives it; None when the session already holds objects (a command's
+    session holds none yet; a bulk reassignment's may hold this instance or task, which the ORM query refreshes
+    in place, in the one statement): then nothing is sent, unless the flush before the read put the instance
+    or the task in the session, when the ORM query follows the driver's."""
     if s.identity_map:
         return None
     found = _DRIVER_READS[read].first(s, {"task_id": task_id})

@@ -103,7 +103,7 @@ def _expand(workflow: dict[str, Any]) -> None:
 # A task id's text, kept: every save writes each task's id, its parent's and its children's, and ``str`` of a
 # UUID is Python code (0.47 µs, against 0.07 for a look-up here); emptied when it grows past the bound.
 _ID_TEXTS: dict[UUID, str] = {}
-MAX_ID_TEXTS = 200_000
+MAX_ID_TEXTS = 20_000  # about 5 MB; the warm workflows (engine/warm.py) hold a few thousand tasks
 
 
 def id_text(task_id: UUID) -> str:
@@ -215,7 +215,8 @@ class StateCodec:
         a key that is not text) goes through the standard library's encoder as before. Two values differ from
         that encoder's: a UUID or an enum member in the data is written as its text or value (the standard
         library's wrote a typed UUID and refused the member; no task data holds either), and NaN or infinity
-        as null (the standard library's wrote non-JSON tokens; no form field takes them)."""
+        as null (the standard library's wrote non-JSON tokens that came back as such; no form field takes them,
+        only an expression or a decision's double output that overflows would make one)."""
         serializer = self.serializer
         serializer.registry._encoder_mode = True
         try:

@@ -11,9 +11,9 @@ the same row twice, which one statement may not do.
 
 On SQLite several parts go as one statement as well, an INSERT into a view whose trigger writes them (see
 ``SqliteBatch`` below). A part on its own is compiled once per shape into its SQL text and the columns' own bind
-processors (the same SQLAlchemy would apply), then sent to the driver's cursor (``driver_execute``):
-SQLAlchemy's per-execution work for a compiled statement took about three times as long as SQLite took to run
-it. A part whose table fills
+processors (the same SQLAlchemy would apply), then sent to the driver's cursor (``driver_execute``; several
+rows of one part through ``exec_driver_sql``'s executemany): SQLAlchemy's per-execution work for a compiled
+statement took about three times as long as SQLite took to run it. A part whose table fills
 a column the rows leave out with anything but a constant (a Python-side default) goes through SQLAlchemy.
 """
 

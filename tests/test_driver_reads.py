@@ -189,5 +189,10 @@ def test_a_driver_statement_fires_the_cursor_events_and_raises_sqlalchemy_errors
                 driver_execute(conn, "INSERT INTO t (id, name) VALUES (?, ?)", (2, None))
             with pytest.raises(OperationalError, match="no such table: missing"):
                 driver_execute(conn, "SELECT * FROM missing", ())
+            # not the driver's error: raised as it was, as exec_driver_sql raises it
+            with pytest.raises(OverflowError):
+                conn.exec_driver_sql("SELECT ?", (2**70,))
+            with pytest.raises(OverflowError):
+                driver_execute(conn, "SELECT ?", (2**70,))
     finally:
         db.dispose()

@@ -120,3 +120,17 @@ def test_the_task_dictionaries_are_spiffworkflows(stored: tuple[StateCodec, str,
             assert [ours.convert(t) for t in tasks] == [stock.convert(t) for t in tasks]
         finally:
             ours._encoder_mode = stock._encoder_mode = False
+
+
+def test_the_state_is_written_by_orjson(stored: tuple[StateCodec, str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path is the one taken: with the standard library's encoder out of reach, a joint meeting's state
+    is still written, and the same text."""
+    codec, text, specs = stored
+    wf = codec.loads(text, specs)
+    expected = codec.dumps(wf)
+
+    def refuse(*_args: Any, **_kwargs: Any) -> str:
+        raise AssertionError("the standard library's encoder was used")
+
+    monkeypatch.setattr(json, "dumps", refuse)
+    assert codec.dumps(wf) == expected
