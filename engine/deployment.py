@@ -28,12 +28,9 @@ from engine.models import PENDING, PUBLISHED, REJECTED, ProcessModel, ProcessSpe
 from engine.projection import Projector
 from engine.schedule import sync_timer_starts
 
-# The read as an ORM query: what the driver's read below gives (tests/test_driver_reads.py).
-_LATEST_MODEL = (select(ProcessModel).options(defer(ProcessModel.xml))  # the diagram loads when read
-                 .where(ProcessModel.key == bindparam("key"), ProcessModel.status == PUBLISHED)
-                 .order_by(ProcessModel.version.desc()).limit(1))
 _MODEL_COLUMNS = tuple(c.name for c in ProcessModel.__table__.c if c.name != "xml")
-# The same read straight through the driver (engine/driver_rows.py); every start makes it.
+# The newest published version, read straight through the driver (engine/driver_rows.py): every start makes
+# it. Its columns but the diagram, which loads when read (tests/test_driver_reads.py compares it with the ORM).
 _LATEST_MODEL_ROW = DriverQuery(
     lambda _dialect: select(*(ProcessModel.__table__.c[name] for name in _MODEL_COLUMNS))
     .where(ProcessModel.key == bindparam("key"), ProcessModel.status == PUBLISHED)

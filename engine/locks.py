@@ -123,19 +123,16 @@ _DRIVER_READS = {_INSTANCE_AND_TASK: DriverQuery(_driver_statement(False, False)
 
 
 def _driver_read(s: Session, task_id: str, read: Any) -> tuple[Any, ...] | None:
-    """``read``'s row as the ORM query gives it; None when the session already holds objects (a command's
-    session holds none yet; a bulk reassignment's may hold this instance or task, which the ORM query refreshes
-    in place, in the one statement): then nothing is sent, unless the flush before the read put the instance
-    or the task in the session, when the ORM query follows the driver's."""
-    if s.identity_map:
+    """``read``'s row as the ORM query gives it; None, with nothing sent, when the session holds or has pending
+    objects (a command's session has none yet; a bulk reassignment's may hold this instance or task, which the
+    ORM query refreshes in place, in the one statement)."""
+    if s.identity_map or s.new:
         return None
     found = _DRIVER_READS[read].first(s, {"task_id": task_id})
     if found is None:
         raise NotFound("任务不存在")
     entities, (inst_values, task_values, model_values), extra = found
     instance_entity, task_entity, model_entity = entities
-    if any(e.identity(v) in s.identity_map for e, v in ((instance_entity, inst_values), (task_entity, task_values))):
-        return None
     inst, ht = instance_entity.load(s, inst_values), task_entity.load(s, task_values)
     model = model_entity.held_or_load(s, model_values) if model_values[0] is not None else None
     set_committed_value(inst, "model", model)

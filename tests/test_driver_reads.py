@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine.clock import ManualClock
 from engine.db import Database
-from engine.deployment import _LATEST_MODEL, published_model
+from engine.deployment import published_model
 from engine.driver_rows import driver_execute
 from engine.errors import NotFound
 from engine.locks import (
@@ -118,7 +118,11 @@ def test_a_session_already_holding_the_instance_gets_the_same_object_through_the
     with db.transaction() as s:
         first, inst = lock_task(s, tasks["a"], postgres)
         inst.title = "changed in this session, not flushed"
+        sent: list[str] = []
+        event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: sent.append(sql))
         second, same = lock_task(s, tasks["b"], postgres)  # the same instance: no second object for it
+        reads = [sql for sql in sent if sql.startswith("SELECT")]  # (the autoflush writes the title first)
+        assert len(reads) == 1 and "wf_model_1" in reads[0], sent  # the ORM query only, not the driver's first
         assert same is inst and second is not first
         assert s.get(Instance, inst.id) is inst and isinstance(inst.model, ProcessModel)
         s.rollback()
@@ -140,7 +144,10 @@ def test_the_newest_published_version_read_by_the_driver_is_the_orm_querys(
         assert published_model(s, "no_such_process") is None
         driver = _columns(model)
     with db.sessions() as s:
-        assert driver == _columns(s.scalars(_LATEST_MODEL, {"key": "two_replies"}).one())
+        orm = (select(ProcessModel).options(defer(ProcessModel.xml))
+               .where(ProcessModel.key == "two_replies", ProcessModel.status == PUBLISHED)
+               .order_by(ProcessModel.version.desc()).limit(1))
+        assert driver == _columns(s.scalars(orm).one())
 
 
 def test_a_driver_read_first_flushes_what_the_session_has_pending(backend: tuple[Database, WorkflowService]) -> None:
